@@ -1,0 +1,9 @@
+"""Maintenance windows: take chargers out of service at the start and back at the end."""
+from . import app_context
+
+
+def tick() -> None:
+    with app_context():
+        from webapp.services import maintenance
+
+        maintenance.tick()

@@ -1,0 +1,112 @@
+"""Chargeway: the Flask application factory is the only wiring point."""
+import logging
+import os
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import csrf, db, htmx, login_manager, migrate, sock
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config_class=None) -> Flask:
+    """Build the app; `config_class` defaults to production or development by environment."""
+    from . import config as cfg
+
+    if config_class is None:
+        prod = os.environ.get("CHARGEWAY_PRODUCTION", "").lower() in {"1", "true", "yes"}
+        config_class = cfg.ProductionConfig if prod else cfg.DevelopmentConfig
+    app = Flask(__name__, instance_path=str(cfg.INSTANCE_DIR), instance_relative_config=True)
+    app.config.from_object(config_class())
+    app.config["SOCK_SERVER_OPTIONS"] = {
+        "subprotocols": ["ocpp1.6"],
+        "max_message_size": app.config["OCPP_MAX_MESSAGE_BYTES"],
+        "ping_interval": app.config["OCPP_PING_INTERVAL"],
+    }
+    _check_secrets(app)
+    os.makedirs(app.instance_path, exist_ok=True)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_runtime(app)
+    return app
+
+
+def _check_secrets(app: Flask) -> None:
+    if app.config.get("PRODUCTION"):
+        for name in ("SECRET_KEY", "QR_SIGNING_KEY"):
+            value = app.config.get(name)
+            if not value or len(value) < 16 or value.startswith(("dev", "change", "test")):
+                raise RuntimeError(f"{name} must be set to a real secret in production")
+    if not app.config.get("QR_SIGNING_KEY"):
+        app.config["QR_SIGNING_KEY"] = app.config["SECRET_KEY"] + ":qr"
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401 - register the tables
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    sock.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(models.User, int(user_id))
+
+
+def register_blueprints(app: Flask) -> None:
+    from .ocpp import bp as ocpp_bp
+    from .auth import bp as auth_bp
+    from .admin import bp as admin_bp
+    from .driver import bp as driver_bp
+
+    csrf.exempt(ocpp_bp)
+    app.register_blueprint(ocpp_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(driver_bp)
+    from . import cli
+
+    cli.register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .money import format_money
+    from .timeutil import iso
+
+    app.add_template_filter(iso, "iso")
+    app.add_template_filter(format_money, "money")
+
+
+def register_runtime(app: Flask) -> None:
+    """Command bus and timers: in-process by default, Redis when REDIS_URL is set."""
+    from .services import bus, timers
+
+    bus.init_app(app)
+    timers.init_app(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: WAL, a busy timeout, foreign keys, and explicit transaction control."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(conn):
+    """SQLite: take the write lock at BEGIN so read-then-write transactions serialise instead of failing."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

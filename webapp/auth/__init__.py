@@ -1,0 +1,6 @@
+"""Log in, log out, register."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from . import views  # noqa: E402,F401

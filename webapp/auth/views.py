@@ -1,0 +1,66 @@
+"""Account pages."""
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..services import accounts
+from ..services.errors import DomainError
+from . import bp
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and not urlsplit(target).netloc and target.startswith("/"):
+        return target
+    return None
+
+
+def _home_for(user) -> str:
+    return url_for("admin.dashboard") if user.is_staff else url_for("driver.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in with email and password."""
+    if current_user.is_authenticated:
+        return redirect(_home_for(current_user))
+    if request.method == "POST":
+        try:
+            user = accounts.authenticate(request.form.get("email", ""), request.form.get("password", ""),
+                                         request.remote_addr)
+        except DomainError as exc:
+            flash(exc.message, "error")
+            return render_template("auth/login.html", email=request.form.get("email", "")), 401
+        login_user(user, remember=bool(request.form.get("remember")))
+        return redirect(_safe_next(request.args.get("next")) or _home_for(user))
+    return render_template("auth/login.html", email="")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Create a driver account."""
+    if request.method == "POST":
+        battery = request.form.get("battery_kwh", "").strip()
+        try:
+            user = accounts.register(request.form.get("email", ""), request.form.get("name", ""),
+                                     request.form.get("password", ""),
+                                     battery_kwh=float(battery) if battery else None)
+        except ValueError:
+            flash("Battery capacity must be a number of kWh.", "error")
+            return render_template("auth/register.html", form=request.form), 422
+        except DomainError as exc:
+            flash(exc.message, "error")
+            return render_template("auth/register.html", form=request.form), exc.status
+        login_user(user)
+        flash("Welcome to Chargeway!", "success")
+        return redirect(url_for("driver.home"))
+    return render_template("auth/register.html", form={})
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    """Log out (POST, so a link cannot do it)."""
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,77 @@
+"""Command line: `flask --app wsgi <command>`."""
+import json
+import secrets
+
+import click
+from flask import Flask, current_app
+
+from .extensions import db
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user)
+    app.cli.add_command(add_charger)
+    app.cli.add_command(serve)
+
+
+@click.command("seed-demo")
+@click.option("--passwords-file", default=None, help="Write {charge_point_id: password} here for the simulator.")
+def seed_demo(passwords_file):
+    """Seed demo stations in Bengaluru, chargers, a tariff, a demo driver and a demo admin (idempotent)."""
+    from .services import demo
+
+    result = demo.seed()
+    if passwords_file:
+        with open(passwords_file, "w") as f:
+            json.dump(result["charger_passwords"], f, indent=1)
+    for role, (email, password) in result["accounts"].items():
+        click.echo(f"{role:>8}: {email} / {password}")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["driver", "operator", "admin"]), default="driver")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user(email, name, role, password):
+    """Create an account."""
+    from .services import accounts
+    from .services.errors import DomainError
+
+    try:
+        user = accounts.register(email, name, password, role=role)
+    except DomainError as exc:
+        raise click.ClickException(exc.message)
+    click.echo(f"Created {user.role} {user.email} (idTag {user.id_tag})")
+
+
+@click.command("add-charger")
+@click.argument("charge_point_id")
+@click.option("--station-id", type=int, required=True)
+@click.option("--connectors", type=int, default=2)
+@click.option("--power-kw", type=float, default=22.0)
+@click.option("--plug", default="Type2")
+@click.option("--base-url", default=None, help="Public ws(s) base, e.g. wss://charge.example.com")
+def add_charger(charge_point_id, station_id, connectors, power_kw, plug, base_url):
+    """Register a charger; prints its OCPP URL and password (shown only once)."""
+    from .services import stations
+    from .services.errors import DomainError
+
+    try:
+        charger, password = stations.add_charger(station_id, charge_point_id, connectors, power_kw, plug)
+    except DomainError as exc:
+        raise click.ClickException(exc.message)
+    base = base_url or f"ws://{current_app.config.get('HOST', '127.0.0.1')}:{current_app.config.get('PORT', 5000)}"
+    click.echo(f"OCPP URL: {base}/ocpp/{charger.charge_point_id}")
+    click.echo(f"Password: {password}")
+
+
+@click.command("serve")
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+def serve(host, port):
+    """Run the embedded server: web, OCPP and in-process timers in one process."""
+    from .server import run_embedded
+
+    run_embedded(current_app._get_current_object(), host, port)

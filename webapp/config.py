@@ -1,0 +1,90 @@
+"""Settings read from the environment; see the README's settings table."""
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Base configuration: every value can be set from the environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    QR_SIGNING_KEY = os.environ.get("QR_SIGNING_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'chargeway.sqlite'}"
+    )
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    NODE_ID = os.environ.get("NODE_ID") or f"node-{os.getpid()}-{secrets.token_hex(3)}"
+    PUBLIC_URL = os.environ.get("PUBLIC_URL")  # used in QR codes; defaults to the request host
+
+    # Timers (seconds)
+    HOLD_MINUTES = _int("HOLD_MINUTES", 10)
+    ARRIVAL_GRACE_MINUTES = _int("ARRIVAL_GRACE_MINUTES", 15)
+    EXIT_GRACE_MINUTES = _int("EXIT_GRACE_MINUTES", 10)
+    OFFLINE_CHECK_SECONDS = _int("OFFLINE_CHECK_SECONDS", 30)
+    OFFLINE_MARGIN_SECONDS = _int("OFFLINE_MARGIN_SECONDS", 30)
+    HOLD_WARNING_SECONDS = _int("HOLD_WARNING_SECONDS", 120)
+
+    # OCPP
+    HEARTBEAT_INTERVAL = _int("HEARTBEAT_INTERVAL", 300)
+    OCPP_AUTO_REGISTER = _bool("OCPP_AUTO_REGISTER", False)
+    OCPP_UNKNOWN_STATUS = os.environ.get("OCPP_UNKNOWN_STATUS", "Rejected")  # or Pending
+    OCPP_CALL_TIMEOUT = float(os.environ.get("OCPP_CALL_TIMEOUT", 15))
+    OCPP_MAX_MESSAGE_BYTES = _int("OCPP_MAX_MESSAGE_BYTES", 65536)
+    OCPP_PING_INTERVAL = _int("OCPP_PING_INTERVAL", 60)
+    OCPP_LOG_KEEP = _int("OCPP_LOG_KEEP", 200)  # messages kept per charger
+    LAST_SEEN_WRITE_SECONDS = _int("LAST_SEEN_WRITE_SECONDS", 5)
+
+    # Timers run in this process when Redis is not configured.
+    EMBEDDED_SCHEDULER = _bool("EMBEDDED_SCHEDULER", True)
+
+    LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PRODUCTION = _bool("CHARGEWAY_PRODUCTION", False)
+
+
+class DevelopmentConfig(Config):
+    """Embedded laptop mode: generates throwaway secrets when none are set."""
+
+    SECRET_KEY = Config.SECRET_KEY or secrets.token_hex(32)
+    QR_SIGNING_KEY = Config.QR_SIGNING_KEY or None  # derived from SECRET_KEY when unset
+
+
+class ProductionConfig(Config):
+    """PostgreSQL + Redis; refuses to start without real secrets."""
+
+    PRODUCTION = True
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+
+
+class TestConfig(Config):
+    """Fast timers and a throwaway database for tests."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    QR_SIGNING_KEY = "test-qr-key"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    REDIS_URL = None
+    WTF_CSRF_ENABLED = False
+    EMBEDDED_SCHEDULER = False
+    OCPP_AUTO_REGISTER = False
+    OCPP_CALL_TIMEOUT = 5.0
+    LAST_SEEN_WRITE_SECONDS = 0

@@ -1,0 +1,82 @@
+"""Bookings and payments."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, CheckConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .types import UTCDateTime
+
+LIVE_STATUSES = ("HELD", "CONFIRMED", "CHARGING", "FINISHING", "OVERSTAY")
+FINAL_STATUSES = ("EXPIRED", "NO_SHOW", "CANCELLED", "COMPLETED")
+_LIVE_SQL = text("status IN ('HELD', 'CONFIRMED', 'CHARGING', 'FINISHING', 'OVERSTAY')")
+
+
+class Booking(db.Model):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        # One live booking per connector and per driver, whatever the races.
+        Index("uq_bookings_live_connector", "connector_id", unique=True,
+              sqlite_where=_LIVE_SQL, postgresql_where=_LIVE_SQL),
+        Index("uq_bookings_live_user", "user_id", unique=True,
+              sqlite_where=_LIVE_SQL, postgresql_where=_LIVE_SQL),
+        CheckConstraint("quota_kwh IS NULL OR quota_kwh > 0", name="quota_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="HELD", index=True)
+    quota_kwh: Mapped[float | None]
+    quota_minutes: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    hold_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    arrive_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    exit_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reservation_id: Mapped[int | None]
+    currency: Mapped[str] = mapped_column(String(3), default="INR")
+    amount_authorised: Mapped[int] = mapped_column(default=0)
+    amount_captured: Mapped[int] = mapped_column(default=0)
+    amount_refunded: Mapped[int] = mapped_column(default=0)
+    idle_fee: Mapped[int] = mapped_column(default=0)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    rating: Mapped[int | None]
+
+    user = relationship("User")
+    connector = relationship("Connector")
+    payments = relationship("Payment", back_populates="booking", order_by="Payment.id")
+    session = relationship("ChargingSession", back_populates="booking", uselist=False)
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+
+PAYMENT_KINDS = ("authorise", "capture", "refund", "void")
+PAYMENT_METHODS = ("card", "upi", "wallet")
+
+
+class Payment(db.Model):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), default="INR")
+    method: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12))  # succeeded | declined | failed | pending
+    provider_ref: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    failure_reason: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(String(200))  # why a refund was made
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    booking = relationship("Booking", back_populates="payments")
+    user = relationship("User")

@@ -1,0 +1,78 @@
+"""OCPP charge points and their connectors."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .types import UTCDateTime
+
+CONNECTOR_STATUSES = (
+    "Available", "Preparing", "Charging", "SuspendedEV", "SuspendedEVSE",
+    "Finishing", "Reserved", "Unavailable", "Faulted",
+)
+REGISTRATION_STATUSES = ("Accepted", "Pending", "Rejected")
+
+
+class Charger(db.Model):
+    __tablename__ = "chargers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_point_id: Mapped[str] = mapped_column(String(48), unique=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    vendor: Mapped[str | None] = mapped_column(String(20))
+    model: Mapped[str | None] = mapped_column(String(20))
+    serial_number: Mapped[str | None] = mapped_column(String(25))
+    firmware_version: Mapped[str | None] = mapped_column(String(50))
+    registration_status: Mapped[str] = mapped_column(String(16), default="Accepted")
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    heartbeat_interval: Mapped[int] = mapped_column(default=300)
+    supports_reservation: Mapped[bool] = mapped_column(default=False)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_boot: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    online: Mapped[bool] = mapped_column(default=False)
+    connection_id: Mapped[str | None] = mapped_column(String(40))  # the socket that holds it now
+    node_id: Mapped[str | None] = mapped_column(String(64))  # the process holding that socket
+    in_maintenance: Mapped[bool] = mapped_column(default=False)
+    retired: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    station = relationship("Station", back_populates="chargers")
+    connectors: Mapped[list["Connector"]] = relationship(
+        back_populates="charger", order_by="Connector.connector_id", cascade="all, delete-orphan"
+    )
+
+    def set_password(self, password: str | None) -> None:
+        self.password_hash = generate_password_hash(password) if password else None
+
+    def check_password(self, password: str | None) -> bool:
+        if self.password_hash is None:
+            return True
+        return password is not None and check_password_hash(self.password_hash, password)
+
+    def connector(self, number: int) -> "Connector | None":
+        return next((c for c in self.connectors if c.connector_id == number), None)
+
+
+class Connector(db.Model):
+    __tablename__ = "connectors"
+    __table_args__ = (UniqueConstraint("charger_id", "connector_id", name="uq_connectors_charger_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
+    connector_id: Mapped[int]  # OCPP connector number, 1..n
+    plug_type: Mapped[str] = mapped_column(String(16), default="Type2")
+    max_power_kw: Mapped[float] = mapped_column(default=22.0)
+    status: Mapped[str] = mapped_column(String(16), default="Unavailable")
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    vendor_error_code: Mapped[str | None] = mapped_column(String(50))
+    status_info: Mapped[str | None] = mapped_column(String(50))
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    charger: Mapped[Charger] = relationship(back_populates="connectors")
+
+    @property
+    def label(self) -> str:
+        return f"{self.charger.charge_point_id} #{self.connector_id}"

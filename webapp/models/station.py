@@ -1,0 +1,55 @@
+"""Stations, their tariffs and weekly opening hours."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, CheckConstraint, JSON
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .types import UTCDateTime
+
+STATION_STATUSES = ("active", "maintenance", "retired")
+
+
+class Tariff(db.Model):
+    """Prices in integer minor units of `currency`."""
+
+    __tablename__ = "tariffs"
+    __table_args__ = (
+        CheckConstraint("price_per_kwh >= 0 AND price_per_minute >= 0 AND session_fee >= 0 "
+                        "AND idle_fee_per_minute >= 0", name="non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    currency: Mapped[str] = mapped_column(String(3), default="INR")
+    price_per_kwh: Mapped[int]  # minor units per kWh
+    price_per_minute: Mapped[int] = mapped_column(default=0)
+    session_fee: Mapped[int] = mapped_column(default=0)
+    idle_fee_per_minute: Mapped[int] = mapped_column(default=0)
+
+
+class Station(db.Model):
+    __tablename__ = "stations"
+    __table_args__ = (
+        CheckConstraint("latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180",
+                        name="coordinates"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(255), default="")
+    latitude: Mapped[float]
+    longitude: Mapped[float]
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # {"mon": [["08:00", "22:00"]], ..., "sun": [["18:00", "02:00"]]}; absent day = closed.
+    # An end at or before its start runs past midnight; ["00:00", "24:00"] is all day.
+    opening_hours: Mapped[dict] = mapped_column(JSON, default=dict)
+    always_open: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    tariff_id: Mapped[int | None] = mapped_column(ForeignKey("tariffs.id"))
+    solar_kw: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tariff: Mapped[Tariff | None] = relationship(lazy="joined")
+    chargers = relationship("Charger", back_populates="station", order_by="Charger.charge_point_id")

@@ -1,0 +1,62 @@
+"""Accounts: drivers, operators and admins."""
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, Table, Column, Integer
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .types import UTCDateTime
+
+ROLES = ("driver", "operator", "admin")
+
+operator_stations = Table(
+    "operator_stations",
+    db.metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("station_id", Integer, ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default="driver")
+    active: Mapped[bool] = mapped_column(default=True)
+    id_tag: Mapped[str] = mapped_column(String(20), unique=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    battery_kwh: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    stations = relationship("Station", secondary=operator_stations, lazy="selectin")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive (suspended) users
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("operator", "admin")
+
+    def can_manage(self, station) -> bool:
+        """Admins manage every station; operators only the ones assigned to them."""
+        if self.role == "admin":
+            return True
+        return self.role == "operator" and any(s.id == station.id for s in self.stations)

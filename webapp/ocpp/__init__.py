@@ -1,0 +1,56 @@
+"""The OCPP 1.6J central system: `ws://HOST:PORT/ocpp/<chargePointId>`, subprotocol `ocpp1.6`."""
+import base64
+import binascii
+import logging
+
+from flask import Blueprint, abort, request
+
+from ..extensions import sock
+from ..services import chargers
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("ocpp", __name__)
+
+
+@bp.before_request
+def check_handshake():
+    """Refuse before the upgrade: wrong subprotocol (400) or a bad charger password (401)."""
+    offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
+    if "ocpp1.6" not in offered:
+        log.warning("Refused %s: subprotocols offered %s", request.path, offered or "none")
+        abort(400, description="Subprotocol ocpp1.6 required")
+    cp_id = (request.view_args or {}).get("cp_id", "")
+    if not cp_id or len(cp_id) > 48:
+        abort(404)
+    charger = chargers.get_by_cp_id(cp_id)
+    if charger is not None and charger.password_hash:
+        user, password = _basic_auth()
+        if user != cp_id or not charger.check_password(password):
+            log.warning("Refused %s: bad or missing HTTP Basic credentials", cp_id)
+            from ..extensions import db
+
+            db.session.rollback()
+            return ("Unauthorized", 401, {"WWW-Authenticate": 'Basic realm="OCPP"'})
+    from ..extensions import db
+
+    db.session.rollback()  # release SQLite's lock before the long-lived socket starts
+
+
+def _basic_auth() -> tuple[str | None, str | None]:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Basic "):
+        return None, None
+    try:
+        user, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None, None
+    return user, password
+
+
+@sock.route("/ocpp/<path:cp_id>", bp=bp)
+def charger_socket(ws, cp_id):
+    """Serve one charge point for as long as its socket stays open."""
+    from .connection import ChargerConnection
+
+    ChargerConnection(ws, cp_id).serve()

@@ -1,0 +1,194 @@
+"""One charger's WebSocket: reads frames, answers CALLs, and carries our CALLs with one outstanding at a time."""
+import json
+import logging
+import threading
+import time
+import uuid
+
+from flask import current_app
+from simple_websocket import ConnectionClosed
+
+from ..extensions import db
+from ..services import bus, chargers, events
+from ..services.errors import CommandFailed
+from . import frames, handlers
+from .schemas import OcppError, validate_call, validate_result
+
+log = logging.getLogger(__name__)
+
+
+class ChargerConnection:
+    """Serves one socket until it closes; `call` may be used from any thread."""
+
+    def __init__(self, ws, cp_id: str):
+        self.ws = ws
+        self.cp_id = cp_id
+        self.connection_id = uuid.uuid4().hex
+        self._call_lock = threading.Lock()  # OCPP-J: one outstanding CALL per direction
+        self._send_lock = threading.Lock()
+        self._pending: dict[str, dict] = {}
+        self._last_touch = 0.0
+        self._last_route_refresh = time.monotonic()
+        cfg = current_app.config
+        self._touch_every = cfg["LAST_SEEN_WRITE_SECONDS"]
+        self._wait = max(1.0, cfg["OCPP_PING_INTERVAL"] / 2)
+        self._validate_out = cfg.get("TESTING", False)
+
+    # -- serving ---------------------------------------------------------------------------------
+    def serve(self) -> None:
+        """Run the receive loop until the socket closes, then mark the charger offline."""
+        the_bus = bus.get()
+        replaced = the_bus.register(self)
+        if replaced is not None:
+            replaced.close("replaced by a new connection")
+        self._commit(lambda: chargers.connected(self.cp_id, self.connection_id, the_bus.node_id))
+        reason = "socket closed"
+        try:
+            while True:
+                raw = self.ws.receive(timeout=self._wait)
+                if raw is None:
+                    if self.ws.pong_received:
+                        self._touch()
+                    continue
+                self._touch()
+                self.handle(raw)
+        except ConnectionClosed as exc:
+            reason = f"socket closed ({getattr(exc, 'reason', '')} {getattr(exc, 'message', '') or ''})".strip()
+        finally:
+            the_bus.unregister(self)
+            self._fail_pending("connection closed")
+            self._commit(lambda: chargers.disconnected(self.cp_id, self.connection_id, reason))
+            db.session.remove()
+
+    def close(self, reason: str) -> None:
+        try:
+            self.ws.close(reason=1000, message=reason)
+        except Exception:  # already closed
+            pass
+
+    def handle(self, raw) -> None:
+        """Handle one text frame."""
+        try:
+            frame = frames.parse(raw)
+        except frames.FrameError as exc:
+            self._send(frames.error(exc.unique_id, exc.code, exc.description))
+            self._log_safely("in", None, None, raw if isinstance(raw, str) else repr(raw[:200]))
+            return
+        if frame.type_id == frames.CALL:
+            self._handle_call(frame, raw)
+        else:
+            self._resolve(frame, raw)
+
+    def _handle_call(self, frame: frames.Frame, raw: str) -> None:
+        try:
+            validate_call(frame.action, frame.payload)
+            if frame.action != "BootNotification" and not chargers.is_accepted(self.cp_id):
+                raise OcppError("SecurityError", "Charge point is not accepted: send BootNotification first")
+            result = handlers.dispatch(self.cp_id, frame.action, frame.payload)
+            if self._validate_out:
+                validate_result(frame.action, result)
+            reply = frames.result(frame.unique_id, result)
+            self._log(frame.action, frame.unique_id, raw, reply)
+            db.session.commit()
+        except OcppError as exc:
+            db.session.rollback()
+            reply = frames.error(frame.unique_id, exc.code, exc.description, exc.details)
+            self._log_safely("in", frame.action, frame.unique_id, raw, reply)
+        except Exception:
+            db.session.rollback()
+            log.error("Handler %s for %s failed", frame.action, self.cp_id, exc_info=True)
+            reply = frames.error(frame.unique_id, "InternalError", f"Could not process {frame.action}")
+            self._log_safely("in", frame.action, frame.unique_id, raw, reply)
+        finally:
+            db.session.remove()
+        self._send(reply)
+
+    def _resolve(self, frame: frames.Frame, raw: str) -> None:
+        waiter = self._pending.get(frame.unique_id)
+        if waiter is None:
+            log.warning("%s answered unknown or expired call %s", self.cp_id, frame.unique_id)
+            return
+        waiter["frame"], waiter["raw"] = frame, raw
+        waiter["event"].set()
+
+    # -- our CALLs -------------------------------------------------------------------------------
+    def call(self, action: str, payload: dict, timeout: float) -> dict:
+        """Send a CALL and wait for the charger's CALLRESULT payload; raises CommandFailed otherwise."""
+        deadline = time.monotonic() + timeout
+        if not self._call_lock.acquire(timeout=timeout):
+            raise CommandFailed(f"{self.cp_id} is busy with another command")
+        try:
+            unique_id = uuid.uuid4().hex[:36]
+            waiter = {"event": threading.Event(), "frame": None, "raw": None}
+            self._pending[unique_id] = waiter
+            text = frames.call(unique_id, action, payload)
+            try:
+                self._send(text)
+            except ConnectionClosed:
+                raise CommandFailed(f"{self.cp_id} disconnected")
+            answered = waiter["event"].wait(max(0.0, deadline - time.monotonic()))
+            self._pending.pop(unique_id, None)
+            answer = waiter["raw"] if answered else json.dumps({"timeout": timeout})
+            self._log_safely("out", action, unique_id, text, answer)
+            if not answered:
+                raise CommandFailed(f"{self.cp_id} did not answer {action} within {timeout:g} s")
+            frame = waiter["frame"]
+            if frame is None:
+                raise CommandFailed(f"{self.cp_id} disconnected before answering {action}")
+            if frame.type_id == frames.CALLERROR:
+                raise CommandFailed(f"{self.cp_id} refused {action}: {frame.error_code} {frame.error_description}")
+            try:
+                validate_result(action, frame.payload)
+            except OcppError as exc:
+                raise CommandFailed(f"{self.cp_id} sent an invalid {action} answer: {exc.description}")
+            return frame.payload
+        finally:
+            self._call_lock.release()
+
+    def _fail_pending(self, reason: str) -> None:
+        for waiter in list(self._pending.values()):
+            waiter["event"].set()
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _send(self, text: str) -> None:
+        with self._send_lock:
+            self.ws.send(text)
+
+    def _touch(self) -> None:
+        now = time.monotonic()
+        if now - self._last_touch >= self._touch_every:
+            self._last_touch = now
+            self._commit(lambda: chargers.touch(self.cp_id))
+        if now - self._last_route_refresh >= 30:
+            self._last_route_refresh = now
+            bus.get().refresh(self)
+
+    def _log(self, action, unique_id, raw_in, reply) -> None:
+        charger = chargers.get_by_cp_id(self.cp_id)
+        if charger is not None:
+            events.log_message(charger.id, "in", action, unique_id, raw_in)
+            events.log_message(charger.id, "out", action, unique_id, reply)
+
+    def _log_safely(self, direction, action, unique_id, first, second=None) -> None:
+        """Log outside a handler's transaction; logging must never break the protocol."""
+        try:
+            charger = chargers.get_by_cp_id(self.cp_id)
+            if charger is not None:
+                events.log_message(charger.id, direction, action, unique_id, first)
+                if second is not None:
+                    events.log_message(charger.id, "in" if direction == "out" else "out", action, unique_id,
+                                       second)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.warning("Could not log a frame for %s", self.cp_id, exc_info=True)
+
+    def _commit(self, fn) -> None:
+        try:
+            fn()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.error("Presence update for %s failed", self.cp_id, exc_info=True)
+        finally:
+            db.session.remove()

@@ -1,0 +1,98 @@
+"""One function per charger-initiated OCPP 1.6 action: snake_case arguments in, a call_result out.
+
+Handlers parse, delegate to one service and build the answer; the rules live in `services/`.
+"""
+import json
+import logging
+
+from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
+from ocpp.v16 import call_result
+from ocpp.v16.datatypes import IdTagInfo
+
+from ..services import chargers, events, solar, transactions
+from ..timeutil import iso, parse_iso, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def boot_notification(cp_id, charge_point_vendor, charge_point_model, **kwargs):
+    status, interval = chargers.boot(cp_id, charge_point_vendor, charge_point_model,
+                                     kwargs.get("charge_point_serial_number"), kwargs.get("firmware_version"))
+    return call_result.BootNotification(current_time=iso(utcnow()), interval=interval, status=status)
+
+
+def heartbeat(cp_id, **kwargs):
+    return call_result.Heartbeat(current_time=iso(utcnow()))
+
+
+def status_notification(cp_id, connector_id, error_code, status, **kwargs):
+    timestamp = parse_iso(kwargs["timestamp"]) if kwargs.get("timestamp") else None
+    chargers.status_notification(cp_id, connector_id, status, error_code, timestamp, kwargs.get("info"),
+                                 kwargs.get("vendor_error_code"))
+    return call_result.StatusNotification()
+
+
+def authorize(cp_id, id_tag, **kwargs):
+    return call_result.Authorize(id_tag_info=IdTagInfo(status=transactions.authorize(cp_id, id_tag)))
+
+
+def start_transaction(cp_id, connector_id, id_tag, meter_start, timestamp, **kwargs):
+    tx_id, status = transactions.start(cp_id, connector_id, id_tag, meter_start, parse_iso(timestamp),
+                                       kwargs.get("reservation_id"))
+    return call_result.StartTransaction(transaction_id=tx_id, id_tag_info=IdTagInfo(status=status))
+
+
+def meter_values(cp_id, connector_id, meter_value, transaction_id=None, **kwargs):
+    transactions.meter_values(cp_id, connector_id, transaction_id, _camel(meter_value))
+    return call_result.MeterValues()
+
+
+def stop_transaction(cp_id, meter_stop, timestamp, transaction_id, **kwargs):
+    status = transactions.stop(cp_id, transaction_id, meter_stop, parse_iso(timestamp), kwargs.get("reason"),
+                               kwargs.get("id_tag"), _camel(kwargs.get("transaction_data")))
+    return call_result.StopTransaction(id_tag_info=IdTagInfo(status=status) if status else None)
+
+
+def data_transfer(cp_id, vendor_id, **kwargs):
+    status, data = solar.data_transfer(cp_id, vendor_id, kwargs.get("message_id"), kwargs.get("data"))
+    return call_result.DataTransfer(status=status, data=data)
+
+
+def diagnostics_status_notification(cp_id, status, **kwargs):
+    _record(cp_id, "diagnostics", status)
+    return call_result.DiagnosticsStatusNotification()
+
+
+def firmware_status_notification(cp_id, status, **kwargs):
+    _record(cp_id, "firmware", status)
+    return call_result.FirmwareStatusNotification()
+
+
+def _record(cp_id: str, kind: str, detail: str) -> None:
+    charger = chargers.get_by_cp_id(cp_id)
+    events.record(charger.id, kind, detail)
+
+
+def _camel(value):
+    """The samples keep OCPP's camelCase keys (the services read them as sent)."""
+    return snake_to_camel_case(value) if value is not None else None
+
+
+HANDLERS = {
+    "BootNotification": boot_notification,
+    "Heartbeat": heartbeat,
+    "StatusNotification": status_notification,
+    "Authorize": authorize,
+    "StartTransaction": start_transaction,
+    "MeterValues": meter_values,
+    "StopTransaction": stop_transaction,
+    "DataTransfer": data_transfer,
+    "DiagnosticsStatusNotification": diagnostics_status_notification,
+    "FirmwareStatusNotification": firmware_status_notification,
+}
+
+
+def dispatch(cp_id: str, action: str, payload: dict) -> dict:
+    """Call the handler for a validated CALL and return the CALLRESULT payload (camelCase)."""
+    result = HANDLERS[action](cp_id, **camel_to_snake_case(payload))
+    return snake_to_camel_case(remove_nones(serialize_as_dict(result)))

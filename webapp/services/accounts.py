@@ -1,0 +1,82 @@
+"""Accounts: registration, authentication with lock-out, roles, suspension."""
+import logging
+import re
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import ROLES, User
+from ..timeutil import utcnow
+from .errors import Conflict, Forbidden, InvalidInput
+
+log = logging.getLogger(__name__)
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+
+
+def new_id_tag() -> str:
+    """A unique OCPP idTag (at most 20 characters)."""
+    while True:
+        tag = "CW" + secrets.token_hex(8).upper()  # 18 characters
+        if db.session.execute(select(User.id).where(User.id_tag == tag)).first() is None:
+            return tag
+
+
+def register(email: str, name: str, password: str, role: str = "driver", battery_kwh: float | None = None) -> User:
+    """Create an account; raises InvalidInput or Conflict with a message for the form."""
+    email = (email or "").strip().lower()
+    name = (name or "").strip()
+    if not EMAIL.match(email):
+        raise InvalidInput("Enter a valid email address.", {"field": "email"})
+    if not name:
+        raise InvalidInput("Enter your name.", {"field": "name"})
+    if len(password or "") < MIN_PASSWORD:
+        raise InvalidInput(f"The password needs at least {MIN_PASSWORD} characters.", {"field": "password"})
+    if role not in ROLES:
+        raise InvalidInput("Unknown role.", {"field": "role"})
+    if battery_kwh is not None and not (5 <= battery_kwh <= 250):
+        raise InvalidInput("Battery capacity must be between 5 and 250 kWh.", {"field": "battery_kwh"})
+    if db.session.execute(select(User.id).where(func.lower(User.email) == email)).first():
+        raise Conflict("An account with this email already exists.", {"field": "email"})
+    user = User(email=email, name=name, role=role, id_tag=new_id_tag(), battery_kwh=battery_kwh)
+    user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("An account with this email already exists.", {"field": "email"})
+    return user
+
+
+def authenticate(email: str, password: str, ip: str | None = None) -> User:
+    """Check credentials; repeated failures lock the account for a while. Every failure is logged."""
+    email = (email or "").strip().lower()
+    user = db.session.execute(select(User).where(func.lower(User.email) == email).with_for_update()).scalar_one_or_none()
+    now = utcnow()
+    cfg = current_app.config
+    if user is not None and user.locked_until and user.locked_until > now:
+        log.warning("Login refused for locked account %s from %s", email, ip)
+        minutes = int((user.locked_until - now).total_seconds() // 60) + 1
+        raise Forbidden(f"Too many failed attempts. Try again in {minutes} min.")
+    if user is None or not user.check_password(password or ""):
+        log.warning("Failed login for %s from %s", email, ip)
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
+                user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"])
+                user.failed_logins = 0
+                log.warning("Account %s locked until %s", email, user.locked_until)
+            db.session.commit()
+        raise InvalidInput("Wrong email or password.")
+    if not user.active:
+        log.warning("Login refused for suspended account %s from %s", email, ip)
+        raise Forbidden("This account is suspended. Contact support.")
+    user.failed_logins, user.locked_until = 0, None
+    db.session.commit()
+    return user

@@ -1,0 +1,301 @@
+"""Booking rules: hold, pay, start, stop, cancel, and the timers that end a booking.
+
+One live booking per connector and per driver is enforced by partial unique indexes; a hold is expired
+by every read and write that looks at it (`now > hold_expires_at`), so no worker is needed for it to be
+exact. The timer jobs only make expiry visible and release the charger.
+"""
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Booking, ChargingSession, Connector, User
+from ..timeutil import utcnow
+from . import hours, notifications, payments, pricing, timers
+from .errors import ChargerUnavailable, Conflict, Forbidden, InvalidInput, NotFound, StationClosed
+
+log = logging.getLogger(__name__)
+
+BOOKABLE_STATUSES = ("Available",)
+QUOTA_LIMITS_KWH = (1, 150)
+
+
+def expire_stale(connector_id: int | None = None, user_id: int | None = None) -> None:
+    """Expire holds and no-shows whose time has passed (conditional updates, safe under races)."""
+    now = utcnow()
+    scope = []
+    if connector_id is not None:
+        scope.append(Booking.connector_id == connector_id)
+    if user_id is not None:
+        scope.append(Booking.user_id == user_id)
+    where = [or_(*scope)] if scope else []
+    db.session.execute(update(Booking).where(Booking.status == "HELD", Booking.hold_expires_at < now, *where)
+                       .values(status="EXPIRED", ended_at=now, end_reason="hold expired"))
+    db.session.execute(update(Booking).where(Booking.status == "CONFIRMED", Booking.arrive_by < now, *where)
+                       .values(status="NO_SHOW", ended_at=now, end_reason="arrival grace passed"))
+
+
+def check_connector_bookable(connector: Connector) -> None:
+    """Raise a clear error unless drivers may book this connector now."""
+    charger, station = connector.charger, connector.charger.station
+    if station is None or station.status == "retired" or charger.retired:
+        raise ChargerUnavailable("This charger is not in service.")
+    if station.status == "maintenance" or charger.in_maintenance:
+        raise ChargerUnavailable("This charger is in maintenance.")
+    if not hours.is_open(station):
+        raise StationClosed("Station is closed. Bookings are not allowed.")
+    if not charger.online:
+        raise ChargerUnavailable("This charger is offline right now.")
+    if connector.status == "Faulted":
+        raise ChargerUnavailable("This connector reported a fault.")
+    if connector.status not in BOOKABLE_STATUSES:
+        raise Conflict(f"This connector is {connector.status.lower()}; it was just taken.")
+
+
+def place_hold(user: User, connector_id: int) -> Booking:
+    """Create a HELD booking with a countdown; the loser of a race gets Conflict."""
+    if not user.active:
+        raise Forbidden("Your account is suspended.")
+    debt = payments.outstanding_debt(user.id)
+    if debt:
+        raise Forbidden("Settle your outstanding balance before booking again.", {"debt": debt})
+    connector = db.session.get(Connector, connector_id)
+    if connector is None:
+        raise NotFound("No such connector.")
+    check_connector_bookable(connector)
+    expire_stale(connector.id, user.id)
+    now = utcnow()
+    tariff = connector.charger.station.tariff
+    booking = Booking(user_id=user.id, connector_id=connector.id, status="HELD", created_at=now,
+                      hold_expires_at=now + timedelta(minutes=current_app.config["HOLD_MINUTES"]),
+                      currency=tariff.currency if tariff else "INR")
+    db.session.add(booking)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        mine = db.session.execute(select(Booking).where(
+            Booking.user_id == user.id, Booking.status.in_(("HELD", "CONFIRMED", "CHARGING", "FINISHING",
+                                                             "OVERSTAY")))).scalar_one_or_none()
+        if mine is not None:
+            raise Conflict("You already have a live booking.", {"booking_id": mine.id})
+        raise Conflict("Sorry, this connector was just taken.")
+    timers.schedule("jobs.bookings.expire_hold", booking.hold_expires_at, booking.id)
+    warn_at = booking.hold_expires_at - timedelta(seconds=current_app.config["HOLD_WARNING_SECONDS"])
+    timers.schedule("jobs.bookings.hold_warning", max(now, warn_at), booking.id)
+    db.session.commit()
+    return booking
+
+
+def get_for_user(user: User, booking_id: int, lock: bool = False) -> Booking:
+    """The user's booking, with stale timers applied; NotFound if it is not theirs."""
+    expire_stale(user_id=user.id)
+    query = select(Booking).where(Booking.id == booking_id)
+    if lock:
+        query = query.with_for_update()
+    booking = db.session.execute(query).scalar_one_or_none()
+    if booking is None or (booking.user_id != user.id and not user.is_staff):
+        raise NotFound("No such booking.")
+    return booking
+
+
+def quote(booking: Booking, quota_kwh: float) -> int:
+    """The pre-authorisation for a quota, in minor units."""
+    if not (QUOTA_LIMITS_KWH[0] <= quota_kwh <= QUOTA_LIMITS_KWH[1]):
+        raise InvalidInput(f"Choose between {QUOTA_LIMITS_KWH[0]} and {QUOTA_LIMITS_KWH[1]} kWh.")
+    return pricing.authorisation(booking.connector.charger.station.tariff, quota_kwh, booking.connector.max_power_kw)
+
+
+def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str, idempotency_key: str) -> Booking:
+    """Authorise the quota's price and confirm the booking (HELD -> CONFIRMED)."""
+    booking = get_for_user(user, booking_id, lock=True)
+    if booking.status == "CONFIRMED" and payments.authorisation_of(booking) is not None:
+        return booking  # a double submit: the first one won, nothing is charged twice
+    if booking.status == "EXPIRED":
+        raise Conflict("Your hold expired. Book the connector again.")
+    if booking.status != "HELD":
+        raise Conflict(f"This booking is {booking.status.lower()} and cannot be paid.")
+    if not hours.is_open(booking.connector.charger.station):
+        raise StationClosed("Payment blocked. Station is closed.")
+    if method not in ("card", "upi", "wallet"):
+        raise InvalidInput("Choose card, UPI or wallet.")
+    amount = quote(booking, quota_kwh)
+    booking.quota_kwh = quota_kwh
+    payments.authorise(booking, amount, method, details, idempotency_key)
+    now = utcnow()
+    booking.status, booking.confirmed_at = "CONFIRMED", now
+    booking.arrive_by = now + timedelta(minutes=current_app.config["ARRIVAL_GRACE_MINUTES"])
+    timers.schedule("jobs.bookings.arrival_grace", booking.arrive_by, booking.id)
+    if booking.connector.charger.supports_reservation:
+        booking.reservation_id = booking.id
+        timers.enqueue("jobs.charging.reserve", booking.id)
+    notifications.notify(user.id, "booking_confirmed", "Booking confirmed",
+                         f"Arrive and scan the QR code on {booking.connector.label} by "
+                         f"{hours.local_now(booking.connector.charger.station, booking.arrive_by):%H:%M}.",
+                         link=f"/bookings/{booking.id}", dedupe_key=f"confirmed-{booking.id}")
+    db.session.commit()
+    return booking
+
+
+def cancel(user: User, booking_id: int) -> Booking:
+    """The driver cancels a HELD or CONFIRMED booking; the authorisation is voided."""
+    booking = get_for_user(user, booking_id, lock=True)
+    if booking.status not in ("HELD", "CONFIRMED"):
+        raise Conflict(f"A {booking.status.lower()} booking cannot be cancelled.")
+    release(booking, "CANCELLED", "cancelled by driver")
+    db.session.commit()
+    return booking
+
+
+def release(booking: Booking, status: str, reason: str, fee: int = 0, had_reservation: bool = False) -> None:
+    """End a booking that never charged: void (or capture `fee` of) the authorisation, free the charger."""
+    was_confirmed = had_reservation or booking.status == "CONFIRMED"
+    booking.status, booking.ended_at, booking.end_reason = status, utcnow(), reason
+    if payments.authorisation_of(booking) is not None:
+        payments.settle(booking, fee)
+    if was_confirmed and booking.reservation_id is not None:
+        timers.enqueue("jobs.charging.cancel_reservation", booking.id)
+
+
+def check_can_start(user: User, booking: Booking, connector: Connector) -> None:
+    """QR scanned: the booking must be the user's, CONFIRMED, in its grace and on this free connector."""
+    if booking.user_id != user.id:
+        raise Forbidden("This booking belongs to someone else.")
+    if booking.status == "NO_SHOW":
+        raise Conflict("The arrival grace has passed; this booking was released.")
+    if booking.status != "CONFIRMED":
+        raise Conflict(f"This booking is {booking.status.lower()}; it cannot start charging.")
+    if booking.connector_id != connector.id:
+        raise Conflict(f"Your booking is for {booking.connector.label}, not {connector.label}.")
+    if not connector.charger.online:
+        raise ChargerUnavailable("The charger is offline. Try again in a moment.")
+    if connector.status not in ("Available", "Reserved", "Preparing"):
+        raise ChargerUnavailable(f"The connector is {connector.status.lower()}.")
+
+
+def start_charging(user: User, booking_id: int, connector_id: int) -> Booking:
+    """Send RemoteStartTransaction for a confirmed booking; StartTransaction will make it CHARGING."""
+    from . import commands
+
+    booking = get_for_user(user, booking_id)
+    connector = db.session.get(Connector, connector_id)
+    if connector is None:
+        raise NotFound("No such connector.")
+    check_can_start(user, booking, connector)
+    cp_id, number, id_tag = connector.charger.charge_point_id, connector.connector_id, user.id_tag
+    if not commands.remote_start(cp_id, number, id_tag):
+        raise ChargerUnavailable("The charger refused to start. Check the cable and try again.")
+    return booking
+
+
+def stop_charging(user: User, booking_id: int) -> ChargingSession:
+    """The driver stops: RemoteStopTransaction; StopTransaction will move the booking on."""
+    from . import commands
+
+    booking = get_for_user(user, booking_id)
+    session = booking.session
+    if booking.status != "CHARGING" or session is None or session.stopped_at is not None:
+        raise Conflict("This booking is not charging.")
+    session.remote_stop_sent = True
+    booking.end_reason = "stopped by driver"
+    cp_id, tx = booking.connector.charger.charge_point_id, session.id
+    db.session.commit()
+    if not commands.remote_stop(cp_id, tx):
+        raise ChargerUnavailable("The charger did not accept the stop. Unplug at the charger to end the session.")
+    return session
+
+
+# -- timers (called by jobs/) ---------------------------------------------------------------------------
+def expire_hold(booking_id: int) -> bool:
+    """HELD past its expiry -> EXPIRED; returns whether it changed anything."""
+    booking = db.session.execute(select(Booking).where(Booking.id == booking_id).with_for_update()).scalar_one_or_none()
+    if booking is None or booking.status not in ("HELD", "EXPIRED"):
+        return False
+    if booking.status == "HELD" and utcnow() < booking.hold_expires_at:  # RQ may run us up to a second early
+        timers.schedule("jobs.bookings.expire_hold", booking.hold_expires_at, booking.id)
+        db.session.commit()
+        return False
+    if booking.status == "HELD":
+        booking.status, booking.ended_at, booking.end_reason = "EXPIRED", utcnow(), "hold expired"
+    notifications.notify(booking.user_id, "hold_expired", "Hold expired",
+                         f"Your hold on {booking.connector.label} expired.", link="/",
+                         dedupe_key=f"expired-{booking.id}")
+    db.session.commit()
+    return True
+
+
+def hold_warning(booking_id: int) -> None:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.status != "HELD" or utcnow() >= booking.hold_expires_at:
+        return
+    left = int((booking.hold_expires_at - utcnow()).total_seconds() // 60) + 1
+    notifications.notify(booking.user_id, "hold_expiring", "Hold about to expire",
+                         f"Pay within {left} min to keep {booking.connector.label}.",
+                         link=f"/bookings/{booking.id}", dedupe_key=f"expiring-{booking.id}")
+    db.session.commit()
+
+
+def arrival_grace(booking_id: int) -> bool:
+    """CONFIRMED past arrive-by -> NO_SHOW: release the charger; the session fee is kept as a no-show fee."""
+    booking = db.session.execute(select(Booking).where(Booking.id == booking_id).with_for_update()).scalar_one_or_none()
+    if booking is None:
+        return False
+    if booking.status == "CONFIRMED":
+        if utcnow() < booking.arrive_by:  # RQ may run us up to a second early
+            timers.schedule("jobs.bookings.arrival_grace", booking.arrive_by, booking.id)
+            db.session.commit()
+            return False
+    elif booking.status != "NO_SHOW" or _settled(booking):
+        return False  # already handled, or moved on (charging, cancelled)
+    tariff = booking.connector.charger.station.tariff
+    release(booking, "NO_SHOW", "arrival grace passed", fee=tariff.session_fee if tariff else 0,
+            had_reservation=True)
+    notifications.notify(booking.user_id, "no_show", "Booking released",
+                         "You did not start charging in time. The session fee was kept; the rest was released.",
+                         link=f"/bookings/{booking.id}", dedupe_key=f"noshow-{booking.id}")
+    db.session.commit()
+    return True
+
+
+def _settled(booking: Booking) -> bool:
+    return any(p.kind in ("capture", "void", "refund") for p in booking.payments)
+
+
+def exit_grace(booking_id: int) -> bool:
+    """FINISHING past exit-by -> OVERSTAY: idle fees accrue, staff are alerted."""
+    from .lifecycle import alert_staff
+
+    booking = db.session.execute(select(Booking).where(Booking.id == booking_id).with_for_update()).scalar_one_or_none()
+    if booking is None or booking.status != "FINISHING":
+        return False
+    if utcnow() < booking.exit_by:
+        timers.schedule("jobs.bookings.exit_grace", booking.exit_by, booking.id)
+        db.session.commit()
+        return False
+    booking.status = "OVERSTAY"
+    notifications.notify(booking.user_id, "overstay", "Please move your car",
+                         "The exit grace has passed; idle fees now apply.", link=f"/bookings/{booking.id}/live",
+                         dedupe_key=f"overstay-{booking.id}")
+    alert_staff(booking.connector.charger.station_id, "overstay", f"Overstay on {booking.connector.label}",
+                f"Booking #{booking.id} is past its exit grace.", f"/admin/bookings/{booking.id}")
+    db.session.commit()
+    return True
+
+
+def sweep() -> None:
+    """Safety net run periodically: apply every timer whose moment has passed (after restarts, lost jobs)."""
+    now = utcnow()
+    for booking_id in db.session.execute(select(Booking.id).where(Booking.status == "HELD",
+                                                                  Booking.hold_expires_at < now)).scalars().all():
+        expire_hold(booking_id)
+    for booking_id in db.session.execute(select(Booking.id).where(
+            or_(Booking.status == "CONFIRMED", Booking.status == "NO_SHOW"), Booking.arrive_by < now,
+            Booking.amount_refunded == 0, Booking.amount_captured == 0)).scalars().all():
+        arrival_grace(booking_id)
+    for booking_id in db.session.execute(select(Booking.id).where(Booking.status == "FINISHING",
+                                                                  Booking.exit_by < now)).scalars().all():
+        exit_grace(booking_id)
+    db.session.commit()

@@ -1,0 +1,151 @@
+"""The command bus: deliver an OCPP CALL to whichever process holds the charger's socket.
+
+Embedded: the sockets are in this process (a dict). With REDIS_URL: a key `cw:route:<cp>` names the
+node holding the charger (refreshed while connected, expiring when the node dies), each node listens on
+`cw:node:<node>` for requests and pushes the answer to `cw:reply:<request id>`.
+"""
+import json
+import logging
+import threading
+import uuid
+from typing import Protocol
+
+from flask import Flask, current_app
+
+from .errors import CommandFailed
+
+log = logging.getLogger(__name__)
+
+ROUTE_TTL = 90
+
+
+class Connection(Protocol):
+    cp_id: str
+
+    def call(self, action: str, payload: dict, timeout: float) -> dict: ...
+
+
+class LocalBus:
+    """Connections held by this process."""
+
+    def __init__(self, app: Flask):
+        self.node_id = app.config["NODE_ID"]
+        self._connections: dict[str, Connection] = {}
+        self._lock = threading.Lock()
+
+    def register(self, conn: Connection) -> Connection | None:
+        """Hold `conn` for its charger; returns the connection it replaced, if any."""
+        with self._lock:
+            old = self._connections.get(conn.cp_id)
+            self._connections[conn.cp_id] = conn
+        return old
+
+    def unregister(self, conn: Connection) -> None:
+        with self._lock:
+            if self._connections.get(conn.cp_id) is conn:
+                del self._connections[conn.cp_id]
+
+    def refresh(self, conn: Connection) -> None:
+        pass
+
+    def local(self, cp_id: str) -> Connection | None:
+        return self._connections.get(cp_id)
+
+    def connected_ids(self) -> list[str]:
+        return sorted(self._connections)
+
+    def call(self, cp_id: str, action: str, payload: dict, timeout: float) -> dict:
+        conn = self.local(cp_id)
+        if conn is None:
+            raise CommandFailed(f"Charger {cp_id} is not connected")
+        return conn.call(action, payload, timeout)
+
+    def start(self) -> None:
+        pass
+
+
+class RedisBus(LocalBus):
+    """Routes calls across nodes through Redis."""
+
+    def __init__(self, app: Flask):
+        super().__init__(app)
+        from redis import Redis
+
+        self.redis = Redis.from_url(app.config["REDIS_URL"], decode_responses=True)
+        self.app = app
+        self._listener: threading.Thread | None = None
+
+    def register(self, conn: Connection) -> Connection | None:
+        old = super().register(conn)
+        self.redis.set(f"cw:route:{conn.cp_id}", self.node_id, ex=ROUTE_TTL)
+        return old
+
+    def unregister(self, conn: Connection) -> None:
+        super().unregister(conn)
+        # Only delete the route if it still points here (the charger may have moved to another node).
+        self.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
+                        "return 0", 1, f"cw:route:{conn.cp_id}", self.node_id)
+
+    def refresh(self, conn: Connection) -> None:
+        self.redis.set(f"cw:route:{conn.cp_id}", self.node_id, ex=ROUTE_TTL)
+
+    def call(self, cp_id: str, action: str, payload: dict, timeout: float) -> dict:
+        if self.local(cp_id) is not None:
+            return super().call(cp_id, action, payload, timeout)
+        node = self.redis.get(f"cw:route:{cp_id}")
+        if node is None:
+            raise CommandFailed(f"Charger {cp_id} is not connected")
+        request_id = uuid.uuid4().hex
+        message = json.dumps({"id": request_id, "cp_id": cp_id, "action": action, "payload": payload,
+                              "timeout": timeout})
+        if self.redis.publish(f"cw:node:{node}", message) == 0:
+            raise CommandFailed(f"Charger {cp_id} is routed to node {node}, which is not listening")
+        reply = self.redis.blpop([f"cw:reply:{request_id}"], timeout=max(1, int(timeout + 2)))
+        if reply is None:
+            raise CommandFailed(f"No answer from {cp_id} within {timeout:.0f} s")
+        data = json.loads(reply[1])
+        if "error" in data:
+            raise CommandFailed(data["error"])
+        return data["result"]
+
+    def start(self) -> None:
+        if self._listener is None:
+            self._listener = threading.Thread(target=self._listen, name="chargeway-bus", daemon=True)
+            self._listener.start()
+
+    def _listen(self) -> None:
+        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(f"cw:node:{self.node_id}")
+        for message in pubsub.listen():
+            try:
+                request = json.loads(message["data"])
+            except (TypeError, ValueError):
+                continue
+            threading.Thread(target=self._serve, args=(request,), daemon=True).start()
+
+    def _serve(self, request: dict) -> None:
+        try:
+            result = {"result": super().call(request["cp_id"], request["action"], request["payload"],
+                                             float(request["timeout"]))}
+        except CommandFailed as exc:
+            result = {"error": exc.message}
+        except Exception as exc:  # pragma: no cover - reported to the caller, logged here
+            log.error("Bus request %s failed", request.get("id"), exc_info=True)
+            result = {"error": f"{type(exc).__name__}: {exc}"}
+        key = f"cw:reply:{request['id']}"
+        self.redis.rpush(key, json.dumps(result))
+        self.redis.expire(key, 60)
+
+
+def init_app(app: Flask) -> None:
+    bus = RedisBus(app) if app.config.get("REDIS_URL") else LocalBus(app)
+    app.extensions["chargeway_bus"] = bus
+
+
+def get() -> LocalBus:
+    return current_app.extensions["chargeway_bus"]
+
+
+def call(cp_id: str, action: str, payload: dict, timeout: float | None = None) -> dict:
+    """Send a CALL to a charger wherever it is connected and return its CALLRESULT payload."""
+    return get().call(cp_id, action, payload, timeout or current_app.config["OCPP_CALL_TIMEOUT"])

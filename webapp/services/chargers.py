@@ -1,0 +1,132 @@
+"""Charge point registration, presence (online/offline) and connector status."""
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import Charger, Connector
+from ..timeutil import utcnow
+from . import events
+
+log = logging.getLogger(__name__)
+
+
+def get_by_cp_id(cp_id: str) -> Charger | None:
+    """The charger with this OCPP id, or None."""
+    return db.session.execute(select(Charger).where(Charger.charge_point_id == cp_id)).scalar_one_or_none()
+
+
+def boot(cp_id: str, vendor: str, model: str, serial: str | None, firmware: str | None) -> tuple[str, int]:
+    """Handle a BootNotification: returns (registration status, heartbeat interval)."""
+    cfg = current_app.config
+    charger = get_by_cp_id(cp_id)
+    now = utcnow()
+    if charger is None:
+        if cfg["OCPP_AUTO_REGISTER"]:
+            charger = Charger(charge_point_id=cp_id, registration_status="Accepted",
+                              heartbeat_interval=cfg["HEARTBEAT_INTERVAL"])
+        elif cfg["OCPP_UNKNOWN_STATUS"] == "Pending":
+            charger = Charger(charge_point_id=cp_id, registration_status="Pending",
+                              heartbeat_interval=cfg["HEARTBEAT_INTERVAL"])
+        else:
+            log.warning("BootNotification from unknown charger %s rejected", cp_id)
+            return "Rejected", cfg["HEARTBEAT_INTERVAL"]
+        db.session.add(charger)
+        db.session.flush()
+    charger.vendor, charger.model = vendor[:20], model[:20]
+    charger.serial_number = (serial or charger.serial_number or None)
+    charger.firmware_version = firmware or charger.firmware_version
+    charger.last_boot = charger.last_seen = now
+    events.record(charger.id, "boot", f"{vendor} {model} fw {firmware or '?'}: {charger.registration_status}")
+    return charger.registration_status, charger.heartbeat_interval
+
+
+def is_accepted(cp_id: str) -> bool:
+    charger = get_by_cp_id(cp_id)
+    return charger is not None and charger.registration_status == "Accepted"
+
+
+def connected(cp_id: str, connection_id: str, node_id: str) -> None:
+    """A socket for this charger opened: it is online and this connection now owns it."""
+    now = utcnow()
+    charger = get_by_cp_id(cp_id)
+    if charger is None:
+        return
+    was_online = charger.online
+    charger.online, charger.connection_id, charger.node_id, charger.last_seen = True, connection_id, node_id, now
+    events.record(charger.id, "online", "reconnected (previous socket replaced)" if was_online else "connected")
+
+
+def disconnected(cp_id: str, connection_id: str, reason: str) -> bool:
+    """The socket closed: offline at once, unless a newer connection already took over."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Charger).where(Charger.charge_point_id == cp_id, Charger.connection_id == connection_id)
+        .values(online=False, connection_id=None, node_id=None)
+        .returning(Charger.id)
+    ).scalar_one_or_none()
+    if result is not None:
+        events.record(result, "offline", reason, occurred_at=now)
+        return True
+    return False
+
+
+def touch(cp_id: str, when: datetime | None = None) -> None:
+    """Refresh last seen (every inbound frame and pong)."""
+    db.session.execute(update(Charger).where(Charger.charge_point_id == cp_id)
+                       .values(last_seen=when or utcnow()))
+
+
+def detect_offline(now: datetime | None = None) -> list[str]:
+    """Mark chargers offline whose last sign of life is older than 2 x heartbeat interval + margin."""
+    now = now or utcnow()
+    margin = current_app.config["OFFLINE_MARGIN_SECONDS"]
+    went = []
+    for charger in db.session.execute(select(Charger).where(Charger.online.is_(True))).scalars():
+        limit = timedelta(seconds=2 * charger.heartbeat_interval + margin)
+        if charger.last_seen is None or now - charger.last_seen > limit:
+            charger.online, charger.connection_id, charger.node_id = False, None, None
+            events.record(charger.id, "offline", f"silent since {charger.last_seen} (limit {limit})")
+            went.append(charger.charge_point_id)
+    db.session.commit()
+    if went:
+        log.info("Chargers gone silent, marked offline: %s", ", ".join(went))
+    return went
+
+
+def get_connector(charger: Charger, number: int, create: bool = True) -> Connector | None:
+    """The charger's connector by OCPP number, created on first mention (StatusNotification)."""
+    connector = charger.connector(number)
+    if connector is None and create and number > 0:
+        connector = Connector(charger=charger, connector_id=number, status="Unavailable")
+        db.session.add(connector)
+        db.session.flush()
+    return connector
+
+
+def status_notification(cp_id: str, connector_id: int, status: str, error_code: str,
+                        timestamp: datetime | None, info: str | None = None,
+                        vendor_error_code: str | None = None) -> Connector | None:
+    """Record a StatusNotification; a late one (older than what we hold) is logged but not applied."""
+    charger = get_by_cp_id(cp_id)
+    when = timestamp or utcnow()
+    detail = f"{status}" + (f" ({error_code})" if error_code and error_code != "NoError" else "")
+    kind = "fault" if status == "Faulted" else "status"
+    events.record(charger.id, kind, detail + (f": {info}" if info else ""), connector_id, occurred_at=when)
+    if connector_id == 0:
+        return None
+    connector = get_connector(charger, connector_id)
+    if connector.status_at is not None and when < connector.status_at:
+        events.record(charger.id, "late_message", f"StatusNotification {status} of {when} is older than "
+                      f"{connector.status_at}; not applied", connector_id)
+        return None
+    previous = connector.status
+    connector.status, connector.error_code = status, error_code
+    connector.status_info, connector.vendor_error_code, connector.status_at = info, vendor_error_code, when
+    db.session.flush()
+    from . import lifecycle
+
+    lifecycle.connector_status_changed(connector, previous, status)
+    return connector

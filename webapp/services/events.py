@@ -1,0 +1,40 @@
+"""Charger events and the bounded OCPP message log."""
+import random
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from ..extensions import db
+from ..models import ChargerEvent, OcppMessage
+from ..timeutil import utcnow
+
+
+def record(charger_id: int, kind: str, detail: str = "", connector_id: int | None = None,
+           occurred_at: datetime | None = None) -> ChargerEvent:
+    """Add a charger event to the current transaction (the caller commits)."""
+    event = ChargerEvent(charger_id=charger_id, kind=kind, detail=detail[:500], connector_id=connector_id,
+                         occurred_at=occurred_at or utcnow())
+    db.session.add(event)
+    return event
+
+
+def log_message(charger_id: int, direction: str, action: str | None, unique_id: str | None,
+                payload: str) -> None:
+    """Log a frame; about one insert in twenty trims the charger's log back to OCPP_LOG_KEEP rows."""
+    db.session.add(OcppMessage(charger_id=charger_id, direction=direction, action=action,
+                               unique_id=unique_id, payload=payload[:4000]))
+    if random.random() < 0.05:
+        trim_log(charger_id)
+
+
+def trim_log(charger_id: int) -> None:
+    """Delete all but the newest OCPP_LOG_KEEP logged frames of a charger."""
+    keep = current_app.config["OCPP_LOG_KEEP"]
+    cutoff = db.session.execute(
+        select(OcppMessage.id).where(OcppMessage.charger_id == charger_id)
+        .order_by(OcppMessage.id.desc()).offset(keep).limit(1)
+    ).scalar()
+    if cutoff is not None:
+        db.session.execute(delete(OcppMessage).where(OcppMessage.charger_id == charger_id,
+                                                     OcppMessage.id <= cutoff))

@@ -1,0 +1,47 @@
+"""Tariff arithmetic in integer minor units.
+
+energy cost = round-half-up(Wh x price_per_kwh / 1000); time cost = price_per_minute x whole minutes;
+a session fee once per session; idle fee per started minute past the exit grace.
+"""
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..models import Tariff
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    energy: int
+    time: int
+    session_fee: int
+    idle: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.energy + self.time + self.session_fee + self.idle
+
+
+def energy_cost(tariff: Tariff, energy_wh: int) -> int:
+    return (max(0, energy_wh) * tariff.price_per_kwh + 500) // 1000
+
+
+def session_cost(tariff: Tariff, energy_wh: int, started: datetime, stopped: datetime) -> Breakdown:
+    """What a finished (or running, with stopped=now) session costs before idle fees."""
+    minutes = max(0, int((stopped - started).total_seconds() // 60))
+    return Breakdown(energy=energy_cost(tariff, energy_wh), time=tariff.price_per_minute * minutes,
+                     session_fee=tariff.session_fee)
+
+
+def idle_fee(tariff: Tariff, exit_by: datetime, freed_at: datetime) -> int:
+    """Idle fee for every started minute the connector stayed occupied past the exit grace."""
+    if freed_at <= exit_by:
+        return 0
+    return tariff.idle_fee_per_minute * math.ceil((freed_at - exit_by).total_seconds() / 60)
+
+
+def authorisation(tariff: Tariff, quota_kwh: float, max_power_kw: float) -> int:
+    """The pre-authorised amount: the quota's energy, the fee, and time at the connector's full power."""
+    wh = int(round(quota_kwh * 1000))
+    minutes = math.ceil(quota_kwh / max(max_power_kw, 1.0) * 60) if tariff.price_per_minute else 0
+    return energy_cost(tariff, wh) + tariff.session_fee + tariff.price_per_minute * minutes

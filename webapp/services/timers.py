@@ -1,0 +1,179 @@
+"""Timers: RQ jobs when Redis is configured, an in-process scheduler otherwise.
+
+Jobs are named by dotted path and receive ids only. Every job re-reads the database, so running late,
+early (RQ truncates scheduled times to whole seconds) or twice is harmless.
+"""
+import heapq
+import itertools
+import logging
+import threading
+import time
+from datetime import datetime
+
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from werkzeug.utils import import_string
+
+from ..timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "chargeway"
+
+#: Periodic jobs: (dotted path, setting holding the period in seconds).
+PERIODIC = (
+    ("jobs.presence.detect_offline", "OFFLINE_CHECK_SECONDS"),
+    ("jobs.sweep.run", "SWEEP_SECONDS"),
+)
+
+
+class InProcessScheduler:
+    """A heap of due jobs; a daemon thread runs them when started (embedded mode)."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._heap: list = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def schedule(self, func: str, at: datetime, args: tuple) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (at, next(self._seq), func, args))
+            self._cond.notify()
+
+    def pending(self) -> list[tuple[datetime, str, tuple]]:
+        with self._cond:
+            return [(at, func, args) for at, _, func, args in sorted(self._heap)]
+
+    def run_due(self, now: datetime | None = None) -> int:
+        """Run every job due by `now` in this thread; returns how many ran (tests call this directly)."""
+        ran = 0
+        while True:
+            with self._cond:
+                if not self._heap or self._heap[0][0] > (now or utcnow()):
+                    return ran
+                _, _, func, args = heapq.heappop(self._heap)
+            self._run(func, args)
+            ran += 1
+
+    def _run(self, func: str, args: tuple) -> None:
+        with self.app.app_context():
+            try:
+                import_string(func)(*args)
+            except Exception:
+                log.error("Job %s%r failed", func, args, exc_info=True)
+            finally:
+                from ..extensions import db
+
+                db.session.remove()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        now = utcnow()
+        for func, setting in PERIODIC:
+            self.schedule("webapp.services.timers._periodic", now, (func, setting))
+        self._thread = threading.Thread(target=self._loop, name="chargeway-timers", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+
+    def _loop(self) -> None:
+        while not self._stopping:
+            self.run_due()
+            with self._cond:
+                wait = 1.0
+                if self._heap:
+                    wait = max(0.0, min(wait, (self._heap[0][0] - utcnow()).total_seconds()))
+                self._cond.wait(wait)
+
+
+def _periodic(func: str, setting: str) -> None:
+    """Run a periodic job, then schedule its next run."""
+    from datetime import timedelta
+
+    try:
+        import_string(func)()
+    finally:
+        period = current_app.config.get(setting, 30)
+        current_app.extensions["chargeway_timers"].schedule(
+            "webapp.services.timers._periodic", utcnow() + timedelta(seconds=period), (func, setting))
+
+
+class RQTimers:
+    """Timers as RQ jobs (`rq worker --with-scheduler`); periodic jobs come from `rq cron jobs/cron.py`."""
+
+    def __init__(self, app: Flask):
+        from redis import Redis
+        from rq import Queue
+
+        self.queue = Queue(QUEUE_NAME, connection=Redis.from_url(app.config["REDIS_URL"]))
+
+    def schedule(self, func: str, at: datetime, args: tuple) -> None:
+        self.queue.enqueue_at(at, func, *args, failure_ttl=86400)
+
+    def pending(self) -> list:
+        from rq.registry import ScheduledJobRegistry
+
+        registry = ScheduledJobRegistry(queue=self.queue)
+        return [(None, jid, ()) for jid in registry.get_job_ids()]
+
+    def run_due(self, now=None) -> int:
+        return 0
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("SWEEP_SECONDS", 15)
+    backend = RQTimers(app) if app.config.get("REDIS_URL") else InProcessScheduler(app)
+    app.extensions["chargeway_timers"] = backend
+
+
+def start_embedded(app: Flask) -> None:
+    """Start the in-process timer thread (the embedded server calls this once)."""
+    app.extensions["chargeway_timers"].start()
+
+
+def schedule(func: str, at: datetime, *args) -> None:
+    """Run job `func(*args)` at `at` (UTC), once the current database transaction commits."""
+    from ..extensions import db
+
+    db.session.info.setdefault(_PENDING, []).append((current_app.extensions["chargeway_timers"], func, at, args))
+
+
+_PENDING = "chargeway_pending_jobs"
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session: Session) -> None:
+    for backend_, func, at, args in session.info.pop(_PENDING, []):
+        try:
+            backend_.schedule(func, at, args)
+        except Exception:
+            log.error("Could not schedule %s%r", func, args, exc_info=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_on_rollback(session: Session) -> None:
+    if not session.in_transaction():
+        session.info.pop(_PENDING, None)
+
+
+def enqueue(func: str, *args) -> None:
+    """Run job `func(*args)` as soon as possible, outside this request or socket."""
+    schedule(func, utcnow(), *args)
+
+
+def backend():
+    return current_app.extensions["chargeway_timers"]

@@ -1,0 +1,197 @@
+"""OCPP transactions: Authorize, StartTransaction, MeterValues, StopTransaction.
+
+Every message is idempotent: replays after a reconnect and duplicates count once, late messages keep
+their own timestamps, and unknown transactions or idTags are answered per the spec and recorded.
+"""
+import logging
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Booking, Charger, ChargingSession, MeterSample, User
+from ..timeutil import parse_iso, utcnow
+from . import chargers, events, lifecycle
+
+log = logging.getLogger(__name__)
+
+ENERGY = "Energy.Active.Import.Register"
+POWER = "Power.Active.Import"
+SOC = "SoC"
+
+
+def id_tag_status(charger: Charger, id_tag: str, connector_number: int | None = None
+                  ) -> tuple[str, User | None, Booking | None]:
+    """Decide idTagInfo.status: Accepted for a driver with a booking here, or staff; else why not."""
+    user = db.session.execute(select(User).where(User.id_tag == id_tag)).scalar_one_or_none()
+    if user is None:
+        events.record(charger.id, "unknown_id_tag", f"idTag {id_tag!r} is unknown", connector_number)
+        return "Invalid", None, None
+    if not user.active:
+        return "Blocked", user, None
+    booking = lifecycle.live_booking_on_charger(user.id, charger.id, connector_number)
+    if booking is not None and booking.status in ("CONFIRMED", "CHARGING"):
+        return "Accepted", user, booking
+    active = db.session.execute(select(ChargingSession.id).where(
+        ChargingSession.user_id == user.id, ChargingSession.stopped_at.is_(None),
+        ChargingSession.auth_status == "Accepted")).first()
+    if active is not None:
+        return "ConcurrentTx", user, None
+    if user.is_staff:
+        return "Accepted", user, None  # service session by operator staff, not billed
+    events.record(charger.id, "unauthorised_id_tag", f"{user.email} has no booking here", connector_number)
+    return "Invalid", user, None
+
+
+def authorize(cp_id: str, id_tag: str) -> str:
+    """Answer an Authorize."""
+    charger = chargers.get_by_cp_id(cp_id)
+    status, _, _ = id_tag_status(charger, id_tag)
+    return status
+
+
+def start(cp_id: str, connector_id: int, id_tag: str, meter_start: int, timestamp: datetime,
+          reservation_id: int | None = None) -> tuple[int, str]:
+    """Record a StartTransaction; the same start sent twice returns the same transaction id."""
+    charger = chargers.get_by_cp_id(cp_id)
+    connector = chargers.get_connector(charger, connector_id)
+    existing = _find_start(connector.id, id_tag, timestamp, meter_start)
+    if existing is not None:
+        events.record(charger.id, "duplicate_message", f"StartTransaction replay -> {existing.id}", connector_id)
+        return existing.id, existing.auth_status
+    status, user, booking = id_tag_status(charger, id_tag, connector_id)
+    if booking is not None and booking.connector_id != connector.id:
+        booking = None
+    session = ChargingSession(
+        connector_id=connector.id, user_id=user.id if user else None, id_tag=id_tag,
+        auth_status=status, reservation_id=reservation_id, meter_start=meter_start,
+        meter_last=meter_start, started_at=timestamp,
+        booking_id=booking.id if (booking and status == "Accepted" and booking.session is None) else None,
+        currency=(charger.station.tariff.currency if charger.station and charger.station.tariff else "INR"),
+    )
+    if status != "Accepted":
+        session.stopped_at, session.stop_reason = timestamp, "DeAuthorized"
+    db.session.add(session)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        existing = _find_start(connector.id, id_tag, timestamp, meter_start)
+        if existing is None:
+            raise
+        return existing.id, existing.auth_status
+    if _is_late(timestamp):
+        events.record(charger.id, "late_message", f"StartTransaction {session.id} from {timestamp}", connector_id)
+    if session.booking_id is not None:
+        lifecycle.charging_started(session)
+    return session.id, status
+
+
+def _find_start(connector_pk: int, id_tag: str, timestamp: datetime, meter_start: int):
+    return db.session.execute(select(ChargingSession).where(
+        ChargingSession.connector_id == connector_pk, ChargingSession.id_tag == id_tag,
+        ChargingSession.started_at == timestamp, ChargingSession.meter_start == meter_start)
+    ).scalar_one_or_none()
+
+
+def _is_late(timestamp: datetime) -> bool:
+    return (utcnow() - timestamp).total_seconds() > 60
+
+
+def _locked_session(transaction_id: int) -> ChargingSession | None:
+    return db.session.execute(select(ChargingSession).where(ChargingSession.id == transaction_id)
+                              .with_for_update()).scalar_one_or_none()
+
+
+def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, meter_value: list[dict]) -> None:
+    """Store MeterValues samples (deduplicated) and update the session's energy, power and SoC."""
+    charger = chargers.get_by_cp_id(cp_id)
+    connector = chargers.get_connector(charger, connector_id) if connector_id else None
+    session = _locked_session(transaction_id) if transaction_id is not None else None
+    if transaction_id is not None and (session is None or (connector and session.connector_id != connector.id)):
+        events.record(charger.id, "unknown_transaction", f"MeterValues for transaction {transaction_id}",
+                      connector_id)
+        session = None
+    if connector is None:
+        return
+    samples = _new_samples(connector.id, session, meter_value)
+    if session is not None and samples:
+        _apply_samples(session, samples)
+        lifecycle.session_progress(session)
+
+
+def _new_samples(connector_pk: int, session: ChargingSession | None, meter_value: list[dict]) -> list[MeterSample]:
+    rows = []
+    for mv in meter_value:
+        ts = parse_iso(mv["timestamp"])
+        for sv in mv.get("sampledValue") or mv.get("sampled_value") or []:
+            try:
+                value = float(sv["value"])
+            except (TypeError, ValueError):
+                continue
+            measurand = sv.get("measurand", ENERGY)
+            unit = sv.get("unit")
+            if unit in ("kWh", "kW"):
+                value, unit = value * 1000, unit[1:]
+            rows.append(MeterSample(session_id=session.id if session else None, connector_id=connector_pk,
+                                    timestamp=ts, measurand=measurand, value=value, unit=unit,
+                                    phase=sv.get("phase"), location=sv.get("location"),
+                                    context=sv.get("context")))
+    if not rows:
+        return []
+    seen = set(db.session.execute(select(MeterSample.timestamp, MeterSample.measurand, MeterSample.phase,
+                                         MeterSample.location).where(
+        MeterSample.connector_id == connector_pk,
+        MeterSample.timestamp.in_({r.timestamp for r in rows}))).all())
+    fresh = []
+    for r in rows:
+        key = (r.timestamp, r.measurand, r.phase, r.location)
+        if key not in seen:
+            seen.add(key)
+            fresh.append(r)
+    db.session.add_all(fresh)
+    return fresh
+
+
+def _apply_samples(session: ChargingSession, samples: list[MeterSample]) -> None:
+    # A late batch (replayed after a reconnect) fills history but does not overwrite live power.
+    is_current = not _is_late(max(s.timestamp for s in samples))
+    for s in sorted(samples, key=lambda s: s.timestamp):
+        if s.measurand == ENERGY and s.location in (None, "Outlet"):
+            session.meter_last = max(session.meter_last or session.meter_start, int(s.value))
+        elif s.measurand == POWER and s.location in (None, "Outlet") and is_current:
+            session.power_w = s.value
+        elif s.measurand == SOC:
+            if session.soc_start is None:
+                session.soc_start = s.value
+            session.soc_last = s.value
+    if session.stopped_at is None:
+        session.energy_wh = max(0, (session.meter_last or session.meter_start) - session.meter_start)
+
+
+def stop(cp_id: str, transaction_id: int, meter_stop: int, timestamp: datetime, reason: str | None,
+         id_tag: str | None = None, transaction_data: list[dict] | None = None) -> str | None:
+    """Close a transaction. A second stop of the same transaction is acknowledged and changes nothing."""
+    charger = chargers.get_by_cp_id(cp_id)
+    session = _locked_session(transaction_id)
+    if session is None or session.connector.charger_id != charger.id:
+        events.record(charger.id, "unknown_transaction", f"StopTransaction for unknown transaction "
+                      f"{transaction_id} (meterStop {meter_stop})")
+        return None
+    if session.stopped_at is not None and session.meter_stop is not None:
+        events.record(charger.id, "duplicate_message", f"StopTransaction replay for {transaction_id}")
+        return "Accepted"
+    if transaction_data:
+        samples = _new_samples(session.connector_id, session, transaction_data)
+        if samples:
+            _apply_samples(session, samples)
+    session.meter_stop = max(meter_stop, session.meter_start)
+    session.meter_last = max(session.meter_last or 0, session.meter_stop)
+    session.stopped_at = max(timestamp, session.started_at)
+    session.stop_reason = session.stop_reason or reason or "Local"
+    session.energy_wh = session.meter_stop - session.meter_start
+    if _is_late(timestamp):
+        events.record(charger.id, "late_message", f"StopTransaction {transaction_id} from {timestamp}")
+    lifecycle.charging_stopped(session)
+    return "Accepted" if session.auth_status == "Accepted" else session.auth_status

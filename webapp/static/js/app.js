@@ -1,0 +1,20 @@
+// Send the CSRF token with every htmx request.
+document.addEventListener("htmx:configRequest", function (event) {
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  if (meta) { event.detail.headers["X-CSRFToken"] = meta.content; }
+});
+// Countdowns: <time data-countdown="ISO">; text shows m:ss left and the element gets .expired at zero.
+function tickCountdowns() {
+  document.querySelectorAll("[data-countdown]").forEach(function (el) {
+    var left = Math.max(0, Math.floor((Date.parse(el.dataset.countdown) - Date.now()) / 1000));
+    el.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+    el.classList.toggle("expired", left === 0);
+  });
+  document.querySelectorAll("[data-ago]").forEach(function (el) {
+    var s = Math.max(0, Math.floor((Date.now() - Date.parse(el.dataset.ago)) / 1000));
+    el.textContent = s < 120 ? s + " s ago" : s < 7200 ? Math.floor(s / 60) + " min ago" : Math.floor(s / 3600) + " h ago";
+  });
+}
+setInterval(tickCountdowns, 1000);
+document.addEventListener("DOMContentLoaded", tickCountdowns);
+document.addEventListener("htmx:afterSettle", tickCountdowns);
