@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 
 from ocpp.routing import on
 from ocpp.v16 import call, call_result
@@ -67,6 +67,7 @@ class SimulatedCharger(SessionMixin, OcppLink):
         self.auto_plug, self.plug_delay = auto_plug, plug_delay
         self.solar = physics.Solar(solar_kw, follow_sun=solar_follow_sun)
         self.firmware_status, self.diagnostics_status = "Idle", "Idle"
+        self._solar_task: asyncio.Task | None = None
         self.connectors = {n: Connector(n, max_power_kw) for n in range(1, connectors + 1)}
         profiles = "Core,FirmwareManagement,Reservation,RemoteTrigger" if supports_reservation \
             else "Core,FirmwareManagement,RemoteTrigger"
@@ -108,8 +109,8 @@ class SimulatedCharger(SessionMixin, OcppLink):
         await self.send_status_notification(0, self._charger_status())
         for conn in self.connectors.values():
             await self.update_status(conn, force=True)
-        if self.solar.peak_kw > 0:
-            self.spawn(self._solar_loop(), conn_bound=True)
+        if self.solar.peak_kw > 0 and (self._solar_task is None or self._solar_task.done()):
+            self._solar_task = self.spawn(self._solar_loop(), conn_bound=True)
 
     def _charger_status(self) -> str:
         if all(not c.operative for c in self.connectors.values()):
@@ -292,7 +293,9 @@ class SimulatedCharger(SessionMixin, OcppLink):
             expiry = datetime.fromisoformat(expiry_date)
         except ValueError:
             return call_result.ReserveNow(status=ReservationStatus.rejected)
-        if expiry.tzinfo is None or expiry <= utc_now():
+        if expiry.tzinfo is None:
+            expiry = expiry.replace(tzinfo=timezone.utc)  # OCPP times are UTC; be lenient
+        if expiry <= utc_now():
             return call_result.ReserveNow(status=ReservationStatus.rejected)
         for other in self.connectors.values():
             if other.reservation is not None and other.reservation.reservation_id == reservation_id:

@@ -110,6 +110,8 @@ class OcppLink(ChargePoint):
 
     async def connect(self) -> str | None:
         """Open the socket and boot; return the first boot's status. Raises if it cannot connect."""
+        if self.online:
+            return self.registration
         self._closing = False
         await self._open()
         return await self._boot_and_settle()

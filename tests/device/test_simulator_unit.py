@@ -294,6 +294,13 @@ def test_firmware_and_diagnostics(charger, central):
     charger.wait_for(lambda c: len(central.got(c.cp_id, "FirmwareStatusNotification")) == 4, timeout=5)
     assert [s["status"] for s in central.got(charger.cp_id, "DiagnosticsStatusNotification")] == [
         "Uploading", "Uploaded"]
+    for message in ("MeterValues", "Heartbeat", "BootNotification", "FirmwareStatusNotification",
+                    "DiagnosticsStatusNotification"):
+        trigger = call.TriggerMessage(requested_message=message)
+        assert central.send(charger.cp_id, trigger).status == "Accepted"
+        charger.wait_sent(message)
+    meter = central.got(charger.cp_id, "MeterValues")[0]
+    assert meter["transaction_id"] is None and meter["meter_value"][0]["sampled_value"][0]["context"] == "Trigger"
 
 
 def test_server_commands(charger, central):
