@@ -209,12 +209,48 @@ def live_server(app):
     server.stop()
 
 
+def release_db():
+    """End the test thread's transaction: on SQLite any open transaction holds the write lock
+    (BEGIN IMMEDIATE), which would stall the live server while the test waits."""
+    from flask import has_app_context
+
+    if has_app_context():
+        db.session.commit()
+
+
+def wait_until(predicate, timeout=10.0, interval=0.05, message="condition not met"):
+    """Poll `predicate()` (which may read the database) without holding a transaction in between."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        release_db()
+        value = predicate()
+        release_db()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} within {timeout} s")
+        time.sleep(interval)
+
+
 @pytest.fixture
 def sim():
-    """The charger simulator harness (device/), stopped after the test."""
+    """The charger simulator harness (device/), stopped after the test.
+
+    Every blocking call into the simulator first ends the test thread's database transaction.
+    """
     from device.harness import SimulatorThread
 
     harness = SimulatorThread()
+    for name in ("run", "call"):
+        original = getattr(harness, name)
+
+        def wrapped(*args, _original=original, **kwargs):
+            release_db()
+            return _original(*args, **kwargs)
+
+        setattr(harness, name, wrapped)
     yield harness
     harness.stop()
 

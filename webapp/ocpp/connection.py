@@ -1,6 +1,7 @@
 """One charger's WebSocket: reads frames, answers CALLs, and carries our CALLs with one outstanding at a time."""
 import json
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -55,10 +56,19 @@ class ChargerConnection:
         except ConnectionClosed as exc:
             reason = f"socket closed ({getattr(exc, 'reason', '')} {getattr(exc, 'message', '') or ''})".strip()
         finally:
+            self._shutdown_socket()
             the_bus.unregister(self)
             self._fail_pending("connection closed")
             self._commit(lambda: chargers.disconnected(self.cp_id, self.connection_id, reason))
             db.session.remove()
+
+    def _shutdown_socket(self) -> None:
+        """End the TCP connection now: the dev server would otherwise keep it open (and write an HTTP
+        response into it) after a close we initiated, e.g. for an oversized frame."""
+        try:
+            self.ws.sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError):
+            pass
 
     def close(self, reason: str) -> None:
         try:
@@ -158,7 +168,7 @@ class ChargerConnection:
         now = time.monotonic()
         if now - self._last_touch >= self._touch_every:
             self._last_touch = now
-            self._commit(lambda: chargers.touch(self.cp_id))
+            self._commit(lambda: chargers.touch(self.cp_id, self.connection_id, bus.get().node_id))
         if now - self._last_route_refresh >= 30:
             self._last_route_refresh = now
             bus.get().refresh(self)
