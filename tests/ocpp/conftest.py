@@ -6,6 +6,7 @@ import json
 import pytest
 from websockets.sync.client import connect
 
+from tests.conftest import release_db
 from webapp.extensions import db
 
 
@@ -46,11 +47,13 @@ class RawCharger:
         self._ids = itertools.count(1)
 
     def call(self, action, payload, unique_id=None):
+        release_db()  # never hold SQLite's write lock while the server needs it
         uid = unique_id or str(next(self._ids))
         self.ws.send(json.dumps([2, uid, action, payload]))
         return self.recv()
 
     def send_raw(self, text):
+        release_db()
         self.ws.send(text)
 
     def recv(self, timeout=5):

@@ -5,7 +5,6 @@ HELD -> CONFIRMED -> CHARGING -> FINISHING -> (OVERSTAY ->) COMPLETED; see DESIG
 import logging
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
@@ -78,14 +77,15 @@ def charging_stopped(session: ChargingSession) -> None:
         return
     now = utcnow()
     booking.status, booking.stopped_at = "FINISHING", session.stopped_at
-    booking.exit_by = now + timedelta(minutes=current_app.config["EXIT_GRACE_MINUTES"])
+    grace = timers.duration("EXIT_GRACE")
+    booking.exit_by = now + grace
     booking.end_reason = booking.end_reason or session.stop_reason
     timers.schedule("jobs.bookings.exit_grace", booking.exit_by, booking.id)
     notifications.notify(booking.user_id, "charging_complete", "Charging complete",
                          f"{session.energy_wh / 1000:.2f} kWh delivered. Unplug and close the door within "
-                         f"{current_app.config['EXIT_GRACE_MINUTES']} minutes.",
+                         f"{timers.describe(grace)}.",
                          link=f"/bookings/{booking.id}/live", dedupe_key=f"complete-{booking.id}")
-    if connector.status == "Available":
+    if connector.status in ("Available", "Faulted"):  # a fault ends the booking now: no exit grace, no idle fee
         finalise(booking)
 
 
@@ -122,6 +122,8 @@ def _connector_faulted(connector: Connector) -> None:
                          link=f"/bookings/{booking.id}", dedupe_key=f"fault-{booking.id}")
     if booking.status in ("HELD", "CONFIRMED"):
         bookings.release(locked_booking(booking.id), "CANCELLED", "charger fault")
+    else:
+        booking.end_reason = "charger fault"
     alert_staff(connector.charger.station_id, "charger_fault", f"{connector.label} faulted",
                 f"Error {connector.error_code}", f"/admin/chargers/{connector.charger_id}")
 
@@ -131,7 +133,8 @@ def finalise(booking: Booking) -> None:
     if booking is None or booking.status not in ("FINISHING", "OVERSTAY"):
         return
     now = utcnow()
-    session = booking.session
+    # Query rather than trust `booking.session`: it may have been loaded (as None) before the session existed.
+    session = db.session.execute(select(ChargingSession).where(ChargingSession.booking_id == booking.id)).scalar_one_or_none()
     tariff = booking.connector.charger.station.tariff
     total = session.cost if session is not None else 0
     if booking.status == "OVERSTAY" and tariff is not None and booking.exit_by is not None:

@@ -67,7 +67,7 @@ def start(cp_id: str, connector_id: int, id_tag: str, meter_start: int, timestam
         connector_id=connector.id, user_id=user.id if user else None, id_tag=id_tag,
         auth_status=status, reservation_id=reservation_id, meter_start=meter_start,
         meter_last=meter_start, started_at=timestamp,
-        booking_id=booking.id if (booking and status == "Accepted" and booking.session is None) else None,
+        booking_id=booking.id if (booking and status == "Accepted" and not _has_session(booking.id)) else None,
         currency=(charger.station.tariff.currency if charger.station and charger.station.tariff else "INR"),
     )
     if status != "Accepted":
@@ -86,6 +86,10 @@ def start(cp_id: str, connector_id: int, id_tag: str, meter_start: int, timestam
     if session.booking_id is not None:
         lifecycle.charging_started(session)
     return session.id, status
+
+
+def _has_session(booking_id: int) -> bool:
+    return db.session.execute(select(ChargingSession.id).where(ChargingSession.booking_id == booking_id)).first() is not None
 
 
 def _find_start(connector_pk: int, id_tag: str, timestamp: datetime, meter_start: int):
