@@ -17,7 +17,8 @@ def register(app: Flask) -> None:
 
 @click.command("seed-demo")
 @click.option("--passwords-file", default=None, help="Write {charge_point_id: password} here for the simulator.")
-def seed_demo(passwords_file):
+@click.option("--id-tags-file", default=None, help="Write the id tags the simulated drivers swipe here.")
+def seed_demo(passwords_file, id_tags_file):
     """Seed demo stations in Bengaluru, chargers, a tariff, a demo driver and a demo admin (idempotent)."""
     from .services import demo
 
@@ -25,6 +26,9 @@ def seed_demo(passwords_file):
     if passwords_file:
         with open(passwords_file, "w") as f:
             json.dump(result["charger_passwords"], f, indent=1)
+    if id_tags_file:
+        with open(id_tags_file, "w") as f:
+            f.write(",".join(result["demo_id_tags"]))
     for role, (email, password) in result["accounts"].items():
         click.echo(f"{role:>8}: {email} / {password}")
 

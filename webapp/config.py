@@ -37,6 +37,10 @@ class Config:
     OFFLINE_CHECK_SECONDS = _int("OFFLINE_CHECK_SECONDS", 30)
     OFFLINE_MARGIN_SECONDS = _int("OFFLINE_MARGIN_SECONDS", 30)
     HOLD_WARNING_SECONDS = _int("HOLD_WARNING_SECONDS", 120)
+    # Sub-minute timers for tests and demos: when > 0 they win over the *_MINUTES settings above.
+    HOLD_SECONDS = _int("HOLD_SECONDS", 0)
+    ARRIVAL_GRACE_SECONDS = _int("ARRIVAL_GRACE_SECONDS", 0)
+    EXIT_GRACE_SECONDS = _int("EXIT_GRACE_SECONDS", 0)
 
     # OCPP
     HEARTBEAT_INTERVAL = _int("HEARTBEAT_INTERVAL", 300)
@@ -53,6 +57,8 @@ class Config:
 
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
+    LOGIN_IP_MAX_FAILURES = _int("LOGIN_IP_MAX_FAILURES", 20)  # per address, whatever the accounts tried
+    LOGIN_IP_WINDOW_MINUTES = _int("LOGIN_IP_WINDOW_MINUTES", 15)
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     WTF_CSRF_TIME_LIMIT = None
@@ -61,11 +67,22 @@ class Config:
     PRODUCTION = _bool("CHARGEWAY_PRODUCTION", False)
 
 
-class DevelopmentConfig(Config):
-    """Embedded laptop mode: generates throwaway secrets when none are set."""
+def _local_secret() -> str:
+    """Embedded mode: a random secret generated once and kept in instance/ (never a literal default)."""
+    path = INSTANCE_DIR / ".secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
-    SECRET_KEY = Config.SECRET_KEY or secrets.token_hex(32)
-    QR_SIGNING_KEY = Config.QR_SIGNING_KEY or None  # derived from SECRET_KEY when unset
+
+class DevelopmentConfig(Config):
+    """Embedded laptop mode: generates a local secret when none is set."""
+
+    def __init__(self):
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = _local_secret()
 
 
 class ProductionConfig(Config):

@@ -73,6 +73,14 @@ def disconnected(cp_id: str, connection_id: str, reason: str) -> bool:
     return False
 
 
+def all_offline(reason: str) -> None:
+    """Embedded server start: no socket survived the restart."""
+    for charger in db.session.execute(select(Charger).where(Charger.online.is_(True))).scalars():
+        charger.online, charger.connection_id, charger.node_id = False, None, None
+        events.record(charger.id, "offline", reason)
+    db.session.commit()
+
+
 def touch(cp_id: str, connection_id: str, node_id: str) -> None:
     """Refresh last seen (every inbound frame and pong); a charger marked offline while its socket
     stayed open (it went silent) is online again."""

@@ -64,4 +64,5 @@ def seed() -> dict:
     if not operator.stations:
         operator.stations = stations[:2]
         db.session.commit()
-    return {"accounts": created, "charger_passwords": passwords}
+    # The simulated walk-in drivers swipe the operator's service card (staff sessions are not billed).
+    return {"accounts": created, "charger_passwords": passwords, "demo_id_tags": [operator.id_tag]}
