@@ -44,7 +44,11 @@ class OcppLink(ChargePoint):
     def __init__(self, cp_id, base_url, password=None, response_timeout=10.0,
                  heartbeat_interval=None, reconnect_delay=1.0):
         super().__init__(cp_id, None, response_timeout=response_timeout, logger=wire_log)
-        self.url = f"{base_url.rstrip('/')}/{quote(cp_id, safe='')}"
+        # Several base URLs (comma-separated or a list) mean several central-system nodes: the charger
+        # uses the first and moves to the next one each time a connection attempt fails or drops.
+        bases = base_url.split(",") if isinstance(base_url, str) else list(base_url)
+        self.urls = [f"{b.strip().rstrip('/')}/{quote(cp_id, safe='')}" for b in bases if b.strip()]
+        self.url = self.urls[0]
         self.password = password
         self.heartbeat_override = heartbeat_interval
         self.heartbeat_interval = heartbeat_interval or 60
@@ -213,11 +217,16 @@ class OcppLink(ChargePoint):
             try:
                 await self._open()
             except (OSError, WebSocketException, asyncio.TimeoutError) as exc:
+                self._next_url()
                 delay = min(max(delay * 2, 1.0), MAX_BACKOFF_S)
                 log.warning("%s: cannot connect (%s); retrying in %ss", self.id, exc, delay)
                 continue
             await self._boot_and_settle()
             return
+
+    def _next_url(self) -> None:
+        if len(self.urls) > 1:
+            self.url = self.urls[(self.urls.index(self.url) + 1) % len(self.urls)]
 
     async def _boot_and_settle(self) -> str | None:
         status, interval = await self._boot()

@@ -26,6 +26,9 @@ def create_app(config_class=None) -> Flask:
         "ping_interval": app.config["OCPP_PING_INTERVAL"],
     }
     _check_secrets(app)
+    from . import logs
+
+    logs.configure(app.config.get("PRODUCTION", False))
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)
     register_blueprints(app)
@@ -58,7 +61,8 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id))
+        user = db.session.get(models.User, int(user_id))
+        return user if user is not None and user.active else None  # a suspension ends open sessions too
 
 
 def register_blueprints(app: Flask) -> None:

@@ -73,11 +73,14 @@ class RedisBus(LocalBus):
 
         self.redis = Redis.from_url(app.config["REDIS_URL"], decode_responses=True)
         self.app = app
+        self.route_ttl = int(app.config.get("BUS_ROUTE_TTL_SECONDS", ROUTE_TTL))
         self._listener: threading.Thread | None = None
+        self._start_lock = threading.Lock()
 
     def register(self, conn: Connection) -> Connection | None:
+        self.start()  # a node listens for commands as soon as it holds a charger
         old = super().register(conn)
-        self.redis.set(f"cw:route:{conn.cp_id}", self.node_id, ex=ROUTE_TTL)
+        self.redis.set(f"cw:route:{conn.cp_id}", self.node_id, ex=self.route_ttl)
         return old
 
     def unregister(self, conn: Connection) -> None:
@@ -87,7 +90,7 @@ class RedisBus(LocalBus):
                         "return 0", 1, f"cw:route:{conn.cp_id}", self.node_id)
 
     def refresh(self, conn: Connection) -> None:
-        self.redis.set(f"cw:route:{conn.cp_id}", self.node_id, ex=ROUTE_TTL)
+        self.redis.set(f"cw:route:{conn.cp_id}", self.node_id, ex=self.route_ttl)
 
     def call(self, cp_id: str, action: str, payload: dict, timeout: float) -> dict:
         if self.local(cp_id) is not None:
@@ -109,13 +112,16 @@ class RedisBus(LocalBus):
         return data["result"]
 
     def start(self) -> None:
-        if self._listener is None:
-            self._listener = threading.Thread(target=self._listen, name="chargeway-bus", daemon=True)
-            self._listener.start()
+        with self._start_lock:
+            if self._listener is None:
+                # Subscribe before returning, so a command routed here right away is heard.
+                pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(f"cw:node:{self.node_id}")
+                self._listener = threading.Thread(target=self._listen, args=(pubsub,), name="chargeway-bus",
+                                                  daemon=True)
+                self._listener.start()
 
-    def _listen(self) -> None:
-        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(f"cw:node:{self.node_id}")
+    def _listen(self, pubsub) -> None:
         for message in pubsub.listen():
             try:
                 request = json.loads(message["data"])
@@ -124,6 +130,10 @@ class RedisBus(LocalBus):
             threading.Thread(target=self._serve, args=(request,), daemon=True).start()
 
     def _serve(self, request: dict) -> None:
+        with self.app.app_context():
+            self._answer(request)
+
+    def _answer(self, request: dict) -> None:
         try:
             result = {"result": super().call(request["cp_id"], request["action"], request["payload"],
                                              float(request["timeout"]))}

@@ -1,0 +1,19 @@
+"""Production web process: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+gevent workers hold thousands of idle charger WebSockets each (about 39 KB apiece); gthread would cap the
+sockets at its thread count and starve plain HTTP. No preload: psycopg must be imported after gevent has
+monkey-patched the worker.
+"""
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+worker_class = "gevent"
+workers = int(os.environ.get("WEB_CONCURRENCY", 2))
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", 20000))
+preload_app = False
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
+graceful_timeout = 20
+keepalive = 5
+accesslog = "-" if os.environ.get("ACCESS_LOG", "1") == "1" else None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
