@@ -51,6 +51,8 @@ class Config:
     OCPP_PING_INTERVAL = _int("OCPP_PING_INTERVAL", 60)
     OCPP_LOG_KEEP = _int("OCPP_LOG_KEEP", 200)  # messages kept per charger
     LAST_SEEN_WRITE_SECONDS = _int("LAST_SEEN_WRITE_SECONDS", 5)
+    OCPP_LOG_FLUSH_SECONDS = float(os.environ.get("OCPP_LOG_FLUSH_SECONDS", 1))
+    METER_BATCH_MS = float(os.environ.get("METER_BATCH_MS", 20))
 
     # Timers run in this process when Redis is not configured.
     EMBEDDED_SCHEDULER = _bool("EMBEDDED_SCHEDULER", True)
@@ -105,3 +107,5 @@ class TestConfig(Config):
     OCPP_AUTO_REGISTER = False
     OCPP_CALL_TIMEOUT = 5.0
     LAST_SEEN_WRITE_SECONDS = 0
+    OCPP_LOG_FLUSH_SECONDS = 0
+    METER_BATCH_MS = 0

@@ -98,3 +98,16 @@ def test_fault_during_session_stops_it_and_tells_the_driver(setup):
     from webapp.services import notifications
 
     assert any(n.kind == "charger_fault" for n in notifications.recent(driver.id))
+
+
+def test_staff_cards_work_only_where_the_operator_manages(setup, factory):
+    charger, _ = setup
+    elsewhere = factory.user(role="operator")
+    elsewhere.stations = [factory.station()]
+    here = factory.user(role="operator")
+    here.stations = [charger.station]
+    admin = factory.user(role="admin")
+    db.session.commit()
+    assert transactions.authorize("SVC-1", elsewhere.id_tag) == "Invalid"
+    assert transactions.authorize("SVC-1", here.id_tag) == "Accepted"
+    assert transactions.authorize("SVC-1", admin.id_tag) == "Accepted"

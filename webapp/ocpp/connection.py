@@ -10,7 +10,7 @@ from flask import current_app
 from simple_websocket import ConnectionClosed
 
 from ..extensions import db
-from ..services import bus, chargers, events
+from ..services import bus, chargers, writebehind
 from ..services.errors import CommandFailed
 from . import frames, handlers
 from .schemas import OcppError, validate_call, validate_result
@@ -34,6 +34,8 @@ class ChargerConnection:
         self._touch_every = cfg["LAST_SEEN_WRITE_SECONDS"]
         self._wait = max(1.0, cfg["OCPP_PING_INTERVAL"] / 2)
         self._validate_out = cfg.get("TESTING", False)
+        self.charger_pk: int | None = None  # known once the charger exists in the database
+        self.accepted = False  # registration Accepted: refreshed after every BootNotification
 
     # -- serving ---------------------------------------------------------------------------------
     def serve(self) -> None:
@@ -43,6 +45,7 @@ class ChargerConnection:
         if replaced is not None:
             replaced.close("replaced by a new connection")
         self._commit(lambda: chargers.connected(self.cp_id, self.connection_id, the_bus.node_id))
+        self._refresh_registration()
         reason = "socket closed"
         try:
             while True:
@@ -92,14 +95,16 @@ class ChargerConnection:
     def _handle_call(self, frame: frames.Frame, raw: str) -> None:
         try:
             validate_call(frame.action, frame.payload)
-            if frame.action != "BootNotification" and not chargers.is_accepted(self.cp_id):
+            if frame.action != "BootNotification" and not self.accepted:
                 raise OcppError("SecurityError", "Charge point is not accepted: send BootNotification first")
             result = handlers.dispatch(self.cp_id, frame.action, frame.payload)
             if self._validate_out:
                 validate_result(frame.action, result)
             reply = frames.result(frame.unique_id, result)
-            self._log(frame.action, frame.unique_id, raw, reply)
             db.session.commit()
+            if frame.action == "BootNotification":
+                self._refresh_registration()
+            self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except OcppError as exc:
             db.session.rollback()
             reply = frames.error(frame.unique_id, exc.code, exc.description, exc.details)
@@ -164,31 +169,30 @@ class ChargerConnection:
         with self._send_lock:
             self.ws.send(text)
 
+    def _refresh_registration(self) -> None:
+        charger = chargers.get_by_cp_id(self.cp_id)
+        self.charger_pk = charger.id if charger is not None else None
+        self.accepted = charger is not None and charger.registration_status == "Accepted"
+        db.session.rollback()
+
     def _touch(self) -> None:
         now = time.monotonic()
         if now - self._last_touch >= self._touch_every:
             self._last_touch = now
-            self._commit(lambda: chargers.touch(self.cp_id, self.connection_id, bus.get().node_id))
+            self._commit(lambda: writebehind.touch(self.cp_id, self.connection_id, bus.get().node_id))
         if now - self._last_route_refresh >= 30:
             self._last_route_refresh = now
             bus.get().refresh(self)
 
-    def _log(self, action, unique_id, raw_in, reply) -> None:
-        charger = chargers.get_by_cp_id(self.cp_id)
-        if charger is not None:
-            events.log_message(charger.id, "in", action, unique_id, raw_in)
-            events.log_message(charger.id, "out", action, unique_id, reply)
-
     def _log_safely(self, direction, action, unique_id, first, second=None) -> None:
-        """Log outside a handler's transaction; logging must never break the protocol."""
+        """Log a frame and its answer; logging must never break the protocol."""
+        if self.charger_pk is None:
+            return
+        frames_ = [(direction, action, unique_id, first)]
+        if second is not None:
+            frames_.append(("in" if direction == "out" else "out", action, unique_id, second))
         try:
-            charger = chargers.get_by_cp_id(self.cp_id)
-            if charger is not None:
-                events.log_message(charger.id, direction, action, unique_id, first)
-                if second is not None:
-                    events.log_message(charger.id, "in" if direction == "out" else "out", action, unique_id,
-                                       second)
-            db.session.commit()
+            writebehind.log_frames(self.charger_pk, frames_)
         except Exception:
             db.session.rollback()
             log.warning("Could not log a frame for %s", self.cp_id, exc_info=True)

@@ -9,7 +9,7 @@ from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_di
 from ocpp.v16 import call_result
 from ocpp.v16.datatypes import IdTagInfo
 
-from ..services import chargers, events, solar, transactions
+from ..services import chargers, events, solar, transactions, writebehind
 from ..timeutil import iso, parse_iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def start_transaction(cp_id, connector_id, id_tag, meter_start, timestamp, **kwa
 
 
 def meter_values(cp_id, connector_id, meter_value, transaction_id=None, **kwargs):
-    transactions.meter_values(cp_id, connector_id, transaction_id, _camel(meter_value))
+    writebehind.meter_values(cp_id, connector_id, transaction_id, _camel(meter_value))
     return call_result.MeterValues()
 
 

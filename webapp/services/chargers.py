@@ -81,15 +81,12 @@ def all_offline(reason: str) -> None:
     db.session.commit()
 
 
-def touch(cp_id: str, connection_id: str, node_id: str) -> None:
-    """Refresh last seen (every inbound frame and pong); a charger marked offline while its socket
-    stayed open (it went silent) is online again."""
-    row = db.session.execute(update(Charger).where(Charger.charge_point_id == cp_id)
-                             .values(last_seen=utcnow()).returning(Charger.id, Charger.online)).first()
-    if row is not None and not row.online:
-        db.session.execute(update(Charger).where(Charger.id == row.id)
-                           .values(online=True, connection_id=connection_id, node_id=node_id))
-        events.record(row.id, "online", "heard from again on its open socket")
+def heard_again(cp_id: str, connection_id: str, node_id: str) -> None:
+    """A charger marked offline while its socket stayed open (it went silent) spoke again: online."""
+    charger = get_by_cp_id(cp_id)
+    if charger is not None and not charger.online:
+        charger.online, charger.connection_id, charger.node_id = True, connection_id, node_id
+        events.record(charger.id, "online", "heard from again on its open socket")
 
 
 def detect_offline(now: datetime | None = None) -> list[str]:

@@ -64,5 +64,14 @@ def seed() -> dict:
     if not operator.stations:
         operator.stations = stations[:2]
         db.session.commit()
-    # The simulated walk-in drivers swipe the operator's service card (staff sessions are not billed).
-    return {"accounts": created, "charger_passwords": passwords, "demo_id_tags": [operator.id_tag]}
+    # The simulated chargers' own activity uses service cards: staff sessions are accepted and not billed.
+    service_tags = []
+    for n in range(1, 4):
+        email = f"service{n}@chargeway.demo"
+        card = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+        if card is None:
+            card = accounts.register(email, f"Service card {n}", secrets.token_urlsafe(16), role="operator")
+        card.stations = stations
+        service_tags.append(card.id_tag)
+    db.session.commit()
+    return {"accounts": created, "charger_passwords": passwords, "demo_id_tags": service_tags}

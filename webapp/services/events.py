@@ -19,11 +19,8 @@ def record(charger_id: int, kind: str, detail: str = "", connector_id: int | Non
     return event
 
 
-def log_message(charger_id: int, direction: str, action: str | None, unique_id: str | None,
-                payload: str) -> None:
-    """Log a frame; about one insert in twenty trims the charger's log back to OCPP_LOG_KEEP rows."""
-    db.session.add(OcppMessage(charger_id=charger_id, direction=direction, action=action,
-                               unique_id=unique_id, payload=payload[:4000]))
+def maybe_trim_log(charger_id: int) -> None:
+    """About one call in twenty trims the charger's log back to OCPP_LOG_KEEP rows."""
     if random.random() < 0.05:
         trim_log(charger_id)
 

@@ -38,8 +38,8 @@ def id_tag_status(charger: Charger, id_tag: str, connector_number: int | None = 
         ChargingSession.auth_status == "Accepted")).first()
     if active is not None:
         return "ConcurrentTx", user, None
-    if user.is_staff:
-        return "Accepted", user, None  # service session by operator staff, not billed
+    if user.is_admin or (user.role == "operator" and charger.station is not None and user.can_manage(charger.station)):
+        return "Accepted", user, None  # a service session by the station's staff, not billed
     events.record(charger.id, "unauthorised_id_tag", f"{user.email} has no booking here", connector_number)
     return "Invalid", user, None
 

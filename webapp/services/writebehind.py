@@ -1,0 +1,168 @@
+"""Write-behind batching for the OCPP hot path: many small writes become one transaction.
+
+Last-seen refreshes and the OCPP message log are buffered and flushed every few seconds (losing them in
+a crash costs nothing that matters: presence is re-established by the next frame). MeterValues use group
+commit instead: the handler waits until its batch is committed before the charger gets its answer, so
+an acknowledged reading is always persisted.
+"""
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from sqlalchemy import bindparam, insert, select, update
+
+from ..extensions import db
+from ..models import Charger, OcppMessage
+from ..timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Pending:
+    args: tuple
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+class Flusher:
+    """Collects items and hands them to `flush(items)` in batches, from one background thread."""
+
+    def __init__(self, app: Flask, name: str, interval: float, flush, max_items: int = 500):
+        self.app, self.name, self.interval, self.flush, self.max_items = app, name, interval, flush, max_items
+        self._items: list = []
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, item) -> None:
+        with self._cond:
+            self._items.append(item)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=f"chargeway-{self.name}", daemon=True)
+                self._thread.start()
+            if len(self._items) >= self.max_items:
+                self._cond.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                if len(self._items) < self.max_items:
+                    self._cond.wait(self.interval)
+                items, self._items = self._items, []
+            if items:
+                self.run(items)
+
+    def run(self, items: list) -> None:
+        with self.app.app_context():
+            try:
+                self.flush(items)
+            except Exception:
+                log.error("%s flush of %d items failed", self.name, len(items), exc_info=True)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+
+# -- last seen ------------------------------------------------------------------------------------------
+def _flush_presence(items: list[tuple[str, object, str, str]]) -> None:
+    from . import chargers
+
+    latest: dict[str, tuple] = {}
+    for cp_id, when, connection_id, node_id in items:
+        latest[cp_id] = (when, connection_id, node_id)
+    table = Charger.__table__  # Core executemany: one statement, many rows
+    db.session.connection().execute(
+        update(table).where(table.c.charge_point_id == bindparam("cp")).values(last_seen=bindparam("ts")),
+        [{"cp": cp, "ts": when} for cp, (when, _, _) in latest.items()])
+    silent = db.session.execute(select(Charger.charge_point_id).where(
+        Charger.online.is_(False), Charger.charge_point_id.in_(list(latest)))).scalars().all()
+    for cp_id in silent:
+        _, connection_id, node_id = latest[cp_id]
+        chargers.heard_again(cp_id, connection_id, node_id)
+    db.session.commit()
+
+
+def touch(cp_id: str, connection_id: str, node_id: str) -> None:
+    """Refresh a charger's last seen: at once when LAST_SEEN_WRITE_SECONDS is 0, else in the next batch."""
+    item = (cp_id, utcnow(), connection_id, node_id)
+    if current_app.config["LAST_SEEN_WRITE_SECONDS"] <= 0:
+        _flush_presence([item])
+        return
+    _flusher("presence", current_app.config["LAST_SEEN_WRITE_SECONDS"], _flush_presence).add(item)
+
+
+# -- the OCPP message log --------------------------------------------------------------------------------
+def _flush_log(rows: list[dict]) -> None:
+    from . import events
+
+    db.session.connection().execute(insert(OcppMessage.__table__), rows)
+    db.session.commit()
+    for charger_id in {r["charger_id"] for r in rows}:
+        events.maybe_trim_log(charger_id)
+    db.session.commit()
+
+
+def log_frames(charger_id: int, frames: list[tuple[str, str | None, str | None, str]]) -> None:
+    """Log frames (direction, action, unique id, text) of a charger, batched unless the interval is 0."""
+    now = utcnow()
+    rows = [{"charger_id": charger_id, "direction": d, "action": a, "unique_id": u, "payload": p[:4000],
+             "created_at": now} for d, a, u, p in frames]
+    interval = current_app.config["OCPP_LOG_FLUSH_SECONDS"]
+    if interval <= 0:
+        _flush_log(rows)
+        return
+    flusher = _flusher("ocpp-log", interval, _flush_log, max_items=2000)
+    for row in rows:
+        flusher.add(row)
+
+
+# -- MeterValues: group commit --------------------------------------------------------------------------
+def _flush_meter_values(batch: list[_Pending]) -> None:
+    from . import transactions
+
+    try:
+        for item in batch:
+            transactions.meter_values(*item.args)
+        db.session.commit()
+    except Exception:
+        # One bad item must not fail the others: redo them one by one.
+        db.session.rollback()
+        for item in batch:
+            try:
+                transactions.meter_values(*item.args)
+                db.session.commit()
+            except Exception as exc:
+                db.session.rollback()
+                item.error = exc
+    for item in batch:
+        item.done.set()
+
+
+def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, meter_value: list[dict]) -> None:
+    """Persist MeterValues, sharing one transaction with the others arriving now; returns once committed."""
+    window = current_app.config["METER_BATCH_MS"] / 1000
+    if window <= 0:
+        from . import transactions
+
+        transactions.meter_values(cp_id, connector_id, transaction_id, meter_value)
+        return
+    item = _Pending((cp_id, connector_id, transaction_id, meter_value))
+    _flusher("meter-values", window, _flush_meter_values, max_items=200).add(item)
+    if not item.done.wait(30):
+        raise TimeoutError("MeterValues batch not committed within 30 s")
+    if item.error is not None:
+        raise item.error
+
+
+def _flusher(name: str, interval: float, flush, max_items: int = 500) -> Flusher:
+    flushers = current_app.extensions.setdefault("chargeway_flushers", {})
+    if name not in flushers:
+        with _create_lock:
+            if name not in flushers:
+                flushers[name] = Flusher(current_app._get_current_object(), name, interval, flush, max_items)
+    return flushers[name]
+
+
+_create_lock = threading.Lock()
