@@ -71,11 +71,17 @@ def register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .driver import bp as driver_bp
 
+    from .ops import bp as ops_bp
+
     csrf.exempt(ocpp_bp)
     app.register_blueprint(ocpp_bp)
+    app.register_blueprint(ops_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(driver_bp)
+    from . import api
+
+    api.init_app(app)  # /api and /device: CSRF-exempt (Bearer / Basic, no cookies), JSON errors
     from . import cli
 
     cli.register(app)

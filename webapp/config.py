@@ -57,6 +57,10 @@ class Config:
     # Timers run in this process when Redis is not configured.
     EMBEDDED_SCHEDULER = _bool("EMBEDDED_SCHEDULER", True)
 
+    API_TOKEN_MINUTES = _int("API_TOKEN_MINUTES", 60)
+    API_REFRESH_DAYS = _int("API_REFRESH_DAYS", 30)
+    API_VALIDATE_RESPONSES = _bool("API_VALIDATE_RESPONSES", False)  # tests turn it on
+
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
     LOGIN_IP_MAX_FAILURES = _int("LOGIN_IP_MAX_FAILURES", 20)  # per address, whatever the accounts tried
@@ -97,6 +101,7 @@ class ProductionConfig(Config):
 class TestConfig(Config):
     """Fast timers and a throwaway database for tests."""
 
+    API_VALIDATE_RESPONSES = True
     TESTING = True
     SECRET_KEY = "test-secret-key"
     QR_SIGNING_KEY = "test-qr-key"

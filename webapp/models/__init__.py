@@ -5,6 +5,7 @@ from .charger import Charger, Connector, CONNECTOR_STATUSES
 from .booking import Booking, Payment, LIVE_STATUSES, FINAL_STATUSES, PAYMENT_METHODS
 from .session import ChargingSession, MeterSample, SolarSample
 from .events import ChargerEvent, OcppMessage, AuditLog, Notification, MaintenanceWindow
+from .api import ApiToken, AppSessionReport
 
 __all__ = [
     "User", "ROLES", "operator_stations", "Station", "Tariff", "STATION_STATUSES",
@@ -12,3 +13,4 @@ __all__ = [
     "FINAL_STATUSES", "PAYMENT_METHODS", "ChargingSession", "MeterSample", "SolarSample", "ChargerEvent",
     "OcppMessage", "AuditLog", "Notification", "MaintenanceWindow",
 ]
+__all__ += ["ApiToken", "AppSessionReport"]

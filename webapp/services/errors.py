@@ -17,6 +17,12 @@ class NotFound(DomainError):
     status, code = 404, "not_found"
 
 
+class Unauthorized(DomainError):
+    """Missing, expired, revoked or wrong credentials (API tokens, device passwords)."""
+
+    status, code = 401, "unauthorized"
+
+
 class Forbidden(DomainError):
     status, code = 403, "forbidden"
 

@@ -142,6 +142,9 @@ def finalise(booking: Booking) -> None:
         total += booking.idle_fee
     booking.status, booking.ended_at = "COMPLETED", now
     payments.settle(booking, total)
+    from . import app_sessions
+
+    app_sessions.apply_rating(booking.id)  # a rating the app sent while still charging counts now
 
 
 def alert_staff(station_id: int | None, kind: str, title: str, body: str, link: str) -> None:

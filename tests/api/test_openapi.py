@@ -1,0 +1,100 @@
+"""/api/openapi.json is generated from the code: every route is in it, the same declarations validate the
+requests, and /api/docs renders it without any CDN."""
+import copy
+import re
+
+from jsonschema import Draft202012Validator
+from schemathesis.specs.openapi.definitions import OPENAPI_31
+
+from .conftest import assert_error
+
+SKIPPED_ENDPOINTS = {"api.not_routed", "device.not_routed", "api.docs"}  # catch-alls; the HTML docs page
+
+
+def _document(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    return response.get_json()
+
+
+def _schemas(node):
+    """Every JSON Schema embedded in the document (parameters, bodies, responses)."""
+    if isinstance(node, dict):
+        if "schema" in node and isinstance(node["schema"], dict):
+            yield node["schema"]
+        for value in node.values():
+            yield from _schemas(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schemas(value)
+
+
+def test_document_is_valid_openapi_31_with_valid_schemas(client):
+    document = _document(client)
+    assert document["openapi"] == "3.1.0"
+    errors = list(Draft202012Validator(OPENAPI_31).iter_errors(document))
+    assert not errors, [e.message for e in errors[:5]]
+    schemas = list(_schemas(document["paths"]))
+    assert len(schemas) > 100
+    for schema in schemas:
+        Draft202012Validator.check_schema(schema)
+
+
+def test_every_api_route_is_documented_with_its_methods(app, client):
+    documented = {(path, method.upper()) for path, ops in _document(client)["paths"].items() for method in ops}
+    routed = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(("/api", "/device")) and rule.endpoint not in SKIPPED_ENDPOINTS:
+            path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+            routed |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routed == documented
+    assert ("/device/heartbeat", "POST") in documented and ("/api/payments/process", "POST") in documented
+
+
+def test_every_operation_documents_its_errors_in_the_one_shape(client):
+    document = _document(client)
+    error_schema = document["components"]["schemas"]["Error"]
+    for path, ops in document["paths"].items():
+        for method, op in ops.items():
+            for status, response in op["responses"].items():
+                if int(status) >= 400:
+                    assert response["content"]["application/json"]["schema"] == error_schema, (path, status)
+            if op["security"]:
+                assert {"401", "403"} <= set(op["responses"]), (method, path)
+            if "requestBody" in op:
+                assert {"400", "422"} <= set(op["responses"]), (method, path)
+
+
+def test_idempotency_key_is_a_documented_required_header(client):
+    op = _document(client)["paths"]["/api/payments/process"]["post"]
+    [header] = [p for p in op["parameters"] if p["in"] == "header"]
+    assert header["name"] == "Idempotency-Key" and header["required"] is True
+
+
+def test_the_declaration_is_both_the_document_and_the_validation(app, client, monkeypatch):
+    """Change a view's declared body schema: the document and the request validation change together."""
+    spec = app.view_functions["api.issue_token"].api_spec
+    changed = copy.deepcopy(spec.body)
+    changed["properties"]["otp"] = {"type": "string", "pattern": "^[0-9]{6}$"}
+    changed["required"].append("otp")
+    monkeypatch.setattr(spec, "body", changed)
+    monkeypatch.setattr(spec, "validators", {})
+    documented = _document(client)["paths"]["/api/auth/token"]["post"]["requestBody"]["content"]
+    assert "otp" in documented["application/json"]["schema"]["required"]
+    error = assert_error(client.post("/api/auth/token", json={"email": "a@b.co", "password": "x"}), 422)
+    assert error["details"]["errors"][0]["message"] == "'otp' is a required property"
+
+
+def test_docs_page_renders_every_operation_without_a_cdn(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    for path in _document(client)["paths"]:
+        assert f'<span class="api-path">{path}</span>' in html, path
+    external = re.findall(r'(?:src|href)="(https?:)?//[^"]*"', html)
+    assert external == [], external
+    assert "Idempotency-Key" in html and "bearerAuth" in html
+
+
+def test_index_points_to_the_documents(client):
+    assert client.get("/api/").get_json() == {"openapi": "/api/openapi.json", "docs": "/api/docs"}

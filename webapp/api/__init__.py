@@ -1,0 +1,28 @@
+"""The JSON API for mobile apps (/api, Bearer tokens) and simple devices (/device, HTTP Basic).
+
+Each view declares its contract with `schema.endpoint`; /api/openapi.json is built from those declarations.
+"""
+from flask import Blueprint, Flask
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+device_bp = Blueprint("device", __name__, url_prefix="/device")
+
+from . import auth, bookings, charging, device, errors, openapi, payments, sessions, stations  # noqa: E402,F401
+
+errors.register(bp)
+errors.register(device_bp)
+bp.add_url_rule("/<path:path>", "not_routed", errors.not_routed, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+device_bp.add_url_rule("/<path:path>", "not_routed", errors.not_routed,
+                       methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+
+
+def init_app(app: Flask) -> None:
+    """Register both blueprints (exempt from CSRF: no cookies, Bearer or Basic credentials) and the JSON
+    fallbacks for errors that never reach a view."""
+    from ..extensions import csrf
+
+    csrf.exempt(bp)
+    csrf.exempt(device_bp)
+    app.register_blueprint(bp)
+    app.register_blueprint(device_bp)
+    errors.init_app(app)
