@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a686fc54a2ec
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 12:42:25.873528
+Create Date: 2026-11-21 13:36:38.207515
 
 """
 from alembic import op
@@ -26,6 +26,7 @@ def upgrade():
     sa.Column('price_per_minute', sa.Integer(), nullable=False),
     sa.Column('session_fee', sa.Integer(), nullable=False),
     sa.Column('idle_fee_per_minute', sa.Integer(), nullable=False),
+    sa.Column('retired', sa.Boolean(), nullable=False),
     sa.CheckConstraint('price_per_kwh >= 0 AND price_per_minute >= 0 AND session_fee >= 0 AND idle_fee_per_minute >= 0', name=op.f('ck_tariffs_non_negative')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tariffs'))
     )
@@ -45,6 +46,25 @@ def upgrade():
     sa.UniqueConstraint('email', name=op.f('uq_users_email')),
     sa.UniqueConstraint('id_tag', name=op.f('uq_users_id_tag'))
     )
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('access_hash', sa.String(length=64), nullable=False),
+    sa.Column('refresh_hash', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('refresh_expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('client', sa.String(length=120), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('access_hash', name=op.f('uq_api_tokens_access_hash')),
+    sa.UniqueConstraint('refresh_hash', name=op.f('uq_api_tokens_refresh_hash'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
+
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
@@ -237,6 +257,25 @@ def upgrade():
         batch_op.create_index('uq_bookings_live_connector', ['connector_id'], unique=True, sqlite_where=sa.text("status IN ('HELD', 'CONFIRMED', 'CHARGING', 'FINISHING', 'OVERSTAY')"), postgresql_where=sa.text("status IN ('HELD', 'CONFIRMED', 'CHARGING', 'FINISHING', 'OVERSTAY')"))
         batch_op.create_index('uq_bookings_live_user', ['user_id'], unique=True, sqlite_where=sa.text("status IN ('HELD', 'CONFIRMED', 'CHARGING', 'FINISHING', 'OVERSTAY')"), postgresql_where=sa.text("status IN ('HELD', 'CONFIRMED', 'CHARGING', 'FINISHING', 'OVERSTAY')"))
 
+    op.create_table('app_session_reports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=False),
+    sa.Column('battery_level_start', sa.Double(), nullable=False),
+    sa.Column('battery_level', sa.Double(), nullable=False),
+    sa.Column('energy_reported_wh', sa.Integer(), nullable=True),
+    sa.Column('station_rating', sa.Integer(), nullable=True),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_app_session_reports_booking_id_bookings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_app_session_reports_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_app_session_reports')),
+    sa.UniqueConstraint('booking_id', name=op.f('uq_app_session_reports_booking_id'))
+    )
+    with op.batch_alter_table('app_session_reports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_app_session_reports_user_id'), ['user_id'], unique=False)
+
     op.create_table('charging_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('connector_id', sa.Integer(), nullable=False),
@@ -334,6 +373,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_charging_sessions_connector_id'))
 
     op.drop_table('charging_sessions')
+    with op.batch_alter_table('app_session_reports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_app_session_reports_user_id'))
+
+    op.drop_table('app_session_reports')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_index('uq_bookings_live_user', sqlite_where=sa.text("status IN ('HELD', 'CONFIRMED', 'CHARGING', 'FINISHING', 'OVERSTAY')"), postgresql_where=sa.text("status IN ('HELD', 'CONFIRMED', 'CHARGING', 'FINISHING', 'OVERSTAY')"))
         batch_op.drop_index('uq_bookings_live_connector', sqlite_where=sa.text("status IN ('HELD', 'CONFIRMED', 'CHARGING', 'FINISHING', 'OVERSTAY')"), postgresql_where=sa.text("status IN ('HELD', 'CONFIRMED', 'CHARGING', 'FINISHING', 'OVERSTAY')"))
@@ -373,6 +416,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_log_action'))
 
     op.drop_table('audit_log')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
+
+    op.drop_table('api_tokens')
     op.drop_table('users')
     op.drop_table('tariffs')
     # ### end Alembic commands ###

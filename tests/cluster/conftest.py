@@ -110,7 +110,8 @@ def cluster(cluster_env, cluster_app, artifacts):
     """Two web nodes, an RQ worker with its scheduler, and rq cron."""
     nodes = [Node(name, cluster_env, artifacts) for name in ("node-a", "node-b")]
     workers = []
-    for name, args in (("rq-worker", ["rq", "worker", "--with-scheduler", "--url", cluster_env["REDIS_URL"],
+    for name, args in (("rq-worker", ["rq", "worker", "--with-scheduler", "--worker-class", "rq.worker.SimpleWorker",
+                                      "--url", cluster_env["REDIS_URL"],
                                       "chargeway"]),
                        ("rq-cron", ["rq", "cron", "--url", cluster_env["REDIS_URL"], "jobs.cron"])):
         log = open(artifacts / f"{name}.log", "w")
