@@ -19,6 +19,6 @@ def page_or_fragment(page: str, fragment: str, target_id: str, status: int = 200
         response = make_response(render_template(fragment, **context), 286 if stop_polling else status)
     else:
         response = make_response(render_template(page, **context), status)
-    response.headers.add("Vary", "HX-Request")
-    response.headers.add("Vary", "HX-Target")
+    # Through `vary`, not headers.add: a second Vary header is dropped when the session later adds "Cookie".
+    response.vary.update(("HX-Request", "HX-Target"))
     return response

@@ -122,7 +122,7 @@ def test_cancel_someone_elses_booking_is_404(client, factory, held, bearer):
 
 def test_quote(client, driver, held, bearer):
     body = client.get(f"/api/bookings/{held.id}/quote?quota_kwh=10", headers=bearer(driver)).get_json()
-    assert body == {"booking_id": held.id, "quota_kwh": 10, "amount": 10 * 1800 + 2000, "currency": "INR"}
+    assert body == {"booking_id": held.id, "quota_kwh": 10, "amount": 11 * 1800 + 2000, "currency": "INR"}
     assert_error(client.get(f"/api/bookings/{held.id}/quote?quota_kwh=500", headers=bearer(driver)), 422)
     assert_error(client.get(f"/api/bookings/{held.id}/quote", headers=bearer(driver)), 422)
 

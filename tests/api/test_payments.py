@@ -23,7 +23,7 @@ def test_pay_confirms_the_booking(client, driver, held, bearer):
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["status"] == "succeeded" and body["transaction_id"].startswith("auth_")
-    assert body["amount"] == 10 * 1800 + 2000 and body["payment"]["kind"] == "authorise"
+    assert body["amount"] == 11 * 1800 + 2000 and body["payment"]["kind"] == "authorise"
     assert body["booking"]["status"] == "CONFIRMED" and body["booking"]["arrive_by"]
     assert body["booking"]["amount_authorised"] == body["amount"]
 
@@ -68,8 +68,8 @@ def test_keys_are_scoped_to_the_driver(client, driver, factory, charger, held, b
 
 def test_amount_shown_must_match(client, driver, held, bearer):
     error = assert_error(_pay(client, bearer(driver), held.id, amount=1), 400, "amount_mismatch")
-    assert error["details"]["expected"] == 20000
-    assert _pay(client, bearer(driver), held.id, amount=20000).status_code == 200
+    assert error["details"]["expected"] == 21800
+    assert _pay(client, bearer(driver), held.id, amount=21800).status_code == 200
 
 
 def test_upi_in_capitals_as_the_seed_sends_it(client, driver, held, bearer):

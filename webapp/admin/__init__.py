@@ -1,6 +1,32 @@
-"""The operator and admin console (/admin)."""
-from flask import Blueprint
+"""The operator and admin console (/admin): one module per resource.
+
+Every console route is guarded twice: the blueprint refuses anyone but staff before any view runs, and
+each view adds its own rule (admin only, or a load-or-abort helper from `access` that checks the
+operator's stations).
+"""
+from flask import Blueprint, abort
+from flask_login import current_user
+
+from ..extensions import login_manager
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import chargers  # noqa: E402,F401
+
+@bp.before_request
+def staff_only():
+    """Anonymous visitors go to the login page; drivers get 403."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_staff:
+        abort(403)
+
+
+@bp.context_processor
+def console_helpers():
+    from .common import station_time
+
+    return {"station_time": station_time}
+
+
+from . import (analytics, audit, bookings, chargers, commands, connectors, dashboard,  # noqa: E402,F401
+               health, maintenance, payments, sessions, stations, tariffs, users)

@@ -1,18 +1,117 @@
-"""Chargers: the live list."""
+"""Chargers: the live list, the detail page, editing, a new password, retiring."""
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..auth.decorators import staff_required
 from ..fragments import page_or_fragment
-from ..services import monitoring
+from ..services import audit, maintenance, monitoring, stations
+from ..services.errors import DomainError
 from ..timeutil import utcnow
 from . import bp
+from .access import charger_or_abort
+from .common import audit_action, form_error
+
+CHARGER_FIELDS = ("charge_point_id", "station_id", "heartbeat_interval", "supports_reservation",
+                  "registration_status", "retired")
 
 
-@bp.route("/")
+def ocpp_url(charger) -> str:
+    """ws(s)://host/ocpp/<id>: PUBLIC_URL when set, else the host this page was requested on."""
+    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    base = base.rstrip("/").replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+    return f"{base}/ocpp/{charger.charge_point_id}"
+
+
 @bp.route("/chargers")
 @staff_required
-def dashboard():
+def chargers():
     """Chargers with online/offline, connector status and last seen; the table refreshes itself."""
-    chargers = monitoring.visible_chargers(current_user)
     return page_or_fragment("admin/chargers/list.html", "admin/chargers/_table.html", "charger-table",
-                            chargers=chargers, now=utcnow())
+                            chargers=monitoring.visible_chargers(current_user), now=utcnow())
+
+
+@bp.route("/chargers/<int:charger_id>")
+@staff_required
+def charger_detail(charger_id: int):
+    """Status, connectors, commands, configuration, status timeline and the recent OCPP messages."""
+    charger = charger_or_abort(charger_id)
+    return page_or_fragment(
+        "admin/chargers/detail.html", "admin/chargers/_status.html", "charger-status", charger=charger, now=utcnow(),
+        timeline=monitoring.charger_timeline(charger, kind=request.args.get("kind", "")),
+        messages=monitoring.recent_messages(charger), sessions=monitoring.charger_sessions(charger),
+        windows=maintenance.windows_for_charger(charger), trail=audit.for_target("charger", charger.id),
+        ocpp_url=ocpp_url(charger), plugs=stations.PLUG_TYPES)
+
+
+@bp.route("/chargers/<int:charger_id>/messages")
+@staff_required
+def charger_messages(charger_id: int):
+    """The recent OCPP frames, newest first (refreshes itself; filter by action)."""
+    charger = charger_or_abort(charger_id)
+    action = request.args.get("action", "").strip()
+    limit = 200 if request.args.get("all") else 50
+    return page_or_fragment("admin/chargers/messages.html", "admin/chargers/_messages.html", "ocpp-log",
+                            charger=charger, action=action,
+                            messages=monitoring.recent_messages(charger, limit=limit, action=action))
+
+
+@bp.route("/chargers/<int:charger_id>/edit", methods=["GET", "POST"])
+@staff_required
+def charger_edit(charger_id: int):
+    """Move a charger to another of your stations, change its heartbeat, reservations, registration."""
+    charger = charger_or_abort(charger_id)
+    choices = monitoring.visible_stations(current_user, include_retired=False)
+    if request.method == "POST":
+        before = audit.snapshot(charger, CHARGER_FIELDS)
+        try:
+            stations.update_charger(charger, request.form, monitoring.station_scope(current_user))
+        except DomainError as exc:
+            return form_error("admin/chargers/edit.html", exc, charger=charger, stations=choices, form=request.form)
+        audit_action("charger.update", "charger", charger.id, before, audit.snapshot(charger, CHARGER_FIELDS))
+        flash(f"Charger {charger.charge_point_id} saved.", "success")
+        return redirect(url_for("admin.charger_detail", charger_id=charger.id))
+    return render_template("admin/chargers/edit.html", charger=charger, stations=choices, form=None)
+
+
+@bp.route("/chargers/<int:charger_id>/password", methods=["POST"])
+@staff_required
+def charger_password(charger_id: int):
+    """Generate a new OCPP password; it is shown once, on this answer only."""
+    charger = charger_or_abort(charger_id)
+    password = stations.new_charger_password(charger)
+    audit_action("charger.password_reset", "charger", charger.id)
+    return render_template("admin/chargers/credentials.html", charger=charger, password=password,
+                           ocpp_url=ocpp_url(charger), fresh=False)
+
+
+@bp.route("/chargers/<int:charger_id>/retire", methods=["POST"])
+@staff_required
+def charger_retire(charger_id: int):
+    """Take a charger out of service; bookings not started yet are cancelled and refunded."""
+    charger = charger_or_abort(charger_id)
+    before = audit.snapshot(charger, CHARGER_FIELDS)
+    try:
+        cancelled = stations.retire_charger(charger)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.charger_detail", charger_id=charger.id))
+    audit_action("charger.retire", "charger", charger.id, before, dict(audit.snapshot(charger, CHARGER_FIELDS),
+                                                                         bookings_cancelled=cancelled))
+    flash(f"Charger {charger.charge_point_id} retired; {cancelled} booking(s) cancelled and refunded.", "success")
+    return redirect(url_for("admin.charger_detail", charger_id=charger.id))
+
+
+@bp.route("/chargers/<int:charger_id>/reinstate", methods=["POST"])
+@staff_required
+def charger_reinstate(charger_id: int):
+    """Bring a retired charger back into service."""
+    charger = charger_or_abort(charger_id)
+    before = audit.snapshot(charger, CHARGER_FIELDS)
+    try:
+        stations.reinstate_charger(charger)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.charger_detail", charger_id=charger.id))
+    audit_action("charger.reinstate", "charger", charger.id, before, audit.snapshot(charger, CHARGER_FIELDS))
+    flash(f"Charger {charger.charge_point_id} is back in service.", "success")
+    return redirect(url_for("admin.charger_detail", charger_id=charger.id))

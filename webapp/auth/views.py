@@ -30,7 +30,8 @@ def login():
                                          request.remote_addr)
         except DomainError as exc:
             flash(exc.message, "error")
-            return render_template("auth/login.html", email=request.form.get("email", "")), 401
+            return render_template("auth/login.html", email=request.form.get("email", "")), \
+                exc.status if exc.status in (403, 429) else 401
         login_user(user, remember=bool(request.form.get("remember")))
         return redirect(_safe_next(request.args.get("next")) or _home_for(user))
     return render_template("auth/login.html", email="")

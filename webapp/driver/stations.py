@@ -1,15 +1,77 @@
-"""Finding a charger."""
-from flask import render_template
-from sqlalchemy import select
+"""Finding a charger: stations near the driver, filters, and one station's page."""
+from flask import abort, request
+from flask_login import current_user
 
 from ..extensions import db
+from ..fragments import page_or_fragment
 from ..models import Station
-from ..services import hours
+from ..services import availability, geo, hours, ratings
+from ..services.errors import InvalidInput
 from . import bp
 
 
 @bp.route("/")
 def home():
-    """Stations with their open/closed badge."""
-    stations = db.session.execute(select(Station).where(Station.status != "retired").order_by(Station.name)).scalars()
-    return render_template("driver/home.html", stations=[(s, hours.is_open(s)) for s in stations])
+    """Stations nearest first (geolocation or a typed place) or by name, filtered; the list refreshes itself."""
+    origin, place, error, filters = None, None, None, geo.Filters()
+    try:
+        filters = geo.Filters.parse(request.args)
+        found = geo.resolve_place(request.args.get("place"))
+        place, origin = found if found else (None, geo.parse_position(request.args.get("lat"),
+                                                                     request.args.get("lon")))
+    except InvalidInput as exc:
+        error = exc.message
+    return page_or_fragment("driver/home.html", "driver/stations/_list.html", "station-list",
+                            status=422 if error else 200, views=geo.find(origin, filters), filters=filters,
+                            origin=origin, place=place, error=error, places=list(geo.PLACES),
+                            plug_types=geo.plug_types())
+
+
+@bp.route("/stations/<int:station_id>")
+def station(station_id: int):
+    """A station: open badge, hours in its timezone, tariff, directions and live connectors."""
+    station = db.session.get(Station, station_id)
+    if station is None or station.status == "retired":
+        abort(404)
+    view = availability.station_view(station)
+    view.rating = ratings.station_ratings([station.id]).get(station.id)
+    return page_or_fragment("driver/stations/show.html", "driver/stations/_connectors.html", "connectors",
+                            view=view, station=station, hours=hours.describe(station),
+                            local_now=hours.local_now(station),
+                            signed_in=current_user.is_authenticated)
+
+
+@bp.app_template_filter("km")
+def format_km(value: float | None) -> str:
+    """'850 m' or '3.4 km'."""
+    if value is None:
+        return ""
+    return f"{value * 1000:.0f} m" if value < 1 else f"{value:.1f} km"
+
+
+@bp.app_template_filter("duration")
+def format_duration(span) -> str:
+    """'1 h 05 min', '12 min 30 s' or '45 s' for a timedelta."""
+    seconds = max(0, int(span.total_seconds()))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    if h:
+        return f"{h} h {m:02d} min"
+    return f"{m} min {s:02d} s" if m else f"{s} s"
+
+
+@bp.app_template_filter("local")
+def format_local(value, station=None, fmt: str = "%d %b %Y, %H:%M") -> str:
+    """A UTC time shown in the station's timezone (or UTC)."""
+    if value is None:
+        return ""
+    return (hours.local_now(station, value) if station is not None else value).strftime(fmt)
+
+
+@bp.app_template_filter("left")
+def format_left(until) -> str:
+    """Time left until `until` as m:ss (the countdown script keeps it ticking)."""
+    from ..timeutil import utcnow
+
+    seconds = max(0, int((until - utcnow()).total_seconds())) if until else 0
+    return f"{seconds // 60}:{seconds % 60:02d}"

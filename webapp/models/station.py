@@ -27,6 +27,7 @@ class Tariff(db.Model):
     price_per_minute: Mapped[int] = mapped_column(default=0)
     session_fee: Mapped[int] = mapped_column(default=0)
     idle_fee_per_minute: Mapped[int] = mapped_column(default=0)
+    retired: Mapped[bool] = mapped_column(default=False)  # kept for history; no longer offered to stations
 
 
 class Station(db.Model):

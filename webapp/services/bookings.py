@@ -70,7 +70,7 @@ def place_hold(user: User, connector_id: int) -> Booking:
     now = utcnow()
     tariff = connector.charger.station.tariff
     booking = Booking(user_id=user.id, connector_id=connector.id, status="HELD", created_at=now,
-                      hold_expires_at=now + timedelta(minutes=current_app.config["HOLD_MINUTES"]),
+                      hold_expires_at=now + timers.duration("HOLD"),
                       currency=tariff.currency if tariff else "INR")
     db.session.add(booking)
     try:
@@ -122,12 +122,14 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
         raise StationClosed("Payment blocked. Station is closed.")
     if method not in ("card", "upi", "wallet"):
         raise InvalidInput("Choose card, UPI or wallet.")
+    if not idempotency_key or len(idempotency_key) > 80:
+        raise InvalidInput("This payment form is out of date. Reload the page and pay again.")
     amount = quote(booking, quota_kwh)
     booking.quota_kwh = quota_kwh
     payments.authorise(booking, amount, method, details, idempotency_key)
     now = utcnow()
     booking.status, booking.confirmed_at = "CONFIRMED", now
-    booking.arrive_by = now + timedelta(minutes=current_app.config["ARRIVAL_GRACE_MINUTES"])
+    booking.arrive_by = now + timers.duration("ARRIVAL_GRACE")
     timers.schedule("jobs.bookings.arrival_grace", booking.arrive_by, booking.id)
     if booking.connector.charger.supports_reservation:
         booking.reservation_id = booking.id

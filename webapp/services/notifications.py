@@ -36,3 +36,16 @@ def mark_all_read(user_id: int) -> None:
     db.session.execute(update(Notification).where(Notification.user_id == user_id,
                                                   Notification.read_at.is_(None)).values(read_at=utcnow()))
     db.session.commit()
+
+
+def open_one(user_id: int, note_id: int) -> Notification:
+    """Mark one of the user's notifications read and return it (NotFound if it is not theirs)."""
+    from .errors import NotFound
+
+    note = db.session.get(Notification, note_id)
+    if note is None or note.user_id != user_id:
+        raise NotFound("No such notification.")
+    if note.read_at is None:
+        note.read_at = utcnow()
+        db.session.commit()
+    return note

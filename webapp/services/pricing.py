@@ -2,6 +2,8 @@
 
 energy cost = round-half-up(Wh x price_per_kwh / 1000); time cost = price_per_minute x whole minutes;
 a session fee once per session; idle fee per started minute past the exit grace.
+The pre-authorisation holds the quota plus AUTH_HEADROOM_PERCENT, so a quota stop that overruns by a
+meter reading is still captured exactly; whatever is not used is refunded.
 """
 import math
 from dataclasses import dataclass
@@ -40,8 +42,13 @@ def idle_fee(tariff: Tariff, exit_by: datetime, freed_at: datetime) -> int:
     return tariff.idle_fee_per_minute * math.ceil((freed_at - exit_by).total_seconds() / 60)
 
 
+#: The pre-authorisation covers this much energy beyond the quota: the charger stops a meter reading or
+#: two after the quota is reached, and that energy is billed too (captured exactly, never above the hold).
+AUTH_HEADROOM_PERCENT = 10
+
+
 def authorisation(tariff: Tariff, quota_kwh: float, max_power_kw: float) -> int:
-    """The pre-authorised amount: the quota's energy, the fee, and time at the connector's full power."""
-    wh = int(round(quota_kwh * 1000))
+    """The pre-authorised amount: the quota's energy plus headroom, the fee, and time at full power."""
+    wh = int(round(quota_kwh * 1000 * (100 + AUTH_HEADROOM_PERCENT) / 100))
     minutes = math.ceil(quota_kwh / max(max_power_kw, 1.0) * 60) if tariff.price_per_minute else 0
     return energy_cost(tariff, wh) + tariff.session_fee + tariff.price_per_minute * minutes

@@ -8,7 +8,7 @@ import itertools
 import logging
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import event
@@ -25,6 +25,7 @@ QUEUE_NAME = "chargeway"
 PERIODIC = (
     ("jobs.presence.detect_offline", "OFFLINE_CHECK_SECONDS"),
     ("jobs.sweep.run", "SWEEP_SECONDS"),
+    ("jobs.maintenance.tick", "MAINTENANCE_TICK_SECONDS"),
 )
 
 
@@ -136,6 +137,7 @@ class RQTimers:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("SWEEP_SECONDS", 15)
+    app.config.setdefault("MAINTENANCE_TICK_SECONDS", 60)
     backend = RQTimers(app) if app.config.get("REDIS_URL") else InProcessScheduler(app)
     app.extensions["chargeway_timers"] = backend
 
@@ -177,3 +179,15 @@ def enqueue(func: str, *args) -> None:
 
 def backend():
     return current_app.extensions["chargeway_timers"]
+
+
+def duration(name: str) -> timedelta:
+    """A timer setting (HOLD, ARRIVAL_GRACE, EXIT_GRACE): `<name>_SECONDS` when set, else `<name>_MINUTES`."""
+    seconds = current_app.config.get(f"{name}_SECONDS") or 0
+    return timedelta(seconds=seconds) if seconds > 0 else timedelta(minutes=current_app.config[f"{name}_MINUTES"])
+
+
+def describe(span: timedelta) -> str:
+    """'10 min' or '30 s', for messages."""
+    seconds = int(span.total_seconds())
+    return f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"

@@ -18,3 +18,12 @@ function tickCountdowns() {
 setInterval(tickCountdowns, 1000);
 document.addEventListener("DOMContentLoaded", tickCountdowns);
 document.addEventListener("htmx:afterSettle", tickCountdowns);
+// A boosted link or form that gets a 4xx page (a refused booking, an unknown place, a bad QR code) shows
+// that page with its message, as a normal navigation would; htmx's default is to drop 4xx responses.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var status = event.detail.xhr.status;
+  if (event.detail.boosted && status >= 400 && status < 500) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

@@ -1,0 +1,100 @@
+"""Driver fixtures: a signed-in driver, a bookable charger, a movable clock, a fake charger link."""
+import importlib
+from datetime import timedelta
+
+import pytest
+
+from webapp.extensions import db
+from webapp.timeutil import utcnow
+
+#: Modules that did `from ..timeutil import utcnow`; the clock patches each of them.
+CLOCK_MODULES = ("webapp.timeutil", "webapp.services.bookings", "webapp.services.lifecycle", "webapp.services.hours",
+                 "webapp.services.availability", "webapp.services.history", "webapp.services.session_summary",
+                 "webapp.services.transactions", "webapp.services.notifications", "webapp.services.accounts",
+                 "webapp.services.timers", "webapp.services.payments", "webapp.services.charging",
+                 "webapp.services.chargers")
+
+
+class Clock:
+    def __init__(self):
+        self.now = utcnow()
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **kw):
+        self.now += timedelta(**kw)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A frozen clock for every service; `clock.advance(minutes=11)` moves it."""
+    c = Clock()
+    for name in CLOCK_MODULES:
+        module = importlib.import_module(name)
+        if hasattr(module, "utcnow"):
+            monkeypatch.setattr(module, "utcnow", c)
+    return c
+
+
+@pytest.fixture
+def driver(factory, login):
+    """A driver, signed in on `client`."""
+    user = factory.user(email="driver@example.com", name="Dee Driver")
+    login(user)
+    return user
+
+
+@pytest.fixture
+def charger(factory):
+    """An online charger (2 Available connectors, reservations supported) at an always-open station."""
+    return factory.charger(cp_id="CP-TEST-1")
+
+
+class FakeLink:
+    """Stands in for the command bus: records the CALLs and answers Accepted (or what it is told)."""
+
+    def __init__(self):
+        self.calls = []
+        self.answers = {}
+
+    def __call__(self, cp_id, action, payload, timeout=None):
+        self.calls.append((cp_id, action, payload))
+        return self.answers.get(action, {"status": "Accepted"})
+
+    def actions(self):
+        return [action for _, action, _ in self.calls]
+
+
+@pytest.fixture
+def link(monkeypatch):
+    """Replace the command bus with a FakeLink (no charger socket needed)."""
+    fake = FakeLink()
+    monkeypatch.setattr("webapp.services.bus.call", fake)
+    return fake
+
+
+def hold(client, connector):
+    """Book a connector through the page; returns the booking id."""
+    response = client.post("/bookings", data={"connector_id": connector.id})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def pay(client, booking_id, details="4242 4242 4242 4242", method="card", quota="10", key=None, **extra):
+    """Submit the pay form (a fresh idempotency key unless `key` is given)."""
+    import uuid
+
+    data = {"quota": quota, "method": method, "details": details,
+            "idempotency_key": key or uuid.uuid4().hex, **extra}
+    return client.post(f"/bookings/{booking_id}/pay", data=data)
+
+
+def confirmed_booking(client, connector):
+    """A CONFIRMED booking on `connector` for the signed-in driver (10 kWh, test card)."""
+    booking_id = hold(client, connector)
+    response = pay(client, booking_id)
+    assert response.status_code == 303
+    db.session.expire_all()
+    return booking_id

@@ -1,0 +1,31 @@
+"""The audit log (admins only): searchable, read-only."""
+from flask import render_template, request
+
+from ..auth.decorators import admin_required
+from ..extensions import db
+from ..services import audit as audit_service
+from . import bp
+from .access import audit_entry_or_abort
+from .common import PER_PAGE, arg_date, page_number
+
+
+@bp.route("/audit")
+@admin_required
+def audit():
+    """Every console action: who, what, target, before and after, IP, time; filter and search."""
+    user = request.args.get("user_id", "")
+    filters = {"q": request.args.get("q", "").strip(), "action": request.args.get("action", "").strip(),
+               "target_type": request.args.get("target_type", ""), "user_id": int(user) if user.isdigit() else None,
+               "day_from": arg_date("day_from"), "day_to": arg_date("day_to")}
+    page = db.paginate(audit_service.search_query(**filters), page=page_number(), per_page=PER_PAGE, error_out=False)
+    return render_template("admin/audit/list.html", filters=filters, page=page, actions=audit_service.actions(),
+                           target_types=audit_service.target_types(), changes=audit_service.changes)
+
+
+@bp.route("/audit/<int:entry_id>")
+@admin_required
+def audit_entry(entry_id: int):
+    """One audit entry with its full before and after."""
+    entry = audit_entry_or_abort(entry_id)
+    return render_template("admin/audit/entry.html", entry=entry, changes=audit_service.changes(entry.before,
+                                                                                                 entry.after))

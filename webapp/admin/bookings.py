@@ -1,0 +1,58 @@
+"""Bookings: a searchable list, the detail, cancelling one (with its refund)."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..auth.decorators import staff_required
+from ..extensions import db
+from ..models import FINAL_STATUSES, LIVE_STATUSES
+from ..services import audit, disputes, records
+from ..services.errors import DomainError
+from . import bp
+from .access import booking_or_abort
+from .common import PER_PAGE, arg_date, audit_action, page_number
+
+BOOKING_FIELDS = ("status", "end_reason", "amount_authorised", "amount_captured", "amount_refunded")
+
+
+def _filters() -> dict:
+    station = request.args.get("station_id", "")
+    return {"q": request.args.get("q", "").strip(), "status": request.args.get("status", ""),
+            "station_id": int(station) if station.isdigit() else None,
+            "day_from": arg_date("day_from"), "day_to": arg_date("day_to")}
+
+
+@bp.route("/bookings")
+@staff_required
+def bookings():
+    """Bookings at your stations: search by id, driver, charger; filter by status, station, dates."""
+    filters = _filters()
+    query = records.bookings_query(current_user, **filters)
+    return render_template("admin/bookings/list.html", filters=filters, statuses=LIVE_STATUSES + FINAL_STATUSES,
+                           stations=records.stations_for_filter(current_user),
+                           page=db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False))
+
+
+@bp.route("/bookings/<int:booking_id>")
+@staff_required
+def booking_detail(booking_id: int):
+    """A booking with its timeline, payments and session; cancel or refund from here."""
+    booking = booking_or_abort(booking_id)
+    return render_template("admin/bookings/detail.html", booking=booking, refundable=disputes.refundable,
+                           trail=audit.for_target("booking", booking.id))
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
+@staff_required
+def booking_cancel(booking_id: int):
+    """Cancel a booking that has not started: the authorisation is released and the driver notified."""
+    booking = booking_or_abort(booking_id)
+    before = audit.snapshot(booking, BOOKING_FIELDS)
+    try:
+        disputes.cancel_booking(booking.id, request.form.get("reason", ""))
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.booking_detail", booking_id=booking_id))
+    audit_action("booking.cancel", "booking", booking_id, before,
+                 dict(audit.snapshot(booking, BOOKING_FIELDS), reason=request.form.get("reason", "").strip()))
+    flash(f"Booking #{booking_id} cancelled; the driver was notified and the payment released.", "success")
+    return redirect(url_for("admin.booking_detail", booking_id=booking_id))

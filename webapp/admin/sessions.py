@@ -1,0 +1,63 @@
+"""Charging sessions: a searchable list and the detail with its energy and power chart."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..auth.decorators import staff_required
+from ..extensions import db
+from ..fragments import page_or_fragment
+from ..services import audit, charging, records
+from . import bp, svg
+from .access import session_or_abort
+from .common import PER_PAGE, arg_date, audit_action, page_number
+
+
+@bp.route("/sessions")
+@staff_required
+def sessions():
+    """Sessions at your stations: search by transaction id, driver, idTag, charger; filter by state and dates."""
+    station = request.args.get("station_id", "")
+    filters = {"q": request.args.get("q", "").strip(), "state": request.args.get("state", ""),
+               "station_id": int(station) if station.isdigit() else None,
+               "day_from": arg_date("day_from"), "day_to": arg_date("day_to")}
+    query = records.sessions_query(current_user, **filters)
+    return render_template("admin/sessions/list.html", filters=filters,
+                           stations=records.stations_for_filter(current_user),
+                           page=db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False))
+
+
+def charts(session) -> dict:
+    """The energy and power (and SoC) charts of a session, as inline SVG."""
+    series = records.meter_series(session)
+    return {"energy_chart": svg.line_chart([("Energy delivered", series["energy"], "s-energy")],
+                                           f"Energy of session {session.id}", "kWh"),
+            "power_chart": svg.line_chart([("Power", series["power"], "s-power")],
+                                          f"Power of session {session.id}", "kW"),
+            "soc_chart": svg.line_chart([("State of charge", series["soc"], "s-soc")],
+                                        f"State of charge of session {session.id}", "%") if series["soc"] else None}
+
+
+@bp.route("/sessions/<int:session_id>")
+@staff_required
+def session_detail(session_id: int):
+    """A session: figures, charts; while it runs the live part refreshes itself, then stops polling."""
+    session = session_or_abort(session_id)
+    return page_or_fragment("admin/sessions/detail.html", "admin/sessions/_live.html", "session-live",
+                            stop_polling=not session.is_active, session=session,
+                            trail=audit.for_target("session", session.id), **charts(session))
+
+
+@bp.route("/sessions/<int:session_id>/stop", methods=["POST"])
+@staff_required
+def session_stop(session_id: int):
+    """RemoteStopTransaction for a running session."""
+    session = session_or_abort(session_id)
+    if not session.is_active:
+        flash(f"Session {session_id} has already ended.", "error")
+        return redirect(url_for("admin.session_detail", session_id=session_id))
+    accepted = charging.stop_session(session_id, "stopped by operator")
+    audit_action("session.stop", "session", session_id, {"active": True}, {"stop_accepted": accepted})
+    if accepted:
+        flash("The charger accepted the stop; the session ends when it sends StopTransaction.", "success")
+    else:
+        flash("The charger did not accept the stop (see its timeline for why).", "error")
+    return redirect(url_for("admin.session_detail", session_id=session_id))

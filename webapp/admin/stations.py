@@ -1,0 +1,136 @@
+"""Stations: list, create, edit, retire, and adding chargers to them."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from ..auth.decorators import admin_required, staff_required
+from ..services import audit, hours, maintenance, monitoring, qr, stations, tariffs
+from ..services.errors import DomainError
+from . import bp
+from .access import station_or_abort
+from .chargers import CHARGER_FIELDS, ocpp_url
+from .common import audit_action, form_error
+
+STATION_FIELDS = ("name", "address", "latitude", "longitude", "timezone", "opening_hours", "always_open",
+                  "status", "tariff_id", "solar_kw")
+
+
+def _form_context(station=None, form=None) -> dict:
+    return {"station": station, "form": form, "tariffs": tariffs.active_tariffs(), "days": hours.DAYS,
+            "timezones": hours.timezones(),
+            "hours_text": hours.format_hours(station.opening_hours or {}) if station else {}}
+
+
+@bp.route("/stations", endpoint="stations")
+@staff_required
+def stations_list():
+    """The stations you manage, with their status and chargers."""
+    q, status = request.args.get("q", "").strip(), request.args.get("status", "")
+    rows = [s for s in monitoring.visible_stations(current_user)
+            if (not q or q.lower() in (s.name + " " + s.address).lower()) and (not status or s.status == status)]
+    return render_template("admin/stations/list.html", stations=rows, q=q, status=status,
+                           open_now={s.id: hours.is_open(s) for s in rows})
+
+
+@bp.route("/stations/new", methods=["GET", "POST"])
+@admin_required
+def station_new():
+    """Create a station (validated coordinates, IANA timezone, weekly hours with overnight ranges)."""
+    if request.method == "POST":
+        try:
+            station = stations.create_station(request.form)
+        except DomainError as exc:
+            return form_error("admin/stations/form.html", exc, **_form_context(form=request.form))
+        audit_action("station.create", "station", station.id, None, audit.snapshot(station, STATION_FIELDS))
+        flash(f"Station {station.name} created. Add its chargers next.", "success")
+        return redirect(url_for("admin.station_detail", station_id=station.id))
+    return render_template("admin/stations/form.html", **_form_context())
+
+
+@bp.route("/stations/<int:station_id>")
+@staff_required
+def station_detail(station_id: int):
+    """A station: details, opening hours, chargers and connectors, maintenance windows, operators."""
+    station = station_or_abort(station_id)
+    return render_template("admin/stations/detail.html", station=station, hours_rows=hours.describe(station),
+                           open_now=hours.is_open(station), windows=maintenance.windows_for_station(station),
+                           trail=audit.for_target("station", station.id))
+
+
+@bp.route("/stations/<int:station_id>/edit", methods=["GET", "POST"])
+@staff_required
+def station_edit(station_id: int):
+    """Edit a station's details, hours and tariff."""
+    station = station_or_abort(station_id)
+    if request.method == "POST":
+        before = audit.snapshot(station, STATION_FIELDS)
+        try:
+            stations.update_station(station, request.form)
+        except DomainError as exc:
+            return form_error("admin/stations/form.html", exc, **_form_context(station, request.form))
+        audit_action("station.update", "station", station.id, before, audit.snapshot(station, STATION_FIELDS))
+        flash(f"Station {station.name} saved.", "success")
+        return redirect(url_for("admin.station_detail", station_id=station.id))
+    return render_template("admin/stations/form.html", **_form_context(station))
+
+
+@bp.route("/stations/<int:station_id>/retire", methods=["POST"])
+@admin_required
+def station_retire(station_id: int):
+    """Retire a station: hidden from drivers; bookings not yet started are cancelled and refunded."""
+    station = station_or_abort(station_id)
+    before = audit.snapshot(station, STATION_FIELDS)
+    try:
+        cancelled = stations.retire_station(station)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.station_detail", station_id=station.id))
+    audit_action("station.retire", "station", station.id, before,
+                 dict(audit.snapshot(station, STATION_FIELDS), bookings_cancelled=cancelled))
+    flash(f"Station {station.name} retired; {cancelled} booking(s) cancelled and refunded.", "success")
+    return redirect(url_for("admin.station_detail", station_id=station.id))
+
+
+@bp.route("/stations/<int:station_id>/reinstate", methods=["POST"])
+@admin_required
+def station_reinstate(station_id: int):
+    """Bring a retired station back into service."""
+    station = station_or_abort(station_id)
+    before = audit.snapshot(station, STATION_FIELDS)
+    try:
+        stations.reinstate_station(station)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.station_detail", station_id=station.id))
+    audit_action("station.reinstate", "station", station.id, before, audit.snapshot(station, STATION_FIELDS))
+    flash(f"Station {station.name} is active again.", "success")
+    return redirect(url_for("admin.station_detail", station_id=station.id))
+
+
+@bp.route("/stations/<int:station_id>/chargers/new", methods=["GET", "POST"])
+@staff_required
+def charger_new(station_id: int):
+    """Add a charger; the answer shows its OCPP URL and generated password, once."""
+    station = station_or_abort(station_id)
+    context = {"station": station, "plugs": stations.PLUG_TYPES}
+    if request.method == "POST":
+        try:
+            charger, password = stations.add_charger_from_form(station, request.form)
+        except DomainError as exc:
+            return form_error("admin/chargers/new.html", exc, form=request.form, **context)
+        audit_action("charger.create", "charger", charger.id, None,
+                     dict(audit.snapshot(charger, CHARGER_FIELDS), connectors=len(charger.connectors)))
+        return render_template("admin/chargers/credentials.html", charger=charger, password=password,
+                               ocpp_url=ocpp_url(charger), fresh=True)
+    return render_template("admin/chargers/new.html", form=None, **context)
+
+
+@bp.route("/stations/<int:station_id>/qr")
+@staff_required
+def station_qr(station_id: int):
+    """A printable sheet: each connector's QR code with its charger id and connector number."""
+    station = station_or_abort(station_id)
+    connectors = [c for ch in station.chargers if not ch.retired for c in ch.connectors]
+    codes = [(c, Markup(qr.svg_for_connector(c, request.host_url)), qr.connector_url(c, request.host_url))
+             for c in connectors]
+    return render_template("admin/stations/qr.html", station=station, codes=codes)

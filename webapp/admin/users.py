@@ -1,0 +1,90 @@
+"""Users (admins only): search, role, operators' stations, suspension, and a user's history."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..auth.decorators import admin_required
+from ..extensions import db
+from ..models import ROLES
+from ..services import audit, monitoring, records, roles
+from ..services.errors import DomainError
+from . import bp
+from .access import user_or_abort
+from .common import PER_PAGE, audit_action, page_number
+
+def _snap(user) -> dict:
+    return {"email": user.email, "role": user.role, "active": user.active,
+            "station_ids": sorted(s.id for s in user.stations)}
+
+
+@bp.route("/users")
+@admin_required
+def users():
+    """Accounts: search by email, name, idTag or id; filter by role and state."""
+    filters = {"q": request.args.get("q", "").strip(), "role": request.args.get("role", ""),
+               "state": request.args.get("state", "")}
+    return render_template("admin/users/list.html", filters=filters, roles=ROLES,
+                           page=db.paginate(roles.users_query(**filters), page=page_number(), per_page=PER_PAGE,
+                                            error_out=False))
+
+
+@bp.route("/users/<int:user_id>")
+@admin_required
+def user_detail(user_id: int):
+    """A user: role, stations, suspension, and their bookings, sessions and payments."""
+    user = user_or_abort(user_id)
+    recent = {"bookings": records.bookings_query(current_user, user_id=user.id).limit(20),
+              "sessions": records.sessions_query(current_user, user_id=user.id).limit(20),
+              "payments": records.payments_query(current_user, user_id=user.id).limit(30)}
+    return render_template("admin/users/detail.html", user=user, roles=ROLES,
+                           all_stations=monitoring.visible_stations(current_user),
+                           trail=audit.for_target("user", user.id),
+                           **{k: list(db.session.execute(q).scalars()) for k, q in recent.items()})
+
+
+def _act(user, action: str, fn, message: str):
+    """Run one account change, audit it, and go back to the user's page."""
+    before = _snap(user)
+    try:
+        fn()
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    audit_action(action, "user", user.id, before, _snap(user))
+    flash(message, "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@admin_required
+def user_role(user_id: int):
+    """Change a user's role."""
+    user = user_or_abort(user_id)
+    role = request.form.get("role", "")
+    return _act(user, "user.role", lambda: roles.change_role(current_user, user, role),
+                f"{user.email} is now {'an' if role in ('operator', 'admin') else 'a'} {role}.")
+
+
+@bp.route("/users/<int:user_id>/stations", methods=["POST"])
+@admin_required
+def user_stations(user_id: int):
+    """Assign the stations an operator manages."""
+    user = user_or_abort(user_id)
+    return _act(user, "user.stations", lambda: roles.assign_stations(user, request.form.getlist("station_ids")),
+                f"Stations of {user.email} saved.")
+
+
+@bp.route("/users/<int:user_id>/suspend", methods=["POST"])
+@admin_required
+def user_suspend(user_id: int):
+    """Suspend an account (its bookings not yet started are cancelled and refunded)."""
+    user = user_or_abort(user_id)
+    return _act(user, "user.suspend", lambda: roles.suspend(current_user, user),
+                f"{user.email} is suspended and logged out everywhere.")
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@admin_required
+def user_reactivate(user_id: int):
+    """Lift a suspension."""
+    user = user_or_abort(user_id)
+    return _act(user, "user.reactivate", lambda: roles.reactivate(user), f"{user.email} is active again.")

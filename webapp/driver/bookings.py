@@ -1,0 +1,108 @@
+"""Hold and pay: book a free connector, see the countdown, choose a quota and pay, or cancel."""
+import uuid
+
+from flask import flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..fragments import page_or_fragment, wants_fragment
+from ..models import Connector
+from ..services import bookings, quotas
+from ..services.errors import DomainError, InvalidInput
+from ..timeutil import iso
+from . import bp
+from .common import fail, own_booking, wants_json
+
+WATCHED = ("HELD", "CONFIRMED")
+
+
+def payment_key(booking, form) -> str:
+    """The form's one-time key, scoped to the driver and booking so it can never match anyone else's payment."""
+    key = (form.get("idempotency_key") or "").strip()
+    if not 16 <= len(key) <= 40 or not key.isalnum():
+        raise InvalidInput("This payment form is out of date. Reload the page and pay again.")
+    return f"web:{booking.user_id}:{booking.id}:{key}"
+
+
+@bp.route("/bookings", methods=["POST"])
+@login_required
+def create_booking():
+    """Hold a connector: a HELD booking with a countdown, or a clear reason why not."""
+    connector_id = request.form.get("connector_id", type=int)
+    connector = db.session.get(Connector, connector_id) if connector_id else None
+    back = (url_for("driver.station", station_id=connector.charger.station_id)
+            if connector is not None and connector.charger.station_id else url_for("driver.home"))
+    try:
+        if connector_id is None:
+            raise InvalidInput("Choose a connector to book.")
+        booking = bookings.place_hold(current_user, connector_id)
+    except DomainError as exc:
+        return fail(exc, back)
+    if wants_json():
+        return jsonify({"id": booking.id, "status": booking.status,
+                        "holdExpiresAt": iso(booking.hold_expires_at)}), 201
+    flash(f"{booking.connector.label} is held for you. Pay before the countdown ends.", "success")
+    return redirect(url_for("driver.booking", booking_id=booking.id), code=303)
+
+
+@bp.route("/bookings/<int:booking_id>")
+@login_required
+def booking(booking_id: int):
+    """The booking at its current step; its watcher sends the page on when the status changes."""
+    booking = own_booking(booking_id)
+    if wants_fragment("booking-watch") and request.args.get("seen") != booking.status:
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url_for("driver.booking", booking_id=booking.id)
+        return response
+    if booking.status in ("CHARGING", "FINISHING", "OVERSTAY"):
+        return redirect(url_for("driver.live", booking_id=booking.id))
+    if booking.status == "COMPLETED":
+        return redirect(url_for("driver.receipt", booking_id=booking.id))
+    presets = quotas.presets(booking) if booking.status == "HELD" else []
+    return page_or_fragment("driver/bookings/show.html", "driver/bookings/_watch.html", "booking-watch",
+                            booking=booking, presets=presets, idempotency_key=uuid.uuid4().hex,
+                            station=booking.connector.charger.station, watched=booking.status in WATCHED)
+
+
+@bp.route("/bookings/<int:booking_id>/quote")
+@login_required
+def quote(booking_id: int):
+    """The pre-authorisation for the quota being chosen (the pay form asks as the driver types)."""
+    booking = own_booking(booking_id)
+    try:
+        kwh = quotas.parse(booking, request.args)
+        amount, error = bookings.quote(booking, kwh), None
+    except InvalidInput as exc:
+        kwh, amount, error = None, None, exc.message
+    return render_template("driver/bookings/_quote.html", booking=booking, kwh=kwh, amount=amount, error=error)
+
+
+@bp.route("/bookings/<int:booking_id>/pay", methods=["POST"])
+@login_required
+def pay(booking_id: int):
+    """Authorise the quota's price by card, UPI or wallet; a declined payment can be retried."""
+    booking = own_booking(booking_id)
+    back = url_for("driver.booking", booking_id=booking.id)
+    try:
+        kwh = quotas.parse(booking, request.form)
+        booking = bookings.pay(current_user, booking.id, kwh, request.form.get("method", ""),
+                               request.form.get("details", ""), payment_key(booking, request.form))
+    except DomainError as exc:
+        return fail(exc, back)
+    if wants_json():
+        return jsonify({"id": booking.id, "status": booking.status, "arriveBy": iso(booking.arrive_by)})
+    flash("Payment authorised: your booking is confirmed.", "success")
+    return redirect(back, code=303)
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
+@login_required
+def cancel(booking_id: int):
+    """Cancel a held or confirmed booking; any pre-authorisation is released."""
+    own_booking(booking_id)
+    try:
+        bookings.cancel(current_user, booking_id)
+    except DomainError as exc:
+        return fail(exc, url_for("driver.booking", booking_id=booking_id))
+    flash("Booking cancelled. Nothing was charged.", "info")
+    return redirect(url_for("driver.booking", booking_id=booking_id), code=303)

@@ -1,0 +1,30 @@
+"""Helpers shared by the driver views: turning a domain error into a message, loading a booking."""
+from flask import abort, flash, jsonify, redirect, request
+from flask_login import current_user
+
+from ..services import bookings
+from ..services.errors import DomainError, NotFound
+
+
+def wants_json() -> bool:
+    """A JSON client (Accept: application/json) rather than a browser."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def fail(exc: DomainError, to: str):
+    """Flash the error and go back (POST/redirect/GET); a JSON client gets the error with its status."""
+    if wants_json():
+        return jsonify({"error": {"code": exc.code, "message": exc.message, "details": exc.details}}), exc.status
+    flash(exc.message, "error")
+    return redirect(to, code=303)
+
+
+def own_booking(booking_id: int):
+    """The signed-in driver's booking (timers applied), or 404."""
+    try:
+        booking = bookings.get_for_user(current_user, booking_id)
+    except NotFound:
+        abort(404)
+    if booking.user_id != current_user.id:
+        abort(404)
+    return booking

@@ -1,0 +1,47 @@
+"""After charging: the receipt, rating the station, and the driver's history with totals and a chart."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..services import history, ratings, session_summary
+from ..services.errors import DomainError
+from . import bp
+from .common import fail, own_booking
+
+
+@bp.route("/bookings/<int:booking_id>/receipt")
+@login_required
+def receipt(booking_id: int):
+    """Energy, duration, average power, cost breakdown and payment references of a finished booking."""
+    booking = own_booking(booking_id)
+    if booking.is_live:
+        return redirect(url_for("driver.booking", booking_id=booking.id))
+    return render_template("driver/history/receipt.html", booking=booking,
+                           receipt=session_summary.receipt(booking), station=booking.connector.charger.station)
+
+
+@bp.route("/bookings/<int:booking_id>/rate", methods=["POST"])
+@login_required
+def rate(booking_id: int):
+    """Rate the station 1 to 5 stars after a completed session."""
+    own_booking(booking_id)
+    back = url_for("driver.receipt", booking_id=booking_id)
+    try:
+        ratings.rate(current_user, booking_id, request.form.get("stars"))
+    except DomainError as exc:
+        return fail(exc, back)
+    flash("Thanks for rating this station.", "success")
+    return redirect(back, code=303)
+
+
+@bp.route("/history")
+@login_required
+def history_page():
+    """Past sessions (recent, this month, all time) page by page, with totals and monthly usage."""
+    chosen = request.args.get("filter", "all-time")
+    if chosen not in history.FILTERS:
+        abort(400, description="Unknown filter: use recent, this-month or all-time.")
+    number = max(1, request.args.get("page", 1, type=int) or 1)
+    months = history.monthly(current_user)
+    return render_template("driver/history/index.html", page=history.page(current_user, chosen, number),
+                           totals=history.totals(current_user, chosen), chosen=chosen, filters=history.FILTERS,
+                           chart=history.chart(months), months=months)

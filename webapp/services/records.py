@@ -1,0 +1,138 @@
+"""Searchable lists for the console: bookings, charging sessions and payments, scoped to a user's stations."""
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import or_, select
+
+from ..models import Booking, Charger, ChargingSession, Connector, MeterSample, Payment, Station, User
+from ..timeutil import UTC
+from .monitoring import station_scope
+from .transactions import ENERGY, POWER, SOC
+
+
+def _day(value: date | None, end: bool = False) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.combine(value + timedelta(days=1) if end else value, time.min, UTC)
+
+
+def _scope(query, viewer: User):
+    scope = station_scope(viewer)
+    if scope is None:
+        return query
+    return query.where(Charger.station_id.in_(scope))
+
+
+def bookings_query(viewer: User, q: str = "", status: str = "", station_id: int | None = None,
+                   user_id: int | None = None, day_from: date | None = None, day_to: date | None = None):
+    """Bookings matching: q (id, driver email or name, charger id), status, station, driver, created between days."""
+    query = (select(Booking).join(Connector, Booking.connector_id == Connector.id)
+             .join(Charger, Connector.charger_id == Charger.id).join(User, Booking.user_id == User.id)
+             .order_by(Booking.id.desc()))
+    query = _scope(query, viewer)
+    if q:
+        like = f"%{q.strip()}%"
+        conditions = [User.email.ilike(like), User.name.ilike(like), Charger.charge_point_id.ilike(like)]
+        if q.strip().lstrip("#").isdigit():
+            conditions.append(Booking.id == int(q.strip().lstrip("#")))
+        query = query.where(or_(*conditions))
+    if status:
+        query = query.where(Booking.status == status)
+    if station_id:
+        query = query.where(Charger.station_id == station_id)
+    if user_id:
+        query = query.where(Booking.user_id == user_id)
+    if day_from:
+        query = query.where(Booking.created_at >= _day(day_from))
+    if day_to:
+        query = query.where(Booking.created_at < _day(day_to, end=True))
+    return query
+
+
+def sessions_query(viewer: User, q: str = "", state: str = "", station_id: int | None = None,
+                   user_id: int | None = None, day_from: date | None = None, day_to: date | None = None):
+    """Sessions matching: q (transaction id, driver email, idTag, charger id), state (active|finished), station,
+    driver, started between days."""
+    query = (select(ChargingSession).join(Connector, ChargingSession.connector_id == Connector.id)
+             .join(Charger, Connector.charger_id == Charger.id).outerjoin(User, ChargingSession.user_id == User.id)
+             .order_by(ChargingSession.id.desc()))
+    query = _scope(query, viewer)
+    if q:
+        like = f"%{q.strip()}%"
+        conditions = [User.email.ilike(like), ChargingSession.id_tag.ilike(like), Charger.charge_point_id.ilike(like)]
+        if q.strip().lstrip("#").isdigit():
+            conditions.append(ChargingSession.id == int(q.strip().lstrip("#")))
+        query = query.where(or_(*conditions))
+    if state == "active":
+        query = query.where(ChargingSession.stopped_at.is_(None))
+    elif state == "finished":
+        query = query.where(ChargingSession.stopped_at.is_not(None))
+    if station_id:
+        query = query.where(Charger.station_id == station_id)
+    if user_id:
+        query = query.where(ChargingSession.user_id == user_id)
+    if day_from:
+        query = query.where(ChargingSession.started_at >= _day(day_from))
+    if day_to:
+        query = query.where(ChargingSession.started_at < _day(day_to, end=True))
+    return query
+
+
+def payments_query(viewer: User, q: str = "", kind: str = "", status: str = "", user_id: int | None = None,
+                   booking_id: int | None = None, day_from: date | None = None, day_to: date | None = None):
+    """Payments matching: q (id, booking id, email, provider reference), kind, status, driver, booking, days.
+
+    Operators see payments of bookings at their stations; debt settlements (no booking) are admin-only."""
+    query = (select(Payment).join(User, Payment.user_id == User.id)
+             .outerjoin(Booking, Payment.booking_id == Booking.id)
+             .outerjoin(Connector, Booking.connector_id == Connector.id)
+             .outerjoin(Charger, Connector.charger_id == Charger.id).order_by(Payment.id.desc()))
+    query = _scope(query, viewer)
+    if q:
+        like = f"%{q.strip()}%"
+        conditions = [User.email.ilike(like), Payment.provider_ref.ilike(like), Payment.reason.ilike(like)]
+        if q.strip().lstrip("#").isdigit():
+            number = int(q.strip().lstrip("#"))
+            conditions += [Payment.id == number, Payment.booking_id == number]
+        query = query.where(or_(*conditions))
+    if kind:
+        query = query.where(Payment.kind == kind)
+    if status:
+        query = query.where(Payment.status == status)
+    if user_id:
+        query = query.where(Payment.user_id == user_id)
+    if booking_id:
+        query = query.where(Payment.booking_id == booking_id)
+    if day_from:
+        query = query.where(Payment.created_at >= _day(day_from))
+    if day_to:
+        query = query.where(Payment.created_at < _day(day_to, end=True))
+    return query
+
+
+def meter_series(session: ChargingSession) -> dict[str, list[tuple[datetime, float]]]:
+    """The session's samples as series: energy (kWh delivered so far), power (kW), SoC (%)."""
+    from ..extensions import db
+
+    rows = db.session.execute(select(MeterSample.timestamp, MeterSample.measurand, MeterSample.value,
+                                     MeterSample.location)
+                              .where(MeterSample.session_id == session.id,
+                                     MeterSample.measurand.in_((ENERGY, POWER, SOC)))
+                              .order_by(MeterSample.timestamp)).all()
+    series = {"energy": [], "power": [], "soc": []}
+    for ts, measurand, value, location in rows:
+        if location not in (None, "Outlet"):
+            continue
+        if measurand == ENERGY:
+            series["energy"].append((ts, max(0.0, (value - session.meter_start) / 1000)))
+        elif measurand == POWER:
+            series["power"].append((ts, value / 1000))
+        else:
+            series["soc"].append((ts, value))
+    return series
+
+
+def stations_for_filter(viewer: User) -> list[Station]:
+    """The stations a viewer may filter by."""
+    from .monitoring import visible_stations
+
+    return visible_stations(viewer)
