@@ -1,6 +1,6 @@
 """Scale-out: two app processes share PostgreSQL and Redis.
 
-- a charger connected to node A is commanded through the Redis command bus from another process;
+- a charger connected to node A is started by an API request served by node B (Redis command bus);
 - node A is killed with a charging session running: the charger reconnects to node B, replays what it
   queued, and no transaction, meter reading or booking is lost;
 - timers fire through the real RQ worker (hold expiry) and rq cron (offline detection).
@@ -23,7 +23,7 @@ def world(cluster_app, factory):
     station = factory.station(name="Cluster Station")
     factory.charger(station=station, cp_id="CL-1", connectors=1, password="cl-1-pass", online=False,
                     status="Unavailable", heartbeat_interval=2)
-    driver = factory.user(email="cluster-driver@example.com")
+    driver = factory.user(email="cluster-driver@example.com", password="cluster-pass-1")
     db.session.commit()
     return {"driver_id": driver.id, "tag": driver.id_tag}
 
@@ -42,18 +42,24 @@ def test_cross_node_command_failover_and_timers(cluster, world, sim, cluster_app
     assert charger.connect() == "Accepted"
     assert wait_until(lambda: online_on("CL-1"), 10) == "node-a"
 
-    # A confirmed booking, paid through the services (same database as the nodes).
+    # The driver books, pays and starts through node B's API; the charger's socket is on node A.
     from webapp.models import User
 
     driver = db.session.get(User, world["driver_id"])
     connector_id = chargers.get_by_cp_id("CL-1").connectors[0].id
     wait_until(lambda: chargers.get_by_cp_id("CL-1").connectors[0].status == "Available", 10)
-    booking = bookings.place_hold(driver, connector_id)
-    booking = bookings.pay(driver, booking.id, 20, "card", "4242424242424242", "cluster-pay-1")
-    booking_id = booking.id
-
-    # Cross-node: this process holds no socket; the command travels through Redis to node A.
-    assert commands.remote_start("CL-1", 1, world["tag"]) is True
+    api = requests.Session()
+    token = api.post(b.url + "/api/auth/token", json={"email": "cluster-driver@example.com",
+                                                        "password": "cluster-pass-1"}, timeout=10).json()
+    api.headers["Authorization"] = f"Bearer {token['access_token']}"
+    booking = api.post(b.url + "/api/bookings", json={"charger_id": "CL-1", "connector_id": 1}, timeout=10).json()
+    booking_id = booking["id"]
+    paid = api.post(b.url + "/api/payments/process", headers={"Idempotency-Key": "cluster-pay-1"}, timeout=10,
+                    json={"booking_id": booking_id, "quota_kwh": 20, "payment_method": "card",
+                          "payment_details": "4242 4242 4242 4242"})
+    assert paid.status_code == 200, paid.text
+    started = api.post(b.url + "/api/charging/start", json={"charger_id": "CL-1", "connector_id": 1}, timeout=20)
+    assert started.status_code == 200 and started.json()["success"] is True, started.text
     charger.wait_status(1, "Charging", timeout=10)
     tx = charger.transaction_id(1)
     wait_until(lambda: db.session.get(Booking, booking_id).status == "CHARGING", 10)
@@ -71,7 +77,7 @@ def test_cross_node_command_failover_and_timers(cluster, world, sim, cluster_app
     done = wait_until(lambda: (bk := db.session.get(Booking, booking_id)).status == "COMPLETED" and bk, 20)
     assert done.amount_captured == session.cost > 0
 
-    # Commands now reach the charger on node B; the stale route to node A was replaced.
+    # Commands from this process (neither node) now reach the charger on node B: the route was replaced.
     assert commands.unlock("CL-1", 1) is True
 
     # Timers through the real RQ worker: a 3-second hold expires and the driver is told.
