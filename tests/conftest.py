@@ -88,6 +88,9 @@ def app_overrides():
 
 @pytest.fixture
 def app(db_url, app_overrides, backend):
+    from webapp.services import gateway
+
+    gateway.reset()  # the simulated provider remembers idempotency keys; ids repeat across test databases
     app = create_app(make_config(db_url, **app_overrides))
     with app.app_context():
         db.create_all()
@@ -265,3 +268,27 @@ def run_jobs(app):
         return timers.backend().run_due(now)
 
     return run
+
+
+# -- the browser ----------------------------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's chromium driven by Playwright, one per test session (two sync Playwrights cannot share a
+    thread). `chromium.pixel_7` holds the Pixel 7 device settings."""
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        need(f"chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+                                             chromium_sandbox=False)
+        browser.pixel_7 = {k: v for k, v in playwright.devices["Pixel 7"].items() if k != "default_browser_type"}
+        yield browser
+        browser.close()

@@ -12,9 +12,6 @@ from tests.conftest import release_db, wait_until
 from webapp.extensions import db
 from webapp.services import timers
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 CP_ID = "E2E-CP-1"
 CP_PASSWORD = "e2e-charger-pass"
@@ -30,19 +27,9 @@ def app_overrides(request):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        from tests.conftest import need
-
-        need(f"chromium at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
-                                              chromium_sandbox=False)
-        chromium.pixel_7 = {k: v for k, v in playwright.devices["Pixel 7"].items() if k != "default_browser_type"}
-        yield chromium
-        chromium.close()
+def browser(chromium):
+    """The session's chromium (tests/conftest.py), with `.pixel_7` device settings."""
+    return chromium
 
 
 @pytest.fixture

@@ -5,11 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import need
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e_admin"
 DESKTOP = {"viewport": {"width": 1440, "height": 900}, "device_scale_factor": 1}
 
@@ -22,16 +18,9 @@ def app_overrides():
 
 
 @pytest.fixture(scope="session")
-def desktop_browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        need(f"chromium at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
-                                              chromium_sandbox=False)
-        yield chromium
-        chromium.close()
+def desktop_browser(chromium):
+    """The session's chromium (tests/conftest.py); pages get a desktop viewport."""
+    return chromium
 
 
 @pytest.fixture

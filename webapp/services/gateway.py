@@ -121,3 +121,9 @@ _gateway = SimulatedGateway()
 def get() -> SimulatedGateway:
     """The configured gateway (only the simulated one exists so far)."""
     return _gateway
+
+
+def reset() -> None:
+    """Forget every idempotency key (tests start each database from scratch, so ids and keys repeat)."""
+    global _gateway
+    _gateway = SimulatedGateway()
