@@ -292,3 +292,33 @@ def chromium():
         browser.pixel_7 = {k: v for k, v in playwright.devices["Pixel 7"].items() if k != "default_browser_type"}
         yield browser
         browser.close()
+
+
+class Shots:
+    """Numbered full-page screenshots of one test, kept under test-artifacts/<folder>/<test>/."""
+
+    def __init__(self, folder: str, name: str):
+        import re
+        from pathlib import Path
+
+        self.dir = Path(__file__).resolve().parents[1] / "test-artifacts" / folder / re.sub(r"[^\w.-]+", "_", name)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for old in self.dir.glob("*.png"):
+            old.unlink()
+        self.n = 0
+
+    def __call__(self, page, step: str):
+        self.n += 1
+        path = self.dir / f"{self.n:02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def scheduler(app):
+    """The in-process timer thread (what the embedded server starts), stopped after the test."""
+    from webapp.services import timers
+
+    timers.start_embedded(app)
+    yield
+    timers.backend().stop()

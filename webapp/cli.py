@@ -1,11 +1,9 @@
 """Command line: `flask --app wsgi <command>`."""
 import json
-import secrets
 
 import click
 from flask import Flask, current_app
 
-from .extensions import db
 
 
 def register(app: Flask) -> None:

@@ -1,5 +1,5 @@
 """Page or fragment: one helper decides, keyed on the htmx target, never on a bare HX-Request."""
-from flask import make_response, render_template, request
+from flask import make_response, render_template
 
 from .extensions import htmx
 

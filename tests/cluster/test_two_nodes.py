@@ -5,7 +5,6 @@
   queued, and no transaction, meter reading or booking is lost;
 - timers fire through the real RQ worker (hold expiry) and rq cron (offline detection).
 """
-import time
 
 import pytest
 import requests

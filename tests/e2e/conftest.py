@@ -3,16 +3,11 @@
 The embedded timer thread runs, as in `flask run`; timers are shortened with *_SECONDS settings, and the
 simulator's time_scale makes a charge take seconds. Screenshots land in test-artifacts/e2e/<test>/.
 """
-import re
-from pathlib import Path
-
 import pytest
 
-from tests.conftest import release_db, wait_until
+from tests.conftest import Shots, release_db, wait_until
 from webapp.extensions import db
-from webapp.services import timers
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 CP_ID = "E2E-CP-1"
 CP_PASSWORD = "e2e-charger-pass"
 
@@ -30,14 +25,6 @@ def app_overrides(request):
 def browser(chromium):
     """The session's chromium (tests/conftest.py), with `.pixel_7` device settings."""
     return chromium
-
-
-@pytest.fixture
-def scheduler(app):
-    """The in-process timer thread (what the embedded server starts)."""
-    timers.start_embedded(app)
-    yield
-    timers.backend().stop()
 
 
 @pytest.fixture
@@ -71,26 +58,9 @@ def charger(factory, station, live_server, sim, scheduler, request):
     return device
 
 
-class Shots:
-    """Numbered full-page screenshots of one test."""
-
-    def __init__(self, name: str):
-        self.dir = ARTIFACTS / re.sub(r"[^\w.-]+", "_", name)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        for old in self.dir.glob("*.png"):
-            old.unlink()
-        self.n = 0
-
-    def __call__(self, page, step: str) -> Path:
-        self.n += 1
-        path = self.dir / f"{self.n:02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
-
-
 @pytest.fixture
 def shots(request):
-    return Shots(request.node.name)
+    return Shots("e2e", request.node.name)
 
 
 @pytest.fixture

@@ -1,12 +1,9 @@
 """Console end-to-end: Debian's chromium (Playwright) on a desktop viewport against the live app and the
 charger simulator. CSRF is on, as in production. Screenshots land in test-artifacts/e2e_admin/<test>/."""
-import re
-from pathlib import Path
-
 import pytest
 
+from tests.conftest import Shots
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e_admin"
 DESKTOP = {"viewport": {"width": 1440, "height": 900}, "device_scale_factor": 1}
 
 pytestmark = pytest.mark.e2e
@@ -35,23 +32,6 @@ def desk(desktop_browser, live_server):
     context.close()
 
 
-class Shots:
-    """Numbered full-page screenshots of one test."""
-
-    def __init__(self, name: str):
-        self.dir = ARTIFACTS / re.sub(r"[^\w.-]+", "_", name)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        for old in self.dir.glob("*.png"):
-            old.unlink()
-        self.n = 0
-
-    def __call__(self, page, step: str) -> Path:
-        self.n += 1
-        path = self.dir / f"{self.n:02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
-
-
 @pytest.fixture
 def shots(request):
-    return Shots(request.node.name)
+    return Shots("e2e_admin", request.node.name)

@@ -27,7 +27,7 @@ def make_charger(factory, station, app):
     """make_charger(cp_id, connectors=2) -> password; the charger starts offline with no connector status."""
 
     def make(cp_id, connectors=2, password="s3cret-pass", **kw):
-        charger = factory.charger(station=station, cp_id=cp_id, connectors=connectors, password=password,
+        factory.charger(station=station, cp_id=cp_id, connectors=connectors, password=password,
                                   online=False, status="Unavailable", heartbeat_interval=2, **kw)
         db.session.commit()
         return password

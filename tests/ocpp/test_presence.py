@@ -6,7 +6,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import ChargerEvent
-from webapp.services import chargers, timers
+from webapp.services import chargers
 
 
 from tests.conftest import wait_until
@@ -28,13 +28,6 @@ def app_overrides():
     # WebSocket pings are slow here (60 s) so that only the detection job can notice the silence.
     return {"HEARTBEAT_INTERVAL": 2, "OFFLINE_MARGIN_SECONDS": 1, "OFFLINE_CHECK_SECONDS": 1,
             "OCPP_PING_INTERVAL": 60}
-
-
-@pytest.fixture
-def scheduler(app):
-    timers.start_embedded(app)
-    yield
-    timers.backend().stop()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 Handlers parse, delegate to one service and build the answer; the rules live in `services/`.
 """
-import json
 import logging
 
 from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case

@@ -3,7 +3,6 @@ import logging
 
 from ..extensions import db
 from ..models import Booking, ChargingSession
-from ..timeutil import utcnow
 from . import commands, events
 from .errors import CommandFailed
 

@@ -1,6 +1,6 @@
 """Opening hours, evaluated in the station's own timezone (overnight ranges and 24/7 included)."""
 import re
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from ..timeutil import utcnow

@@ -7,7 +7,6 @@ import heapq
 import itertools
 import logging
 import threading
-import time
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app

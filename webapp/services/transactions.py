@@ -6,7 +6,7 @@ their own timestamps, and unknown transactions or idTags are answered per the sp
 import logging
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db

@@ -7,7 +7,6 @@ an acknowledged reading is always persisted.
 """
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
