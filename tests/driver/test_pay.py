@@ -26,18 +26,18 @@ def payments_of(booking_id):
 def test_pay_page_shows_presets_with_their_pre_authorisation(client, held):
     page = text(client.get(f"/bookings/{held}").get_data(as_text=True))
     # 18.00/kWh + 20.00 session fee: 5 kWh = 110, 10 kWh = 200, 20 kWh = 380, 40 kWh = 740
-    for kwh, amount in ((5, "119.00"), (10, "218.00"), (20, "416.00"), (40, "812.00")):  # quota + 10 %, + fee
+    for kwh, amount in ((5, "124.40"), (10, "218.00"), (20, "416.00"), (40, "812.00")):  # quota + headroom, + fee
         assert f"{kwh} kWh pre-authorise ₹{amount}" in page
     assert "Pre-authorisation: ₹218.00 for 10 kWh" in page
 
 
 @pytest.mark.parametrize("query, expected", [
     ("quota=20", "₹416.00</strong> for 20 kWh"),
-    ("quota=kwh&custom_kwh=12.5", "₹267.50</strong> for 12.5 kWh"),
-    ("quota=amount&amount=300", "₹299.18</strong> for 14.1 kWh"),  # the most energy ₹300 buys, in 0.1 kWh
+    ("quota=kwh&custom_kwh=12.5", "₹268.40</strong> for 12.5 kWh"),
+    ("quota=amount&amount=300", "₹297.20</strong> for 14 kWh"),  # the most energy ₹300 buys, in 0.1 kWh
     ("quota=kwh&custom_kwh=500", "between 1 and 150 kWh"),
     ("quota=kwh&custom_kwh=abc", "Type a number"),
-    ("quota=amount&amount=10", "the minimum is ₹39.80"),
+    ("quota=amount&amount=10", "the minimum is ₹52.40"),
     ("", "Choose how much energy"),
 ])
 def test_live_quote(client, held, query, expected):
@@ -132,7 +132,7 @@ def test_bad_quota_or_method_leaves_nothing_written(client, held):
 def test_wallet_and_amount_quota(client, held):
     assert pay(client, held, method="wallet", details="9876543210", quota="amount", amount="300").status_code == 303
     booking = db.session.get(Booking, held)
-    assert booking.status == "CONFIRMED" and booking.quota_kwh == 14.1 and booking.amount_authorised == 29918
+    assert booking.status == "CONFIRMED" and booking.quota_kwh == 14.0 and booking.amount_authorised == 29720
 
 
 def test_hours_are_checked_again_when_paying(client, held, charger):

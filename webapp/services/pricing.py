@@ -2,7 +2,7 @@
 
 energy cost = round-half-up(Wh x price_per_kwh / 1000); time cost = price_per_minute x whole minutes;
 a session fee once per session; idle fee per started minute past the exit grace.
-The pre-authorisation holds the quota plus AUTH_HEADROOM_PERCENT, so a quota stop that overruns by a
+The pre-authorisation holds the quota plus a headroom (headroom_kwh), so a quota stop that overruns by a
 meter reading is still captured exactly; whatever is not used is refunded.
 """
 import math
@@ -42,13 +42,21 @@ def idle_fee(tariff: Tariff, exit_by: datetime, freed_at: datetime) -> int:
     return tariff.idle_fee_per_minute * math.ceil((freed_at - exit_by).total_seconds() / 60)
 
 
-#: The pre-authorisation covers this much energy beyond the quota: the charger stops a meter reading or
-#: two after the quota is reached, and that energy is billed too (captured exactly, never above the hold).
+#: The pre-authorisation covers energy beyond the quota: the charger stops a meter reading (and a command
+#: round trip) after the quota is reached, and that energy is billed too, exactly. The headroom is the
+#: larger of a share of the quota and what the connector delivers at full power in a few minutes.
 AUTH_HEADROOM_PERCENT = 10
+AUTH_HEADROOM_MINUTES = 2
+
+
+def headroom_kwh(quota_kwh: float, max_power_kw: float) -> float:
+    """Extra energy held beyond the quota, rounded up to 0.1 kWh."""
+    extra = max(quota_kwh * AUTH_HEADROOM_PERCENT / 100, max_power_kw * AUTH_HEADROOM_MINUTES / 60)
+    return math.ceil(round(extra * 10, 6)) / 10
 
 
 def authorisation(tariff: Tariff, quota_kwh: float, max_power_kw: float) -> int:
     """The pre-authorised amount: the quota's energy plus headroom, the fee, and time at full power."""
-    wh = int(round(quota_kwh * 1000 * (100 + AUTH_HEADROOM_PERCENT) / 100))
+    wh = int(round((quota_kwh + headroom_kwh(quota_kwh, max_power_kw)) * 1000))
     minutes = math.ceil(quota_kwh / max(max_power_kw, 1.0) * 60) if tariff.price_per_minute else 0
     return energy_cost(tariff, wh) + tariff.session_fee + tariff.price_per_minute * minutes
