@@ -63,9 +63,9 @@ def git_commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                              timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench"], cwd=ROOT,
                                capture_output=True, text=True, timeout=5).stdout.strip()
-        return out + ("+dirty" if dirty else "")
+        return out + ("+dirty" if dirty else "")  # changes under bench/ do not count
     except Exception:  # noqa: BLE001 - informational only
         return "?"
 
@@ -390,8 +390,9 @@ class Node:
     def __init__(self, name: str, database_url: str, redis_url: str | None, workers: int = 1,
                  extra_env: dict | None = None, sql_count: bool = True):
         """`sql_count`: run with bench/gunicorn_sqlcount.conf.py (gunicorn.conf.py + a SQL statement counter)
-        instead of gunicorn.conf.py itself."""
+        instead of gunicorn.conf.py itself; BENCH_PLAIN_GUNICORN=1 in the environment turns it off."""
         self.name = name
+        sql_count = sql_count and os.environ.get("BENCH_PLAIN_GUNICORN") != "1"
         self.config = "bench/gunicorn_sqlcount.conf.py" if sql_count else "gunicorn.conf.py"
         self.sql_prefix = LOG_DIR / f"sqlcount-{name}-{os.getpid()}"
         self.port = free_port()
@@ -573,6 +574,7 @@ class LeanCharger:
                 raise ConnectionError("socket closed")
             uid = f"{next(self.ids)}"
             fut = asyncio.get_running_loop().create_future()
+            fut.add_done_callback(_retrieve)  # a late failure (socket closed after a timeout) is not an error
             self.pending[uid] = fut
             try:
                 await self.ws.send(json.dumps([2, uid, action, payload], separators=(",", ":")))
@@ -624,6 +626,11 @@ class LeanCharger:
                 pass
         if self.reader is not None:
             self.reader.cancel()
+
+
+def _retrieve(fut: asyncio.Future) -> None:
+    if not fut.cancelled():
+        fut.exception()
 
 
 def _default_answer(action: str) -> dict:

@@ -93,6 +93,10 @@ class ChargerThread:
     def stop(self, chargers):
         async def close_all():
             await asyncio.gather(*(c.close() for c in chargers), return_exceptions=True)
+            rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in rest:
+                t.cancel()
+            await asyncio.gather(*rest, return_exceptions=True)
         try:
             self.run(close_all(), timeout=30)
         except Exception:  # noqa: BLE001

@@ -29,7 +29,6 @@ class ChargerConnection:
         self._send_lock = threading.Lock()
         self._pending: dict[str, dict] = {}
         self._last_touch = 0.0
-        self._last_route_refresh = time.monotonic()
         cfg = current_app.config
         self._touch_every = cfg["LAST_SEEN_WRITE_SECONDS"]
         self._wait = max(1.0, cfg["OCPP_PING_INTERVAL"] / 2)
@@ -58,12 +57,17 @@ class ChargerConnection:
                 self.handle(raw)
         except ConnectionClosed as exc:
             reason = f"socket closed ({getattr(exc, 'reason', '')} {getattr(exc, 'message', '') or ''})".strip()
+        except Exception:
+            log.error("Connection of %s failed", self.cp_id, exc_info=True)
+            reason = "server error on the connection"
         finally:
             self._shutdown_socket()
-            the_bus.unregister(self)
             self._fail_pending("connection closed")
-            self._commit(lambda: chargers.disconnected(self.cp_id, self.connection_id, reason))
-            db.session.remove()
+            try:
+                the_bus.unregister(self)
+            finally:
+                self._commit(lambda: chargers.disconnected(self.cp_id, self.connection_id, reason))
+                db.session.remove()
 
     def _shutdown_socket(self) -> None:
         """End the TCP connection now: the dev server would otherwise keep it open (and write an HTTP
@@ -180,9 +184,7 @@ class ChargerConnection:
         if now - self._last_touch >= self._touch_every:
             self._last_touch = now
             self._commit(lambda: writebehind.touch(self.cp_id, self.connection_id, bus.get().node_id))
-        if now - self._last_route_refresh >= 30:
-            self._last_route_refresh = now
-            bus.get().refresh(self)
+
 
     def _log_safely(self, direction, action, unique_id, first, second=None) -> None:
         """Log a frame and its answer; logging must never break the protocol."""

@@ -7,10 +7,12 @@ node holding the charger (refreshed while connected, expiring when the node dies
 import json
 import logging
 import threading
+import time
 import uuid
 from typing import Protocol
 
 from flask import Flask, current_app
+from redis.exceptions import RedisError
 
 from .errors import CommandFailed
 
@@ -45,9 +47,6 @@ class LocalBus:
             if self._connections.get(conn.cp_id) is conn:
                 del self._connections[conn.cp_id]
 
-    def refresh(self, conn: Connection) -> None:
-        pass
-
     def local(self, cp_id: str) -> Connection | None:
         return self._connections.get(cp_id)
 
@@ -69,28 +68,51 @@ class RedisBus(LocalBus):
 
     def __init__(self, app: Flask):
         super().__init__(app)
-        from redis import Redis
+        from redis import BlockingConnectionPool, Redis
 
-        self.redis = Redis.from_url(app.config["REDIS_URL"], decode_responses=True)
+        # Thousands of sockets share a bounded pool; a caller waits for a connection instead of failing.
+        pool = BlockingConnectionPool.from_url(app.config["REDIS_URL"], decode_responses=True,
+                                               max_connections=int(app.config.get("REDIS_POOL_SIZE", 50)),
+                                               timeout=10)
+        self.redis = Redis(connection_pool=pool)
         self.app = app
         self.route_ttl = int(app.config.get("BUS_ROUTE_TTL_SECONDS", ROUTE_TTL))
         self._listener: threading.Thread | None = None
+        self._refresher: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
     def register(self, conn: Connection) -> Connection | None:
         self.start()  # a node listens for commands as soon as it holds a charger
         old = super().register(conn)
-        self.redis.set(f"cw:route:{conn.cp_id}", self.node_id, ex=self.route_ttl)
+        try:
+            self.redis.set(f"cw:route:{conn.cp_id}", self.node_id, ex=self.route_ttl)
+        except RedisError:
+            # Route bookkeeping must never cost a charger its socket: the refresher retries shortly.
+            log.warning("Could not record the route of %s; the next refresh retries", conn.cp_id, exc_info=True)
         return old
 
     def unregister(self, conn: Connection) -> None:
         super().unregister(conn)
-        # Only delete the route if it still points here (the charger may have moved to another node).
-        self.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
-                        "return 0", 1, f"cw:route:{conn.cp_id}", self.node_id)
+        try:
+            # Only delete the route if it still points here (the charger may have moved to another node).
+            self.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
+                            "return 0", 1, f"cw:route:{conn.cp_id}", self.node_id)
+        except RedisError:
+            log.warning("Could not drop the route of %s; it expires by itself", conn.cp_id, exc_info=True)
 
-    def refresh(self, conn: Connection) -> None:
-        self.redis.set(f"cw:route:{conn.cp_id}", self.node_id, ex=self.route_ttl)
+    def _refresh_routes(self) -> None:
+        """Every third of the TTL: refresh the routes of every charger held here in one pipeline."""
+        while True:
+            time.sleep(max(1.0, self.route_ttl / 3))
+            ids = self.connected_ids()
+            try:
+                for start in range(0, len(ids), 1000):
+                    pipe = self.redis.pipeline(transaction=False)
+                    for cp_id in ids[start:start + 1000]:
+                        pipe.set(f"cw:route:{cp_id}", self.node_id, ex=self.route_ttl)
+                    pipe.execute()
+            except RedisError:
+                log.warning("Refreshing %d routes failed; retrying next round", len(ids), exc_info=True)
 
     def call(self, cp_id: str, action: str, payload: dict, timeout: float) -> dict:
         if self.local(cp_id) is not None:
@@ -120,6 +142,9 @@ class RedisBus(LocalBus):
                 self._listener = threading.Thread(target=self._listen, args=(pubsub,), name="chargeway-bus",
                                                   daemon=True)
                 self._listener.start()
+                self._refresher = threading.Thread(target=self._refresh_routes, name="chargeway-routes",
+                                                   daemon=True)
+                self._refresher.start()
 
     def _listen(self, pubsub) -> None:
         for message in pubsub.listen():

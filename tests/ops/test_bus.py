@@ -1,0 +1,48 @@
+"""The Redis command bus keeps charger sockets alive whatever Redis does, and refreshes routes per node."""
+import os
+import time
+
+import pytest
+
+from tests.conftest import REDIS_URL, _reachable, make_config, need
+from webapp import create_app
+
+
+class FakeConnection:
+    def __init__(self, cp_id):
+        self.cp_id = cp_id
+
+
+def bus_for(redis_url, **overrides):
+    app = create_app(make_config("sqlite://", REDIS_URL=redis_url, **overrides))
+    return app.extensions["chargeway_bus"]
+
+
+def test_redis_down_never_costs_a_charger_its_socket():
+    bus = bus_for("redis://127.0.0.1:9/0")  # nothing listens there
+    bus.start = lambda: None  # no listener thread: there is no Redis to listen to
+    conn = FakeConnection("CP-NO-REDIS")
+    bus.register(conn)  # logs, does not raise
+    assert bus.local("CP-NO-REDIS") is conn
+    bus.unregister(conn)
+    assert bus.local("CP-NO-REDIS") is None
+
+
+def test_routes_are_refreshed_for_the_whole_node():
+    if not _reachable("127.0.0.1", 6379):
+        need("Redis on 127.0.0.1:6379")
+    url = REDIS_URL.rsplit("/", 1)[0] + f"/{1 + os.getpid() % 14}"
+    bus = bus_for(url, BUS_ROUTE_TTL_SECONDS=3, NODE_ID="node-refresh-test")
+    conns = [FakeConnection(f"CP-ROUTE-{i}") for i in range(3)]
+    for conn in conns:
+        bus.register(conn)
+    assert bus.redis.get("cw:route:CP-ROUTE-0") == "node-refresh-test"
+    bus.redis.delete("cw:route:CP-ROUTE-1")  # as if it had expired
+    deadline = time.monotonic() + 5
+    while bus.redis.get("cw:route:CP-ROUTE-1") is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert bus.redis.get("cw:route:CP-ROUTE-1") == "node-refresh-test"
+    assert 0 < bus.redis.ttl("cw:route:CP-ROUTE-2") <= 3
+    for conn in conns:
+        bus.unregister(conn)
+    assert bus.redis.get("cw:route:CP-ROUTE-0") is None
