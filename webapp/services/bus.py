@@ -106,11 +106,12 @@ class RedisBus(LocalBus):
             time.sleep(max(1.0, self.route_ttl / 3))
             ids = self.connected_ids()
             try:
-                for start in range(0, len(ids), 1000):
+                for start in range(0, len(ids), 200):
                     pipe = self.redis.pipeline(transaction=False)
-                    for cp_id in ids[start:start + 1000]:
+                    for cp_id in ids[start:start + 200]:
                         pipe.set(f"cw:route:{cp_id}", self.node_id, ex=self.route_ttl)
                     pipe.execute()
+                    time.sleep(0.005)  # small chunks: under gevent, let the sockets be served in between
             except RedisError:
                 log.warning("Refreshing %d routes failed; retrying next round", len(ids), exc_info=True)
 

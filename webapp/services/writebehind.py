@@ -7,6 +7,7 @@ an acknowledged reading is always persisted.
 """
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
@@ -50,8 +51,10 @@ class Flusher:
                 if len(self._items) < self.max_items:
                     self._cond.wait(self.interval)
                 items, self._items = self._items, []
-            if items:
-                self.run(items)
+            for start in range(0, len(items), self.max_items):
+                # Bounded batches, with a pause between them: under gevent a long flush would stall sockets.
+                self.run(items[start:start + self.max_items])
+                time.sleep(0.001)
 
     def run(self, items: list) -> None:
         with self.app.app_context():
