@@ -29,23 +29,14 @@ def bookings_query(viewer: User, q: str = "", status: str = "", station_id: int 
              .join(Charger, Connector.charger_id == Charger.id).join(User, Booking.user_id == User.id)
              .order_by(Booking.id.desc()))
     query = _scope(query, viewer)
-    if q:
-        like = f"%{q.strip()}%"
-        conditions = [User.email.ilike(like), User.name.ilike(like), Charger.charge_point_id.ilike(like)]
-        if q.strip().lstrip("#").isdigit():
-            conditions.append(Booking.id == int(q.strip().lstrip("#")))
-        query = query.where(or_(*conditions))
+    query = _search(query, q, [User.email, User.name, Charger.charge_point_id], [Booking.id])
     if status:
         query = query.where(Booking.status == status)
     if station_id:
         query = query.where(Charger.station_id == station_id)
     if user_id:
         query = query.where(Booking.user_id == user_id)
-    if day_from:
-        query = query.where(Booking.created_at >= _day(day_from))
-    if day_to:
-        query = query.where(Booking.created_at < _day(day_to, end=True))
-    return query
+    return _between(query, Booking.created_at, day_from, day_to)
 
 
 def sessions_query(viewer: User, q: str = "", state: str = "", station_id: int | None = None,
@@ -56,12 +47,7 @@ def sessions_query(viewer: User, q: str = "", state: str = "", station_id: int |
              .join(Charger, Connector.charger_id == Charger.id).outerjoin(User, ChargingSession.user_id == User.id)
              .order_by(ChargingSession.id.desc()))
     query = _scope(query, viewer)
-    if q:
-        like = f"%{q.strip()}%"
-        conditions = [User.email.ilike(like), ChargingSession.id_tag.ilike(like), Charger.charge_point_id.ilike(like)]
-        if q.strip().lstrip("#").isdigit():
-            conditions.append(ChargingSession.id == int(q.strip().lstrip("#")))
-        query = query.where(or_(*conditions))
+    query = _search(query, q, [User.email, ChargingSession.id_tag, Charger.charge_point_id], [ChargingSession.id])
     if state == "active":
         query = query.where(ChargingSession.stopped_at.is_(None))
     elif state == "finished":
@@ -70,11 +56,7 @@ def sessions_query(viewer: User, q: str = "", state: str = "", station_id: int |
         query = query.where(Charger.station_id == station_id)
     if user_id:
         query = query.where(ChargingSession.user_id == user_id)
-    if day_from:
-        query = query.where(ChargingSession.started_at >= _day(day_from))
-    if day_to:
-        query = query.where(ChargingSession.started_at < _day(day_to, end=True))
-    return query
+    return _between(query, ChargingSession.started_at, day_from, day_to)
 
 
 def payments_query(viewer: User, q: str = "", kind: str = "", status: str = "", user_id: int | None = None,
@@ -87,13 +69,7 @@ def payments_query(viewer: User, q: str = "", kind: str = "", status: str = "", 
              .outerjoin(Connector, Booking.connector_id == Connector.id)
              .outerjoin(Charger, Connector.charger_id == Charger.id).order_by(Payment.id.desc()))
     query = _scope(query, viewer)
-    if q:
-        like = f"%{q.strip()}%"
-        conditions = [User.email.ilike(like), Payment.provider_ref.ilike(like), Payment.reason.ilike(like)]
-        if q.strip().lstrip("#").isdigit():
-            number = int(q.strip().lstrip("#"))
-            conditions += [Payment.id == number, Payment.booking_id == number]
-        query = query.where(or_(*conditions))
+    query = _search(query, q, [User.email, Payment.provider_ref, Payment.reason], [Payment.id, Payment.booking_id])
     if kind:
         query = query.where(Payment.kind == kind)
     if status:
@@ -102,10 +78,27 @@ def payments_query(viewer: User, q: str = "", kind: str = "", status: str = "", 
         query = query.where(Payment.user_id == user_id)
     if booking_id:
         query = query.where(Payment.booking_id == booking_id)
+    return _between(query, Payment.created_at, day_from, day_to)
+
+
+def _search(query, q: str, text_columns: list, id_columns: list):
+    """Match `q` against text columns (substring, any case) and, when it is a number like "42" or "#42", ids."""
+    q = (q or "").strip()
+    if not q:
+        return query
+    like = f"%{q}%"
+    conditions = [column.ilike(like) for column in text_columns]
+    if q.lstrip("#").isdigit():
+        conditions += [column == int(q.lstrip("#")) for column in id_columns]
+    return query.where(or_(*conditions))
+
+
+def _between(query, column, day_from: date | None, day_to: date | None):
+    """Rows whose `column` falls on or after day_from and on or before day_to (whole days)."""
     if day_from:
-        query = query.where(Payment.created_at >= _day(day_from))
+        query = query.where(column >= _day(day_from))
     if day_to:
-        query = query.where(Payment.created_at < _day(day_to, end=True))
+        query = query.where(column < _day(day_to, end=True))
     return query
 
 
