@@ -123,6 +123,17 @@ def print_table(headers: list[str], rows: list[list]) -> None:
 
 
 # -- /proc readings -------------------------------------------------------------------------------------------
+def stop_process_group(proc: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM a process group started with start_new_session, SIGKILL it if it outlives `timeout`."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
 def proc_tree(pid: int) -> list[int]:
     """`pid` and all its descendants (gunicorn master + workers)."""
     out, todo = [], [pid]
@@ -433,13 +444,7 @@ class Node:
     def stop(self, timeout: float = 30) -> None:
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
+        stop_process_group(self.proc, timeout)
         self._log.close()
         for path in LOG_DIR.glob(self.sql_prefix.name + ".*"):
             path.unlink(missing_ok=True)
@@ -503,13 +508,7 @@ class BaselineServer:
     def stop(self, timeout: float = 15) -> None:
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
+        stop_process_group(self.proc, timeout)
         self._log.close()
 
 

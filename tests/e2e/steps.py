@@ -87,6 +87,17 @@ def start_charging(page, shots):
     shots(page, "charging")
 
 
+def charge_from_registration(page, shots, base_url: str, preset: int) -> int:
+    """Register, book, pay for a `preset` kWh quota, scan the QR code and start charging; returns the booking id."""
+    register(page, shots)
+    booking_id = find_and_book(page, shots)
+    pay(page, shots, preset=preset)
+    scan(page, booking_row(booking_id).connector_id, base_url)
+    release_db()
+    start_charging(page, shots)
+    return booking_id
+
+
 def booking_row(booking_id):
     """A detached snapshot of the booking's columns; the test thread's transaction is ended at once
     (on SQLite an open read would hold the write lock and stall the live server)."""

@@ -11,7 +11,7 @@ from tests.conftest import release_db
 from webapp.models import ChargingSession, Payment
 
 from .conftest import CP_ID
-from .steps import booking_row, find_and_book, pay, register, rows, scan, start_charging
+from .steps import booking_row, charge_from_registration, find_and_book, pay, register, rows, scan, start_charging
 
 PRICE, FEE = 1800, 2000
 
@@ -40,7 +40,8 @@ def test_journey_from_registration_to_receipt(phone, shots, charger, live_server
     expect(page.get_by_text("Payment authorised: your booking is confirmed.")).to_be_visible()
     expect(page.get_by_text("Confirmed. Arrive and start charging within")).to_be_visible()
     booking = booking_row(booking_id)
-    assert booking.status == "CONFIRMED" and booking.amount_authorised == expected_cost(2800)  # 2 kWh + 0.8 kWh headroom
+    # 2 kWh bought, held with 0.8 kWh of headroom
+    assert booking.status == "CONFIRMED" and booking.amount_authorised == expected_cost(2800)
     charger.wait_status(1, "Reserved", timeout=10)  # ReserveNow reached the charger
     release_db()
 
@@ -101,12 +102,7 @@ def test_journey_from_registration_to_receipt(phone, shots, charger, live_server
 @pytest.mark.sim(time_scale=30, meter_interval=0.4)
 def test_stop_by_the_driver_captures_exactly_what_was_delivered(phone, shots, charger, live_server):
     page = phone
-    register(page, shots)
-    booking_id = find_and_book(page, shots)
-    pay(page, shots, preset=40)
-    scan(page, booking_row(booking_id).connector_id, live_server.url)
-    release_db()
-    start_charging(page, shots)
+    booking_id = charge_from_registration(page, shots, live_server.url, preset=40)
     expect(page.locator("[data-cost]")).not_to_have_attribute("data-cost", str(FEE))
     page.get_by_role("button", name=re.compile("Stop charging")).click()
     expect(page.get_by_text("Stopping the charge.")).to_be_visible()
@@ -133,12 +129,7 @@ def test_stop_by_the_driver_captures_exactly_what_was_delivered(phone, shots, ch
 @pytest.mark.sim(time_scale=30, meter_interval=0.4)
 def test_fault_mid_session_ends_it_safely(phone, shots, charger, live_server):
     page = phone
-    register(page, shots)
-    booking_id = find_and_book(page, shots)
-    pay(page, shots, preset=20)
-    scan(page, booking_row(booking_id).connector_id, live_server.url)
-    release_db()
-    start_charging(page, shots)
+    booking_id = charge_from_registration(page, shots, live_server.url, preset=20)
     charger.fault(1, "GroundFailure")
     expect(page.locator("#live-session")).to_have_attribute("data-status", "COMPLETED")
     expect(page.get_by_text("The charger reported a fault")).to_be_visible()

@@ -4,9 +4,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import release_db
 
-from .steps import booking_row, find_and_book, pay, register, scan, start_charging
+from .steps import booking_row, charge_from_registration, find_and_book, pay, register, scan
 
 
 @pytest.mark.parametrize("app_overrides", [{"HOLD_SECONDS": 4}], indirect=True)
@@ -53,12 +52,7 @@ def test_no_show(phone, shots, charger, live_server):
 @pytest.mark.parametrize("app_overrides", [{"EXIT_GRACE_SECONDS": 2}], indirect=True)
 def test_overstay_shows_the_idle_fee(phone, shots, charger, live_server):
     page = phone
-    register(page, shots)
-    booking_id = find_and_book(page, shots)
-    pay(page, shots, preset=40)
-    scan(page, booking_row(booking_id).connector_id, live_server.url)
-    release_db()
-    start_charging(page, shots)
+    booking_id = charge_from_registration(page, shots, live_server.url, preset=40)
     page.get_by_role("button", name=re.compile("Stop charging")).click()
     expect(page.locator("#live-session")).to_have_attribute("data-status", "FINISHING")
     expect(page.locator("#live-session")).to_have_attribute("data-status", "OVERSTAY", timeout=15000)
