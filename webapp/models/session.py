@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import utcnow
-from .types import UTCDateTime
+from .types import BlankableString, UTCDateTime
 
 
 class ChargingSession(db.Model):
@@ -57,17 +57,23 @@ class ChargingSession(db.Model):
 
 class MeterSample(db.Model):
     __tablename__ = "meter_samples"
-    __table_args__ = (Index("ix_meter_samples_session_time", "session_id", "timestamp"),)
+    __table_args__ = (
+        Index("ix_meter_samples_session_time", "session_id", "timestamp"),
+        # One reading per connector, time, measurand, phase and location: replays are dropped by
+        # INSERT ... ON CONFLICT DO NOTHING (services/metering.py), never by a read before the write.
+        UniqueConstraint("connector_id", "timestamp", "measurand", "phase", "location",
+                         name="uq_meter_samples_reading"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("charging_sessions.id"))
-    connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id"), index=True)
+    connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id"))
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
     measurand: Mapped[str] = mapped_column(String(48))
     value: Mapped[float]
     unit: Mapped[str | None] = mapped_column(String(12))
-    phase: Mapped[str | None] = mapped_column(String(8))
-    location: Mapped[str | None] = mapped_column(String(12))
+    phase: Mapped[str | None] = mapped_column(BlankableString(8), nullable=False, server_default="")
+    location: Mapped[str | None] = mapped_column(BlankableString(12), nullable=False, server_default="")
     context: Mapped[str | None] = mapped_column(String(32))
 
 

@@ -1,7 +1,7 @@
 """Column types shared by the models."""
 from datetime import datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
 from sqlalchemy.types import TypeDecorator
 
 from ..timeutil import as_utc
@@ -22,3 +22,17 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect):
         return as_utc(value)
+
+
+class BlankableString(TypeDecorator):
+    """An optional string stored as '' instead of NULL, so that it can take part in a unique key
+    (NULLs are never equal in a unique index, on PostgreSQL and SQLite alike). Python sees None."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect):
+        return value or ""
+
+    def process_result_value(self, value: str | None, dialect):
+        return value or None

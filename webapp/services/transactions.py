@@ -10,15 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Booking, Charger, ChargingSession, MeterSample, User
+from ..models import Booking, Charger, ChargingSession, User
 from ..timeutil import parse_iso, utcnow
-from . import chargers, events, lifecycle
+from . import chargers, events, lifecycle, metering
 
 log = logging.getLogger(__name__)
 
-ENERGY = "Energy.Active.Import.Register"
-POWER = "Power.Active.Import"
-SOC = "SoC"
+ENERGY, POWER, SOC = metering.ENERGY, metering.POWER, metering.SOC
 
 
 def id_tag_status(charger: Charger, id_tag: str, connector_number: int | None = None
@@ -100,7 +98,7 @@ def _find_start(connector_pk: int, id_tag: str, timestamp: datetime, meter_start
 
 
 def _is_late(timestamp: datetime) -> bool:
-    return (utcnow() - timestamp).total_seconds() > 60
+    return metering.is_late(timestamp)
 
 
 def _locked_session(transaction_id: int) -> ChargingSession | None:
@@ -109,69 +107,8 @@ def _locked_session(transaction_id: int) -> ChargingSession | None:
 
 
 def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, meter_value: list[dict]) -> None:
-    """Store MeterValues samples (deduplicated) and update the session's energy, power and SoC."""
-    charger = chargers.get_by_cp_id(cp_id)
-    connector = chargers.get_connector(charger, connector_id) if connector_id else None
-    session = _locked_session(transaction_id) if transaction_id is not None else None
-    if transaction_id is not None and (session is None or (connector and session.connector_id != connector.id)):
-        events.record(charger.id, "unknown_transaction", f"MeterValues for transaction {transaction_id}",
-                      connector_id)
-        session = None
-    if connector is None:
-        return
-    samples = _new_samples(connector.id, session, meter_value)
-    if session is not None and samples:
-        _apply_samples(session, samples)
-        lifecycle.session_progress(session)
-
-
-def _new_samples(connector_pk: int, session: ChargingSession | None, meter_value: list[dict]) -> list[MeterSample]:
-    rows = []
-    for mv in meter_value:
-        ts = parse_iso(mv["timestamp"])
-        for sv in mv.get("sampledValue") or mv.get("sampled_value") or []:
-            try:
-                value = float(sv["value"])
-            except (TypeError, ValueError):
-                continue
-            measurand = sv.get("measurand", ENERGY)
-            unit = sv.get("unit")
-            if unit in ("kWh", "kW"):
-                value, unit = value * 1000, unit[1:]
-            rows.append(MeterSample(session_id=session.id if session else None, connector_id=connector_pk,
-                                    timestamp=ts, measurand=measurand, value=value, unit=unit,
-                                    phase=sv.get("phase"), location=sv.get("location"),
-                                    context=sv.get("context")))
-    if not rows:
-        return []
-    seen = set(db.session.execute(select(MeterSample.timestamp, MeterSample.measurand, MeterSample.phase,
-                                         MeterSample.location).where(
-        MeterSample.connector_id == connector_pk,
-        MeterSample.timestamp.in_({r.timestamp for r in rows}))).all())
-    fresh = []
-    for r in rows:
-        key = (r.timestamp, r.measurand, r.phase, r.location)
-        if key not in seen:
-            seen.add(key)
-            fresh.append(r)
-    db.session.add_all(fresh)
-    return fresh
-
-
-def _apply_samples(session: ChargingSession, samples: list[MeterSample]) -> None:
-    # A late batch (replayed after a reconnect) fills history but does not overwrite live power.
-    is_current = not _is_late(max(s.timestamp for s in samples))
-    for s in sorted(samples, key=lambda s: s.timestamp):
-        if s.measurand == ENERGY and s.location in (None, "Outlet"):
-            session.meter_last = max(session.meter_last or session.meter_start, int(s.value))
-        elif s.measurand == POWER and s.location in (None, "Outlet") and is_current:
-            session.power_w = s.value
-        elif s.measurand == SOC:
-            if session.soc_start is None:
-                session.soc_start = s.value
-            session.soc_last = s.value
-    if session.stopped_at is None:
-        session.energy_wh = max(0, (session.meter_last or session.meter_start) - session.meter_start)
+    """Store one MeterValues (deduplicated) and update the session's energy, power and SoC."""
+    metering.record([metering.Reading(cp_id, connector_id, transaction_id, meter_value)])
 
 
 def stop(cp_id: str, transaction_id: int, meter_stop: int, timestamp: datetime, reason: str | None,
@@ -187,9 +124,9 @@ def stop(cp_id: str, transaction_id: int, meter_stop: int, timestamp: datetime, 
         events.record(charger.id, "duplicate_message", f"StopTransaction replay for {transaction_id}")
         return "Accepted"
     if transaction_data:
-        samples = _new_samples(session.connector_id, session, transaction_data)
-        if samples:
-            _apply_samples(session, samples)
+        fresh = metering.insert_samples(metering.sample_rows(session.connector_id, session.id, transaction_data))
+        if fresh.get(session.id):
+            metering.apply_samples(session, fresh[session.id])
     session.meter_stop = max(meter_stop, session.meter_start)
     session.meter_last = max(session.meter_last or 0, session.meter_stop)
     session.stopped_at = max(timestamp, session.started_at)

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _Pending:
-    args: tuple
+    args: object  # what the flush function takes per item
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
 
@@ -122,18 +122,17 @@ def log_frames(charger_id: int, frames: list[tuple[str, str | None, str | None, 
 
 # -- MeterValues: group commit --------------------------------------------------------------------------
 def _flush_meter_values(batch: list[_Pending]) -> None:
-    from . import transactions
+    from . import metering
 
     try:
-        for item in batch:
-            transactions.meter_values(*item.args)
+        metering.record([item.args for item in batch])
         db.session.commit()
     except Exception:
         # One bad item must not fail the others: redo them one by one.
         db.session.rollback()
         for item in batch:
             try:
-                transactions.meter_values(*item.args)
+                metering.record([item.args])
                 db.session.commit()
             except Exception as exc:
                 db.session.rollback()
@@ -144,13 +143,14 @@ def _flush_meter_values(batch: list[_Pending]) -> None:
 
 def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, meter_value: list[dict]) -> None:
     """Persist MeterValues, sharing one transaction with the others arriving now; returns once committed."""
+    from . import metering
+
+    reading = metering.Reading(cp_id, connector_id, transaction_id, meter_value)
     window = current_app.config["METER_BATCH_MS"] / 1000
     if window <= 0:
-        from . import transactions
-
-        transactions.meter_values(cp_id, connector_id, transaction_id, meter_value)
+        metering.record([reading])
         return
-    item = _Pending((cp_id, connector_id, transaction_id, meter_value))
+    item = _Pending(reading)
     _flusher("meter-values", window, _flush_meter_values, max_items=200).add(item)
     if not item.done.wait(30):
         raise TimeoutError("MeterValues batch not committed within 30 s")

@@ -1,0 +1,166 @@
+"""Meter readings: MeterValues (and StopTransaction's transactionData) stored in set-based statements.
+
+A batch of MeterValues costs a handful of statements whatever its size: one lookup of the chargers'
+connectors, one SELECT ... FOR UPDATE of the sessions, one INSERT ... ON CONFLICT DO NOTHING of all the
+samples (the unique key on connector, time, measurand, phase and location drops replays and duplicates)
+and the sessions' UPDATEs at commit. Only samples that were actually inserted move a session's energy,
+power and SoC, so a replay after a reconnect changes nothing. The caller commits.
+"""
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Charger, ChargingSession, Connector, MeterSample
+from ..timeutil import parse_iso, utcnow
+from . import chargers, events, lifecycle
+
+ENERGY = "Energy.Active.Import.Register"
+POWER = "Power.Active.Import"
+SOC = "SoC"
+LATE_AFTER_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One MeterValues CALL as the charger sent it (meterValue keeps OCPP's camelCase keys)."""
+
+    cp_id: str
+    connector_number: int
+    transaction_id: int | None
+    meter_value: list[dict]
+
+
+@dataclass(frozen=True)
+class Sample:
+    timestamp: datetime
+    measurand: str
+    value: float
+    location: str | None
+
+
+def record(readings: list[Reading]) -> None:
+    """Store a batch of MeterValues and update the sessions they belong to (the caller commits)."""
+    if not readings:
+        return
+    connectors = _connectors({r.cp_id for r in readings})
+    sessions = _locked_sessions({r.transaction_id for r in readings if r.transaction_id is not None})
+    rows = []
+    for reading in readings:
+        charger_pk, by_number = connectors[reading.cp_id]  # KeyError: the charger was deleted mid-session
+        connector_pk = by_number.get(reading.connector_number)
+        if connector_pk is None and reading.connector_number > 0:
+            connector_pk = _new_connector(charger_pk, reading.connector_number)
+            by_number[reading.connector_number] = connector_pk
+        session = sessions.get(reading.transaction_id) if reading.transaction_id is not None else None
+        if reading.transaction_id is not None and (
+                session is None or (connector_pk is not None and session.connector_id != connector_pk)):
+            events.record(charger_pk, "unknown_transaction", f"MeterValues for transaction "
+                          f"{reading.transaction_id}", reading.connector_number)
+            session = None
+        if connector_pk is not None:  # connector 0 (the main meter) has no row of its own
+            rows += sample_rows(connector_pk, session.id if session else None, reading.meter_value)
+    fresh = insert_samples(rows)
+    for session_id, samples in fresh.items():
+        session = sessions.get(session_id)
+        if session is not None:
+            apply_samples(session, samples)
+            lifecycle.session_progress(session)
+
+
+def sample_rows(connector_pk: int, session_id: int | None, meter_value: list[dict]) -> list[dict]:
+    """meter_samples rows for the sampled values of a meterValue list; kWh and kW become Wh and W."""
+    rows = []
+    for mv in meter_value:
+        ts = parse_iso(mv["timestamp"])
+        for sv in mv.get("sampledValue") or mv.get("sampled_value") or []:
+            try:
+                value = float(sv["value"])
+            except (TypeError, ValueError):
+                continue
+            unit = sv.get("unit")
+            if unit in ("kWh", "kW"):
+                value, unit = value * 1000, unit[1:]
+            rows.append({"session_id": session_id, "connector_id": connector_pk, "timestamp": ts,
+                         "measurand": sv.get("measurand", ENERGY), "value": value, "unit": unit,
+                         "phase": sv.get("phase"), "location": sv.get("location"), "context": sv.get("context")})
+    return rows
+
+
+def insert_samples(rows: list[dict]) -> dict[int | None, list[Sample]]:
+    """Insert the rows that are new; returns the inserted ones as Samples, by session id."""
+    unique = {}
+    for row in rows:
+        unique.setdefault(_key(row["connector_id"], row["timestamp"], row["measurand"], row["phase"],
+                               row["location"]), row)
+    if not unique:
+        return {}
+    table = MeterSample.__table__
+    dialect_insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = dialect_insert(table).on_conflict_do_nothing().returning(
+        table.c.connector_id, table.c.timestamp, table.c.measurand, table.c.phase, table.c.location)
+    inserted = {_key(*row) for row in db.session.execute(stmt, list(unique.values()))}
+    fresh: dict[int | None, list[Sample]] = defaultdict(list)
+    for key, row in unique.items():
+        if key in inserted:
+            fresh[row["session_id"]].append(Sample(row["timestamp"], row["measurand"], row["value"],
+                                                   row["location"]))
+    return fresh
+
+
+def apply_samples(session: ChargingSession, samples: list[Sample]) -> None:
+    """Move the session's meter, power and SoC forward with newly stored samples."""
+    # A late batch (replayed after a reconnect) fills history but does not overwrite live power.
+    is_current = not is_late(max(s.timestamp for s in samples))
+    for s in sorted(samples, key=lambda s: s.timestamp):
+        if s.measurand == ENERGY and s.location in (None, "Outlet"):
+            session.meter_last = max(session.meter_last or session.meter_start, int(s.value))
+        elif s.measurand == POWER and s.location in (None, "Outlet") and is_current:
+            session.power_w = s.value
+        elif s.measurand == SOC:
+            if session.soc_start is None:
+                session.soc_start = s.value
+            session.soc_last = s.value
+    if session.stopped_at is None:
+        session.energy_wh = max(0, (session.meter_last or session.meter_start) - session.meter_start)
+
+
+def is_late(timestamp: datetime) -> bool:
+    return (utcnow() - timestamp).total_seconds() > LATE_AFTER_SECONDS
+
+
+def _key(connector_pk, timestamp, measurand, phase, location) -> tuple:
+    return connector_pk, timestamp, measurand, phase or None, location or None
+
+
+def _connectors(cp_ids: set[str]) -> dict[str, tuple[int, dict[int, int]]]:
+    """{cp_id: (charger pk, {connector number: connector pk})} in one query."""
+    rows = db.session.execute(
+        select(Charger.charge_point_id, Charger.id, Connector.connector_id, Connector.id)
+        .outerjoin(Connector, Connector.charger_id == Charger.id)
+        .where(Charger.charge_point_id.in_(cp_ids))).all()
+    found: dict[str, tuple[int, dict[int, int]]] = {}
+    for cp_id, charger_pk, number, connector_pk in rows:
+        _, by_number = found.setdefault(cp_id, (charger_pk, {}))
+        if number is not None:
+            by_number[number] = connector_pk
+    return found
+
+
+def _new_connector(charger_pk: int, number: int) -> int:
+    charger = db.session.get(Charger, charger_pk)
+    return chargers.get_connector(charger, number).id
+
+
+def _locked_sessions(ids: set[int]) -> dict[int, ChargingSession]:
+    """The sessions, locked in id order (the order every writer locks them in: no deadlocks)."""
+    if not ids:
+        return {}
+    found = db.session.execute(
+        select(ChargingSession).where(ChargingSession.id.in_(ids)).order_by(ChargingSession.id)
+        .options(selectinload(ChargingSession.booking)).with_for_update(of=ChargingSession)).scalars().all()
+    return {s.id: s for s in found}
