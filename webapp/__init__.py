@@ -58,6 +58,9 @@ def register_extensions(app: Flask) -> None:
     sock.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    from .services import snapshots
+
+    snapshots.init_app(app)
 
     @login_manager.user_loader
     def load_user(user_id: str):

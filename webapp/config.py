@@ -66,6 +66,11 @@ class Config:
     LOGIN_IP_MAX_FAILURES = _int("LOGIN_IP_MAX_FAILURES", 20)  # per address, whatever the accounts tried
     LOGIN_IP_WINDOW_MINUTES = _int("LOGIN_IP_WINDOW_MINUTES", 15)
 
+    # Station availability (the driver's station list and connectors, the API's station reads) is cached per
+    # process for this long: every driver sees the same, every phone polls it. A status change shows within
+    # this time; 0 turns the cache off. See services/snapshots.py.
+    FRAGMENT_CACHE_SECONDS = float(os.environ.get("FRAGMENT_CACHE_SECONDS", 2))
+
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -114,3 +119,4 @@ class TestConfig(Config):
     LAST_SEEN_WRITE_SECONDS = 0
     OCPP_LOG_FLUSH_SECONDS = 0
     METER_BATCH_MS = 0
+    FRAGMENT_CACHE_SECONDS = 0  # tests see every change at once; the cache's own tests turn it on

@@ -56,7 +56,7 @@ SEARCH = obj({
 
 def connector_json(view) -> dict:
     c = view.connector
-    return {"id": c.id, "charger_id": c.charger.charge_point_id, "connector_id": c.connector_id,
+    return {"id": c.id, "charger_id": c.charge_point_id, "connector_id": c.connector_id,
             "plug_type": c.plug_type, "max_power_kw": c.max_power_kw, "status": c.status, "state": view.state,
             "label": view.label, "bookable": view.bookable}
 

@@ -1,20 +1,16 @@
 """The driver's pages: find, book, pay, scan, charge, finish, history, notifications, and the PWA shell."""
 from flask import Blueprint
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 bp = Blueprint("driver", __name__)
 
 
 @bp.app_context_processor
-def driver_nav() -> dict:
-    """The unread badge and the live booking link in the nav, for signed-in drivers."""
-    if not current_user.is_authenticated:
-        return {}
-    from ..services import history, notifications
+def nav_context() -> dict:
+    """`nav`: the unread badge and live booking link, queried only if the template shows them."""
+    from .nav import Nav
 
-    return {"unread_notifications": notifications.unread_count(current_user.id),
-            "nav_live_booking": history.live_booking(current_user)}
+    return {"nav": Nav()}
 
 
 @bp.errorhandler(CSRFError)

@@ -56,7 +56,7 @@ def typed():
 @login_required
 def live(booking_id: int):
     """The live session; its fragment polls while the booking is live and stops (286) when it ends."""
-    booking = own_booking(booking_id)
+    booking = own_booking(booking_id, load=session_summary.LIVE_LOAD)
     return page_or_fragment("driver/charging/live.html", "driver/charging/_live.html", "live-session",
                             stop_polling=booking.status not in LIVE, booking=booking,
                             live=session_summary.live(booking), station=booking.connector.charger.station)

@@ -19,10 +19,10 @@ def fail(exc: DomainError, to: str):
     return redirect(to, code=303)
 
 
-def own_booking(booking_id: int):
-    """The signed-in driver's booking (timers applied), or 404."""
+def own_booking(booking_id: int, load=()):
+    """The signed-in driver's booking (timers applied), or 404; `load` as in `bookings.get_for_user`."""
     try:
-        booking = bookings.get_for_user(current_user, booking_id)
+        booking = bookings.get_for_user(current_user, booking_id, load=load)
     except NotFound:
         abort(404)
     if booking.user_id != current_user.id:

@@ -2,10 +2,8 @@
 from flask import abort, request
 from flask_login import current_user
 
-from ..extensions import db
 from ..fragments import page_or_fragment
-from ..models import Station
-from ..services import availability, geo, hours, ratings
+from ..services import availability, geo, hours
 from ..services.errors import InvalidInput
 from . import bp
 
@@ -30,15 +28,12 @@ def home():
 @bp.route("/stations/<int:station_id>")
 def station(station_id: int):
     """A station: open badge, hours in its timezone, tariff, directions and live connectors."""
-    station = db.session.get(Station, station_id)
-    if station is None or station.status == "retired":
+    view = availability.station_view(station_id)
+    if view is None:
         abort(404)
-    view = availability.station_view(station)
-    view.rating = ratings.station_ratings([station.id]).get(station.id)
     return page_or_fragment("driver/stations/show.html", "driver/stations/_connectors.html", "connectors",
-                            view=view, station=station, hours=hours.describe(station),
-                            local_now=hours.local_now(station),
-                            signed_in=current_user.is_authenticated)
+                            view=view, station=view.station, hours=hours.describe(view.station),
+                            local_now=hours.local_now(view.station), signed_in=current_user.is_authenticated)
 
 
 @bp.app_template_filter("km")

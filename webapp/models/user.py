@@ -35,7 +35,8 @@ class User(UserMixin, db.Model):
     battery_kwh: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    stations = relationship("Station", secondary=operator_stations, lazy="selectin")
+    # Loaded on first use (operators' console pages), not with every request's user: most users are drivers.
+    stations = relationship("Station", secondary=operator_stations)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

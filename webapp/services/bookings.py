@@ -90,15 +90,28 @@ def place_hold(user: User, connector_id: int) -> Booking:
     return booking
 
 
-def get_for_user(user: User, booking_id: int, lock: bool = False) -> Booking:
-    """The user's booking, with stale timers applied; NotFound if it is not theirs."""
-    expire_stale(user_id=user.id)
-    query = select(Booking).where(Booking.id == booking_id)
+def timer_due(booking: Booking, now) -> bool:
+    """A hold or an arrival grace whose time has passed but which still reads as live."""
+    return ((booking.status == "HELD" and booking.hold_expires_at < now)
+            or (booking.status == "CONFIRMED" and booking.arrive_by is not None and booking.arrive_by < now))
+
+
+def get_for_user(user: User, booking_id: int, lock: bool = False, load=()) -> Booking:
+    """The user's booking, with stale timers applied; NotFound if it is not theirs.
+
+    `load`: loader options for what the caller reads next (one query instead of one per relationship).
+    The timers are applied only when this booking's own timer is due, so a read of a booking that is not
+    stale (every poll of a live session) writes nothing.
+    """
+    query = select(Booking).where(Booking.id == booking_id).options(*load)
     if lock:
         query = query.with_for_update()
     booking = db.session.execute(query).scalar_one_or_none()
     if booking is None or (booking.user_id != user.id and not user.is_staff):
         raise NotFound("No such booking.")
+    if timer_due(booking, utcnow()):
+        expire_stale(user_id=booking.user_id)
+        db.session.refresh(booking)
     return booking
 
 

@@ -25,8 +25,8 @@ def first_bookable(station_id: int, plug_type: str | None = None) -> Connector:
                   if plug_type is None or c.connector.plug_type == plug_type]
     for candidate in candidates:
         if candidate.bookable:
-            return candidate.connector
-    if candidates:
-        bookings.check_connector_bookable(candidates[0].connector)  # raises the rule's own reason (closed...)
+            return db.session.get(Connector, candidate.connector.id)
+    if candidates:  # raises the rule's own reason (closed...)
+        bookings.check_connector_bookable(db.session.get(Connector, candidates[0].connector.id))
     raise ChargerUnavailable("No chargers are available at this station right now.",
                              {"station_id": station_id})

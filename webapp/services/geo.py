@@ -1,8 +1,8 @@
 """Where the driver is and what is near: places, great-circle distance, filters and sorting."""
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from . import availability, ratings
+from . import availability
 from .errors import InvalidInput
 
 EARTH_RADIUS_KM = 6371.0088
@@ -84,20 +84,20 @@ class Filters:
 
 def find(origin: tuple[float, float] | None, filters: Filters) -> list[availability.StationView]:
     """Stations matching `filters`, nearest first from `origin` (by name without one)."""
-    views = availability.station_views(availability.listed_stations())
-    scores = ratings.station_ratings([v.station.id for v in views])
     found = []
-    for view in views:
-        view.connectors = [c for c in view.connectors if filters.keeps(c.connector)]
-        if (filters.plug or filters.min_kw is not None) and not view.connectors:
+    for view in availability.listed_views():  # shared snapshots: filtered into copies, never changed
+        connectors = tuple(c for c in view.connectors if filters.keeps(c.connector))
+        if (filters.plug or filters.min_kw is not None) and not connectors:
             continue
         if filters.open_now and not view.is_open:
             continue
+        if len(connectors) != len(view.connectors):
+            view = replace(view, connectors=connectors)
         if filters.available and view.available == 0:
             continue
         if origin is not None:
-            view.distance_km = haversine_km(origin[0], origin[1], view.station.latitude, view.station.longitude)
-        view.rating = scores.get(view.station.id)
+            view = replace(view, distance_km=haversine_km(origin[0], origin[1], view.station.latitude,
+                                                          view.station.longitude))
         found.append(view)
     if origin is not None:
         found.sort(key=lambda v: (v.distance_km, v.station.name))

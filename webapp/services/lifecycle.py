@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Booking, ChargingSession, Connector, User
@@ -149,7 +150,8 @@ def finalise(booking: Booking) -> None:
 
 def alert_staff(station_id: int | None, kind: str, title: str, body: str, link: str) -> None:
     """Notify the operators of a station and every admin."""
-    staff = db.session.execute(select(User).where(User.role.in_(("operator", "admin")), User.active.is_(True))).scalars()
+    staff = db.session.execute(select(User).where(User.role.in_(("operator", "admin")), User.active.is_(True))
+                               .options(selectinload(User.stations))).scalars()
     for user in staff:
         if user.role == "admin" or any(s.id == station_id for s in user.stations):
             notifications.notify(user.id, kind, title, body, link)

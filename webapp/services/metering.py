@@ -10,8 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -99,11 +99,10 @@ def insert_samples(rows: list[dict]) -> dict[int | None, list[Sample]]:
                                row["location"]), row)
     if not unique:
         return {}
-    table = MeterSample.__table__
-    dialect_insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = dialect_insert(table).on_conflict_do_nothing().returning(
-        table.c.connector_id, table.c.timestamp, table.c.measurand, table.c.phase, table.c.location)
-    inserted = {_key(*row) for row in db.session.execute(stmt, list(unique.values()))}
+    if db.session.get_bind().dialect.name == "postgresql":
+        inserted = _insert_unnest(list(unique.values()))
+    else:
+        inserted = _insert_many(list(unique.values()))
     fresh: dict[int | None, list[Sample]] = defaultdict(list)
     for key, row in unique.items():
         if key in inserted:
@@ -131,6 +130,33 @@ def apply_samples(session: ChargingSession, samples: list[Sample]) -> None:
 
 def is_late(timestamp: datetime) -> bool:
     return (utcnow() - timestamp).total_seconds() > LATE_AFTER_SECONDS
+
+
+_COLUMNS = ("session_id", "connector_id", "timestamp", "measurand", "value", "unit", "phase", "location", "context")
+_RETURNING = "RETURNING connector_id, timestamp, measurand, phase, location"
+# PostgreSQL: one statement of constant text whatever the batch size (one array per column), so neither
+# SQLAlchemy nor psycopg re-renders or re-parses a statement with thousands of placeholders per batch.
+_UNNEST = text(
+    f"INSERT INTO meter_samples ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
+    "CAST(:session_id AS integer[]), CAST(:connector_id AS integer[]), CAST(:timestamp AS timestamptz[]), "
+    "CAST(:measurand AS varchar[]), CAST(:value AS double precision[]), CAST(:unit AS varchar[]), "
+    "CAST(:phase AS varchar[]), CAST(:location AS varchar[]), CAST(:context AS varchar[])) "
+    f"ON CONFLICT DO NOTHING {_RETURNING}")
+
+
+def _insert_unnest(rows: list[dict]) -> set[tuple]:
+    params = {column: [row[column] for row in rows] for column in _COLUMNS}
+    params["phase"] = [p or "" for p in params["phase"]]
+    params["location"] = [loc or "" for loc in params["location"]]
+    return {_key(*row) for row in db.session.execute(_UNNEST, params)}
+
+
+def _insert_many(rows: list[dict]) -> set[tuple]:
+    """Any other database (SQLite): an INSERT ... ON CONFLICT DO NOTHING with many VALUES rows."""
+    table = MeterSample.__table__
+    stmt = sqlite.insert(table).on_conflict_do_nothing().returning(
+        table.c.connector_id, table.c.timestamp, table.c.measurand, table.c.phase, table.c.location)
+    return {_key(*row) for row in db.session.execute(stmt, rows)}
 
 
 def _key(connector_pk, timestamp, measurand, phase, location) -> tuple:

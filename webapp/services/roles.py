@@ -1,5 +1,6 @@
 """Managing accounts from the console: search, roles, operators' stations, suspension."""
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import ROLES, Booking, Station, User
@@ -8,7 +9,7 @@ from .errors import Conflict, InvalidInput
 
 def users_query(q: str = "", role: str = "", state: str = ""):
     """Accounts matching q (email, name, idTag, id), role and state (active|suspended), newest first."""
-    query = select(User).order_by(User.id.desc())
+    query = select(User).options(selectinload(User.stations)).order_by(User.id.desc())
     if q:
         like = f"%{q.strip()}%"
         conditions = [User.email.ilike(like), User.name.ilike(like), User.id_tag.ilike(like)]

@@ -2,9 +2,17 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ..models import Booking, Payment
+from sqlalchemy.orm import joinedload
+
+from ..models import Booking, Charger, Connector, Payment
 from ..timeutil import utcnow
 from . import pricing
+
+
+#: Loader options for a booking about to be shown live: its session, connector, charger, station and tariff
+#: come in the booking's own query (the tariff is joined to the station by the model).
+LIVE_LOAD = (joinedload(Booking.session),
+             joinedload(Booking.connector).joinedload(Connector.charger).joinedload(Charger.station))
 
 
 @dataclass

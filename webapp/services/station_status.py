@@ -1,11 +1,6 @@
 """Station search for the API: the driver pages' `geo.find` and `availability` views, plus the two filters
 only the API offers (a radius around the position, a text match on name or address)."""
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
-from ..extensions import db
-from ..models import Charger, Station
-from . import availability, geo, ratings
+from . import availability, geo
 from .errors import InvalidInput, NotFound
 
 
@@ -27,11 +22,7 @@ def search(lat: float | None = None, lon: float | None = None, radius_km: float 
 
 def station_view(station_id: int) -> availability.StationView:
     """One station a driver may see, with every connector's state; NotFound for unknown or retired ones."""
-    station = db.session.execute(
-        select(Station).where(Station.id == station_id, Station.status != "retired")
-        .options(selectinload(Station.chargers).selectinload(Charger.connectors))).scalar_one_or_none()
-    if station is None:
+    view = availability.station_view(station_id)
+    if view is None:
         raise NotFound("No such station.")
-    view = availability.station_view(station)
-    view.rating = ratings.station_ratings([station.id]).get(station.id)
     return view
