@@ -3,6 +3,7 @@
 Handlers parse, delegate to one service and build the answer; the rules live in `services/`.
 """
 import logging
+from functools import lru_cache
 
 from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.v16 import call_result
@@ -42,13 +43,13 @@ def start_transaction(cp_id, connector_id, id_tag, meter_start, timestamp, **kwa
 
 
 def meter_values(cp_id, connector_id, meter_value, transaction_id=None, **kwargs):
-    writebehind.meter_values(cp_id, connector_id, transaction_id, _camel(meter_value))
+    writebehind.meter_values(cp_id, connector_id, transaction_id, meter_value)
     return call_result.MeterValues()
 
 
 def stop_transaction(cp_id, meter_stop, timestamp, transaction_id, **kwargs):
     status = transactions.stop(cp_id, transaction_id, meter_stop, parse_iso(timestamp), kwargs.get("reason"),
-                               kwargs.get("id_tag"), _camel(kwargs.get("transaction_data")))
+                               kwargs.get("id_tag"), kwargs.get("transaction_data"))
     return call_result.StopTransaction(id_tag_info=IdTagInfo(status=status) if status else None)
 
 
@@ -72,11 +73,6 @@ def _record(cp_id: str, kind: str, detail: str) -> None:
     events.record(charger.id, kind, detail)
 
 
-def _camel(value):
-    """The samples keep OCPP's camelCase keys (the services read them as sent)."""
-    return snake_to_camel_case(value) if value is not None else None
-
-
 HANDLERS = {
     "BootNotification": boot_notification,
     "Heartbeat": heartbeat,
@@ -91,7 +87,16 @@ HANDLERS = {
 }
 
 
+@lru_cache(maxsize=512)
+def _snake(key: str) -> str:
+    return next(iter(camel_to_snake_case({key: None})))
+
+
 def dispatch(cp_id: str, action: str, payload: dict) -> dict:
-    """Call the handler for a validated CALL and return the CALLRESULT payload (camelCase)."""
-    result = HANDLERS[action](cp_id, **camel_to_snake_case(payload))
+    """Call the handler for a validated CALL and return the CALLRESULT payload (camelCase).
+
+    Only the top-level fields become snake_case arguments; nested values (meterValue, transactionData)
+    keep OCPP's camelCase keys, which is how the services read them.
+    """
+    result = HANDLERS[action](cp_id, **{_snake(key): value for key, value in payload.items()})
     return snake_to_camel_case(remove_nones(serialize_as_dict(result)))

@@ -2,7 +2,7 @@
 
 A batch of MeterValues costs a handful of statements whatever its size: one lookup of the chargers'
 connectors, one SELECT ... FOR UPDATE of the sessions, one INSERT ... ON CONFLICT DO NOTHING of all the
-samples (the unique key on connector, time, measurand, phase and location drops replays and duplicates)
+samples (services/bulk.py) (the unique key on connector, time, measurand, phase and location drops replays and duplicates)
 and the sessions' UPDATEs at commit. Only samples that were actually inserted move a session's energy,
 power and SoC, so a replay after a reconnect changes nothing. The caller commits.
 """
@@ -10,14 +10,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Charger, ChargingSession, Connector, MeterSample
 from ..timeutil import parse_iso, utcnow
-from . import chargers, events, lifecycle
+from . import bulk, chargers, events, lifecycle
 
 ENERGY = "Energy.Active.Import.Register"
 POWER = "Power.Active.Import"
@@ -99,10 +98,9 @@ def insert_samples(rows: list[dict]) -> dict[int | None, list[Sample]]:
                                row["location"]), row)
     if not unique:
         return {}
-    if db.session.get_bind().dialect.name == "postgresql":
-        inserted = _insert_unnest(list(unique.values()))
-    else:
-        inserted = _insert_many(list(unique.values()))
+    inserted = {_key(*row) for row in bulk.insert(
+        MeterSample.__table__, list(unique.values()), skip_duplicates=True,
+        returning=("connector_id", "timestamp", "measurand", "phase", "location"))}
     fresh: dict[int | None, list[Sample]] = defaultdict(list)
     for key, row in unique.items():
         if key in inserted:
@@ -130,33 +128,6 @@ def apply_samples(session: ChargingSession, samples: list[Sample]) -> None:
 
 def is_late(timestamp: datetime) -> bool:
     return (utcnow() - timestamp).total_seconds() > LATE_AFTER_SECONDS
-
-
-_COLUMNS = ("session_id", "connector_id", "timestamp", "measurand", "value", "unit", "phase", "location", "context")
-_RETURNING = "RETURNING connector_id, timestamp, measurand, phase, location"
-# PostgreSQL: one statement of constant text whatever the batch size (one array per column), so neither
-# SQLAlchemy nor psycopg re-renders or re-parses a statement with thousands of placeholders per batch.
-_UNNEST = text(
-    f"INSERT INTO meter_samples ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
-    "CAST(:session_id AS integer[]), CAST(:connector_id AS integer[]), CAST(:timestamp AS timestamptz[]), "
-    "CAST(:measurand AS varchar[]), CAST(:value AS double precision[]), CAST(:unit AS varchar[]), "
-    "CAST(:phase AS varchar[]), CAST(:location AS varchar[]), CAST(:context AS varchar[])) "
-    f"ON CONFLICT DO NOTHING {_RETURNING}")
-
-
-def _insert_unnest(rows: list[dict]) -> set[tuple]:
-    params = {column: [row[column] for row in rows] for column in _COLUMNS}
-    params["phase"] = [p or "" for p in params["phase"]]
-    params["location"] = [loc or "" for loc in params["location"]]
-    return {_key(*row) for row in db.session.execute(_UNNEST, params)}
-
-
-def _insert_many(rows: list[dict]) -> set[tuple]:
-    """Any other database (SQLite): an INSERT ... ON CONFLICT DO NOTHING with many VALUES rows."""
-    table = MeterSample.__table__
-    stmt = sqlite.insert(table).on_conflict_do_nothing().returning(
-        table.c.connector_id, table.c.timestamp, table.c.measurand, table.c.phase, table.c.location)
-    return {_key(*row) for row in db.session.execute(stmt, rows)}
 
 
 def _key(connector_pk, timestamp, measurand, phase, location) -> tuple:

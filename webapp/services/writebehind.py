@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from ..extensions import db
 from ..models import Charger, OcppMessage
@@ -97,9 +97,9 @@ def touch(cp_id: str, connection_id: str, node_id: str) -> None:
 
 # -- the OCPP message log --------------------------------------------------------------------------------
 def _flush_log(rows: list[dict]) -> None:
-    from . import events
+    from . import bulk, events
 
-    db.session.connection().execute(insert(OcppMessage.__table__), rows)
+    bulk.insert(OcppMessage.__table__, rows)
     db.session.commit()
     for charger_id in {r["charger_id"] for r in rows}:
         events.maybe_trim_log(charger_id)

@@ -1,0 +1,36 @@
+"""bulk.insert: one statement per batch on both databases, typed columns round-trip."""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import OcppMessage
+from webapp.services import bulk, writebehind
+from webapp.timeutil import utcnow
+
+
+def test_rows_with_nulls_and_utc_times_round_trip(factory):
+    charger = factory.charger()
+    now = utcnow()
+    rows = [{"charger_id": charger.id, "direction": "in", "action": "Heartbeat" if i % 2 else None,
+             "unique_id": f"u{i}", "payload": "[2,\"u\",\"Heartbeat\",{}]", "created_at": now + timedelta(seconds=i)}
+            for i in range(250)]
+    assert bulk.insert(OcppMessage.__table__, rows) == []
+    db.session.commit()
+    stored = db.session.execute(select(OcppMessage).order_by(OcppMessage.id)).scalars().all()
+    assert len(stored) == 250
+    assert [m.action for m in stored[:2]] == [None, "Heartbeat"]
+    assert stored[-1].created_at == now + timedelta(seconds=249) and stored[-1].created_at.tzinfo is not None
+
+
+def test_no_rows_is_no_statement():
+    assert bulk.insert(OcppMessage.__table__, []) == []
+
+
+def test_the_ocpp_log_flush_writes_every_frame(factory):
+    charger = factory.charger()
+    now = utcnow()
+    writebehind._flush_log([{"charger_id": charger.id, "direction": d, "action": "MeterValues", "unique_id": "7",
+                             "payload": "{}", "created_at": now} for d in ("in", "out")])
+    db.session.remove()
+    assert sorted(db.session.execute(select(OcppMessage.direction)).scalars()) == ["in", "out"]
