@@ -36,13 +36,46 @@ def test_routes_are_refreshed_for_the_whole_node():
     conns = [FakeConnection(f"CP-ROUTE-{i}") for i in range(3)]
     for conn in conns:
         bus.register(conn)
-    assert bus.redis.get("cw:route:CP-ROUTE-0") == "node-refresh-test"
+    address = f"node-refresh-test:{os.getpid()}"
+    assert bus.redis.get("cw:route:CP-ROUTE-0") == address
     bus.redis.delete("cw:route:CP-ROUTE-1")  # as if it had expired
     deadline = time.monotonic() + 5
     while bus.redis.get("cw:route:CP-ROUTE-1") is None and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert bus.redis.get("cw:route:CP-ROUTE-1") == "node-refresh-test"
+    assert bus.redis.get("cw:route:CP-ROUTE-1") == address
     assert 0 < bus.redis.ttl("cw:route:CP-ROUTE-2") <= 3
     for conn in conns:
         bus.unregister(conn)
     assert bus.redis.get("cw:route:CP-ROUTE-0") is None
+
+
+class AnsweringConnection(FakeConnection):
+    def call(self, action, payload, timeout):
+        return {"status": "Accepted", "answered_by": self.cp_id}
+
+
+def test_two_workers_of_one_node_each_get_only_their_own_chargers_commands(monkeypatch):
+    """gunicorn runs several workers with the same NODE_ID: a command must reach the worker holding
+    the socket, and the other worker must neither answer it nor drop the route when its own socket goes."""
+    if not _reachable("127.0.0.1", 6379):
+        need("Redis on 127.0.0.1:6379")
+    from webapp.services import bus as bus_module
+
+    url = REDIS_URL.rsplit("/", 1)[0] + f"/{1 + os.getpid() % 14}"
+    current_pid = [1001]
+    monkeypatch.setattr(bus_module.os, "getpid", lambda: current_pid[0])
+    holder = bus_for(url, NODE_ID="node-shared")
+    holder.register(AnsweringConnection("CP-WORKER-1"))
+    current_pid[0] = 1002
+    other = bus_for(url, NODE_ID="node-shared")
+    stale = FakeConnection("CP-WORKER-1")  # the charger's earlier socket, on the other worker
+    other.register(stale)
+    current_pid[0] = 1001
+    holder.register(AnsweringConnection("CP-WORKER-1"))  # the charger reconnected to the first worker
+    current_pid[0] = 1002
+    other.unregister(stale)  # must not delete the first worker's route
+    assert other.redis.get("cw:route:CP-WORKER-1") == "node-shared:1001"
+    current_pid[0] = 2000
+    client = bus_for(url, NODE_ID="node-client")
+    for _ in range(5):
+        assert client.call("CP-WORKER-1", "UnlockConnector", {"connectorId": 1}, 5)["status"] == "Accepted"

@@ -1,11 +1,13 @@
 """The command bus: deliver an OCPP CALL to whichever process holds the charger's socket.
 
 Embedded: the sockets are in this process (a dict). With REDIS_URL: a key `cw:route:<cp>` names the
-node holding the charger (refreshed while connected, expiring when the node dies), each node listens on
-`cw:node:<node>` for requests and pushes the answer to `cw:reply:<request id>`.
+process holding the charger, `<node>:<pid>` (refreshed while connected, expiring when the process dies),
+each process listens on `cw:node:<node>:<pid>` for requests and pushes the answer to
+`cw:reply:<request id>`. The database records only the node's name (NODE_ID).
 """
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -81,11 +83,17 @@ class RedisBus(LocalBus):
         self._refresher: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
+    @property
+    def address(self) -> str:
+        """Where commands for this process's chargers go: the node's name and this worker's pid. Every
+        gunicorn worker of a node holds its own sockets, so a route must name the worker, not the node."""
+        return f"{self.node_id}:{os.getpid()}"
+
     def register(self, conn: Connection) -> Connection | None:
         self.start()  # a node listens for commands as soon as it holds a charger
         old = super().register(conn)
         try:
-            self.redis.set(f"cw:route:{conn.cp_id}", self.node_id, ex=self.route_ttl)
+            self.redis.set(f"cw:route:{conn.cp_id}", self.address, ex=self.route_ttl)
         except RedisError:
             # Route bookkeeping must never cost a charger its socket: the refresher retries shortly.
             log.warning("Could not record the route of %s; the next refresh retries", conn.cp_id, exc_info=True)
@@ -96,7 +104,7 @@ class RedisBus(LocalBus):
         try:
             # Only delete the route if it still points here (the charger may have moved to another node).
             self.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
-                            "return 0", 1, f"cw:route:{conn.cp_id}", self.node_id)
+                            "return 0", 1, f"cw:route:{conn.cp_id}", self.address)
         except RedisError:
             log.warning("Could not drop the route of %s; it expires by itself", conn.cp_id, exc_info=True)
 
@@ -109,7 +117,7 @@ class RedisBus(LocalBus):
                 for start in range(0, len(ids), 200):
                     pipe = self.redis.pipeline(transaction=False)
                     for cp_id in ids[start:start + 200]:
-                        pipe.set(f"cw:route:{cp_id}", self.node_id, ex=self.route_ttl)
+                        pipe.set(f"cw:route:{cp_id}", self.address, ex=self.route_ttl)
                     pipe.execute()
                     time.sleep(0.005)  # small chunks: under gevent, let the sockets be served in between
             except RedisError:
@@ -125,7 +133,7 @@ class RedisBus(LocalBus):
         message = json.dumps({"id": request_id, "cp_id": cp_id, "action": action, "payload": payload,
                               "timeout": timeout})
         if self.redis.publish(f"cw:node:{node}", message) == 0:
-            raise CommandFailed(f"Charger {cp_id} is routed to node {node}, which is not listening")
+            raise CommandFailed(f"Charger {cp_id} is routed to {node}, which is not listening")
         reply = self.redis.blpop([f"cw:reply:{request_id}"], timeout=max(1, int(timeout + 2)))
         if reply is None:
             raise CommandFailed(f"No answer from {cp_id} within {timeout:.0f} s")
@@ -139,7 +147,7 @@ class RedisBus(LocalBus):
             if self._listener is None:
                 # Subscribe before returning, so a command routed here right away is heard.
                 pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(f"cw:node:{self.node_id}")
+                pubsub.subscribe(f"cw:node:{self.address}")
                 self._listener = threading.Thread(target=self._listen, args=(pubsub,), name="chargeway-bus",
                                                   daemon=True)
                 self._listener.start()
