@@ -28,10 +28,18 @@ class _Pending:
 
 
 class Flusher:
-    """Collects items and hands them to `flush(items)` in batches, from one background thread."""
+    """Collects items and hands them to `flush(items)` in batches, from one background thread.
 
-    def __init__(self, app: Flask, name: str, interval: float, flush, max_items: int = 500):
+    A plain flusher writes what arrived in each `interval`. A group-commit flusher (`group_commit=True`)
+    waits for the first item, gathers for at most `interval`, flushes, and then flushes whatever arrived
+    during that flush at once: under load the batch is what piles up while the previous one is written,
+    so waiting adds no latency, and when idle the thread sleeps.
+    """
+
+    def __init__(self, app: Flask, name: str, interval: float, flush, max_items: int = 500,
+                 group_commit: bool = False):
         self.app, self.name, self.interval, self.flush, self.max_items = app, name, interval, flush, max_items
+        self.group_commit = group_commit
         self._items: list = []
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -42,19 +50,26 @@ class Flusher:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name=f"chargeway-{self.name}", daemon=True)
                 self._thread.start()
-            if len(self._items) >= self.max_items:
+            if len(self._items) >= self.max_items or (self.group_commit and len(self._items) == 1):
                 self._cond.notify()
 
     def _loop(self) -> None:
+        backlog = False
         while True:
             with self._cond:
-                if len(self._items) < self.max_items:
-                    self._cond.wait(self.interval)
+                if not backlog:
+                    while self.group_commit and not self._items:
+                        self._cond.wait()
+                    deadline = time.monotonic() + self.interval
+                    while len(self._items) < self.max_items and (left := deadline - time.monotonic()) > 0:
+                        self._cond.wait(left)
                 items, self._items = self._items, []
             for start in range(0, len(items), self.max_items):
                 # Bounded batches, with a pause between them: under gevent a long flush would stall sockets.
                 self.run(items[start:start + self.max_items])
                 time.sleep(0.001)
+            with self._cond:
+                backlog = self.group_commit and bool(self._items)
 
     def run(self, items: list) -> None:
         with self.app.app_context():
@@ -151,19 +166,20 @@ def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, mete
         metering.record([reading])
         return
     item = _Pending(reading)
-    _flusher("meter-values", window, _flush_meter_values, max_items=200).add(item)
+    _flusher("meter-values", window, _flush_meter_values, max_items=200, group_commit=True).add(item)
     if not item.done.wait(30):
         raise TimeoutError("MeterValues batch not committed within 30 s")
     if item.error is not None:
         raise item.error
 
 
-def _flusher(name: str, interval: float, flush, max_items: int = 500) -> Flusher:
+def _flusher(name: str, interval: float, flush, max_items: int = 500, group_commit: bool = False) -> Flusher:
     flushers = current_app.extensions.setdefault("chargeway_flushers", {})
     if name not in flushers:
         with _create_lock:
             if name not in flushers:
-                flushers[name] = Flusher(current_app._get_current_object(), name, interval, flush, max_items)
+                flushers[name] = Flusher(current_app._get_current_object(), name, interval, flush, max_items,
+                                         group_commit)
     return flushers[name]
 
 
