@@ -4,12 +4,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Booking, Charger, ChargingSession, Connector, Payment, User
 from ..timeutil import utcnow
+from . import availability
 from .errors import InvalidInput
 
 FILTERS = {"recent": "Last 7 days", "this-month": "This month", "all-time": "All time"}
@@ -183,9 +184,7 @@ def chart(months: list[Month], width: int = 360, height: int = 160) -> Chart:
 
 
 def live_booking(user: User) -> Booking | None:
-    """The driver's live booking, if any, read only (holds and arrival graces past their time are left out)."""
-    now = utcnow()
-    live = or_(and_(Booking.status == "HELD", Booking.hold_expires_at >= now),
-               and_(Booking.status == "CONFIRMED", Booking.arrive_by >= now),
-               Booking.status.in_(("CHARGING", "FINISHING", "OVERSTAY")))
-    return db.session.execute(select(Booking).where(Booking.user_id == user.id, live)).scalars().first()
+    """The driver's live booking, if any, read only (holds and arrival graces past their time are left out),
+    with its connector and charger (for the connector's label)."""
+    return db.session.execute(select(Booking).where(Booking.user_id == user.id, availability.booked_now()).options(
+        joinedload(Booking.connector).joinedload(Connector.charger))).scalars().first()
