@@ -111,3 +111,14 @@ def test_one_bad_reading_in_a_group_commit_fails_alone(two_sessions, app):
     assert good.error is None and isinstance(bad.error, KeyError)
     db.session.remove()
     assert db.session.get(ChargingSession, tx_b).meter_last == 5100
+
+
+def test_values_that_are_not_finite_numbers_are_no_reading(two_sessions):
+    t0, tx_a, _ = two_sessions
+    when = iso(t0 + timedelta(seconds=4))
+    metering.record([metering.Reading("MTR-A", 1, tx_a, [{"timestamp": when, "sampledValue": [
+        {"value": "NaN"}, {"value": "inf", "measurand": POWER}, {"value": "abc", "measurand": SOC},
+        {"value": "1400"}]}])])
+    db.session.commit()
+    assert sample_count(session_id=tx_a) == 1
+    assert db.session.get(ChargingSession, tx_a).meter_last == 1400

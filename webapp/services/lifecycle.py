@@ -3,7 +3,7 @@
 HELD -> CONFIRMED -> CHARGING -> FINISHING -> (OVERSTAY ->) COMPLETED; see DESIGN section 3.
 """
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -45,10 +45,15 @@ def charging_started(session: ChargingSession) -> None:
 
 
 def quota_reached(booking: Booking, session: ChargingSession) -> bool:
-    if booking.quota_kwh is not None and session.energy_wh >= booking.quota_kwh * 1000:
+    return quota_met(booking.quota_kwh, booking.quota_minutes, session.energy_wh, session.started_at)
+
+
+def quota_met(quota_kwh: float | None, quota_minutes: int | None, energy_wh: int, started_at: datetime) -> bool:
+    """Has a session that started at `started_at` and delivered `energy_wh` used up the bought quota?"""
+    if quota_kwh is not None and energy_wh >= quota_kwh * 1000:
         return True
-    if booking.quota_minutes is not None:
-        return utcnow() - session.started_at >= timedelta(minutes=booking.quota_minutes)
+    if quota_minutes is not None:
+        return utcnow() - started_at >= timedelta(minutes=quota_minutes)
     return False
 
 

@@ -6,15 +6,15 @@ samples (services/bulk.py) (the unique key on connector, time, measurand, phase 
 and the sessions' UPDATEs at commit. Only samples that were actually inserted move a session's energy,
 power and SoC, so a replay after a reconnect changes nothing. The caller commits.
 """
+import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Charger, ChargingSession, Connector, MeterSample
+from ..models import Booking, Charger, ChargingSession, Connector, MeterSample
 from ..timeutil import parse_iso, utcnow
 from . import bulk, chargers, events, lifecycle
 
@@ -47,7 +47,7 @@ def record(readings: list[Reading]) -> None:
     if not readings:
         return
     connectors = _connectors({r.cp_id for r in readings})
-    sessions = _locked_sessions({r.transaction_id for r in readings if r.transaction_id is not None})
+    meters = _locked_meters({r.transaction_id for r in readings if r.transaction_id is not None})
     rows = []
     for reading in readings:
         charger_pk, by_number = connectors[reading.cp_id]  # KeyError: the charger was deleted mid-session
@@ -55,20 +55,27 @@ def record(readings: list[Reading]) -> None:
         if connector_pk is None and reading.connector_number > 0:
             connector_pk = _new_connector(charger_pk, reading.connector_number)
             by_number[reading.connector_number] = connector_pk
-        session = sessions.get(reading.transaction_id) if reading.transaction_id is not None else None
+        meter = meters.get(reading.transaction_id) if reading.transaction_id is not None else None
         if reading.transaction_id is not None and (
-                session is None or (connector_pk is not None and session.connector_id != connector_pk)):
+                meter is None or (connector_pk is not None and meter.connector_id != connector_pk)):
             events.record(charger_pk, "unknown_transaction", f"MeterValues for transaction "
                           f"{reading.transaction_id}", reading.connector_number)
-            session = None
+            meter = None
         if connector_pk is not None:  # connector 0 (the main meter) has no row of its own
-            rows += sample_rows(connector_pk, session.id if session else None, reading.meter_value)
-    fresh = insert_samples(rows)
-    for session_id, samples in fresh.items():
-        session = sessions.get(session_id)
-        if session is not None:
-            apply_samples(session, samples)
-            lifecycle.session_progress(session)
+            rows += sample_rows(connector_pk, meter.id if meter else None, reading.meter_value)
+    moved = []
+    for session_id, samples in insert_samples(rows).items():
+        if session_id in meters:
+            apply_samples(meters[session_id], samples)
+            moved.append(meters[session_id])
+    now = utcnow()
+    bulk.update(ChargingSession.__table__, [
+        {"id": m.id, "meter_last": m.meter_last, "energy_wh": m.energy_wh, "power_w": m.power_w,
+         "soc_start": m.soc_start, "soc_last": m.soc_last, "updated_at": now} for m in moved])
+    for m in moved:
+        if m.booking_id is not None and m.stopped_at is None and not m.remote_stop_sent and \
+                lifecycle.quota_met(m.quota_kwh, m.quota_minutes, m.energy_wh, m.started_at):
+            lifecycle.session_progress(db.session.get(ChargingSession, m.id, populate_existing=True))
 
 
 def sample_rows(connector_pk: int, session_id: int | None, meter_value: list[dict]) -> list[dict]:
@@ -80,6 +87,8 @@ def sample_rows(connector_pk: int, session_id: int | None, meter_value: list[dic
             try:
                 value = float(sv["value"])
             except (TypeError, ValueError):
+                continue
+            if not math.isfinite(value):  # "NaN", "inf": no reading (the frame stays in the OCPP log)
                 continue
             unit = sv.get("unit")
             if unit in ("kWh", "kW"):
@@ -153,11 +162,36 @@ def _new_connector(charger_pk: int, number: int) -> int:
     return chargers.get_connector(charger, number).id
 
 
-def _locked_sessions(ids: set[int]) -> dict[int, ChargingSession]:
-    """The sessions, locked in id order (the order every writer locks them in: no deadlocks)."""
+@dataclass
+class _Meter:
+    """What MeterValues move in a locked session, and what the quota check needs from its booking."""
+
+    id: int
+    connector_id: int
+    meter_start: int
+    meter_last: int | None
+    energy_wh: int
+    power_w: float | None
+    soc_start: float | None
+    soc_last: float | None
+    started_at: datetime
+    stopped_at: datetime | None
+    remote_stop_sent: bool
+    booking_id: int | None
+    quota_kwh: float | None
+    quota_minutes: int | None
+
+
+_METER_COLUMNS = [getattr(ChargingSession, f.name) for f in fields(_Meter)[:-2]]
+
+
+def _locked_meters(ids: set[int]) -> dict[int, _Meter]:
+    """The sessions as plain rows, locked in id order (the order every writer locks them in)."""
     if not ids:
         return {}
-    found = db.session.execute(
-        select(ChargingSession).where(ChargingSession.id.in_(ids)).order_by(ChargingSession.id)
-        .options(selectinload(ChargingSession.booking)).with_for_update(of=ChargingSession)).scalars().all()
-    return {s.id: s for s in found}
+    rows = db.session.execute(
+        select(*_METER_COLUMNS, Booking.quota_kwh, Booking.quota_minutes)
+        .outerjoin(Booking, Booking.id == ChargingSession.booking_id)
+        .where(ChargingSession.id.in_(ids)).order_by(ChargingSession.id)
+        .with_for_update(of=ChargingSession.__table__)).all()
+    return {row[0]: _Meter(*row) for row in rows}
