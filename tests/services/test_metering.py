@@ -122,3 +122,14 @@ def test_values_that_are_not_finite_numbers_are_no_reading(two_sessions):
     db.session.commit()
     assert sample_count(session_id=tx_a) == 1
     assert db.session.get(ChargingSession, tx_a).meter_last == 1400
+
+
+def test_connector_ids_are_cached_and_a_failed_batch_forgets_them(two_sessions, app):
+    t0, tx_a, _ = two_sessions
+    metering.record([reading("MTR-A", tx_a, t0 + timedelta(seconds=6), 1600)])
+    db.session.commit()
+    assert "MTR-A" in app.extensions["chargeway_connector_ids"]
+    bad = writebehind._Pending(reading("NO-SUCH-CHARGER", None, t0, 1))
+    writebehind._flush_meter_values([bad])
+    assert isinstance(bad.error, KeyError) and "chargeway_connector_ids" in app.extensions
+    assert "MTR-A" not in app.extensions["chargeway_connector_ids"]

@@ -105,21 +105,21 @@ class ChargerConnection:
             if self._validate_out:
                 validate_result(frame.action, result)
             reply = frames.result(frame.unique_id, result)
-            db.session.commit()
+            _end_session(commit=True)
             if frame.action == "BootNotification":
                 self._refresh_registration()
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except OcppError as exc:
-            db.session.rollback()
+            _end_session(commit=False)
             reply = frames.error(frame.unique_id, exc.code, exc.description, exc.details)
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except Exception:
-            db.session.rollback()
+            _end_session(commit=False)
             log.error("Handler %s for %s failed", frame.action, self.cp_id, exc_info=True)
             reply = frames.error(frame.unique_id, "InternalError", f"Could not process {frame.action}")
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         finally:
-            db.session.remove()
+            _end_session(commit=None)
         self._send(reply)
 
     def _resolve(self, frame: frames.Frame, raw: str) -> None:
@@ -208,3 +208,17 @@ class ChargerConnection:
             log.error("Presence update for %s failed", self.cp_id, exc_info=True)
         finally:
             db.session.remove()
+
+
+def _end_session(commit: bool | None) -> None:
+    """Commit (True), roll back (False) or close (None) this greenlet's database session, if a handler
+    opened one: a Heartbeat or a group-committed MeterValues never touches it, and creating a session
+    only to commit nothing cost a fifth of the socket's CPU per message."""
+    if not db.session.registry.has():
+        return
+    if commit is None:
+        db.session.remove()
+    elif commit:
+        db.session.commit()
+    else:
+        db.session.rollback()

@@ -14,6 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeDecorator
 
 from ..extensions import db
+from ..models.types import UTCDateTime
+from ..timeutil import as_utc
 
 _PG = postgresql.dialect()
 
@@ -55,8 +57,10 @@ def _dialect():
 
 
 def _json(table: Table, columns: tuple[str, ...], rows: list[dict]) -> str:
-    """The rows as a JSON array; typed columns (UTC times, blankable strings) as they would be bound."""
-    typed = {name: table.c[name].type for name in columns if isinstance(table.c[name].type, TypeDecorator)}
+    """The rows as a JSON array; typed columns (blankable strings) as they would be bound, datetimes as
+    ISO 8601 in UTC (naive ones are UTC, as UTCDateTime reads them)."""
+    typed = {name: table.c[name].type for name in columns
+             if isinstance(table.c[name].type, TypeDecorator) and not isinstance(table.c[name].type, UTCDateTime)}
     if typed:
         rows = [{**row, **{name: t.process_bind_param(row[name], _PG) for name, t in typed.items()}}
                 for row in rows]
@@ -65,7 +69,7 @@ def _json(table: Table, columns: tuple[str, ...], rows: list[dict]) -> str:
 
 def _encode(value):
     if isinstance(value, datetime):
-        return value.isoformat()
+        return as_utc(value).isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 

@@ -7,10 +7,12 @@ and the sessions' UPDATEs at commit. Only samples that were actually inserted mo
 power and SoC, so a replay after a reconnect changes nothing. The caller commits.
 """
 import math
+import time
 from collections import defaultdict
 from dataclasses import dataclass, fields
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
@@ -55,6 +57,7 @@ def record(readings: list[Reading]) -> None:
         if connector_pk is None and reading.connector_number > 0:
             connector_pk = _new_connector(charger_pk, reading.connector_number)
             by_number[reading.connector_number] = connector_pk
+            current_app.extensions.get("chargeway_connector_ids", {}).pop(reading.cp_id, None)
         meter = meters.get(reading.transaction_id) if reading.transaction_id is not None else None
         if reading.transaction_id is not None and (
                 meter is None or (connector_pk is not None and meter.connector_id != connector_pk)):
@@ -144,17 +147,31 @@ def _key(connector_pk, timestamp, measurand, phase, location) -> tuple:
 
 
 def _connectors(cp_ids: set[str]) -> dict[str, tuple[int, dict[int, int]]]:
-    """{cp_id: (charger pk, {connector number: connector pk})} in one query."""
-    rows = db.session.execute(
-        select(Charger.charge_point_id, Charger.id, Connector.connector_id, Connector.id)
-        .outerjoin(Connector, Connector.charger_id == Charger.id)
-        .where(Charger.charge_point_id.in_(cp_ids))).all()
-    found: dict[str, tuple[int, dict[int, int]]] = {}
-    for cp_id, charger_pk, number, connector_pk in rows:
-        _, by_number = found.setdefault(cp_id, (charger_pk, {}))
-        if number is not None:
-            by_number[number] = connector_pk
-    return found
+    """{cp_id: (charger pk, {connector number: connector pk})}: from a per-process cache of
+    METER_CONNECTOR_CACHE_SECONDS (connectors are added rarely and deleted only before first use), else in
+    one query for all the chargers missing from it."""
+    cache = current_app.extensions.setdefault("chargeway_connector_ids", {})
+    now = time.monotonic()
+    missing = [cp_id for cp_id in cp_ids if (hit := cache.get(cp_id)) is None or hit[0] < now]
+    if missing:
+        rows = db.session.execute(
+            select(Charger.charge_point_id, Charger.id, Connector.connector_id, Connector.id)
+            .outerjoin(Connector, Connector.charger_id == Charger.id)
+            .where(Charger.charge_point_id.in_(missing))).all()
+        found: dict[str, tuple[int, dict[int, int]]] = {}
+        for cp_id, charger_pk, number, connector_pk in rows:
+            _, by_number = found.setdefault(cp_id, (charger_pk, {}))
+            if number is not None:
+                by_number[number] = connector_pk
+        expires = now + current_app.config["METER_CONNECTOR_CACHE_SECONDS"]
+        for cp_id, (charger_pk, by_number) in found.items():
+            cache[cp_id] = (expires, charger_pk, by_number)
+    return {cp_id: (cache[cp_id][1], dict(cache[cp_id][2])) for cp_id in cp_ids if cp_id in cache}
+
+
+def forget_connectors() -> None:
+    """Drop the cached connector ids (after a failed batch: one of them may be gone)."""
+    current_app.extensions.pop("chargeway_connector_ids", None)
 
 
 def _new_connector(charger_pk: int, number: int) -> int:

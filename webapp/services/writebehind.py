@@ -145,6 +145,7 @@ def _flush_meter_values(batch: list[_Pending]) -> None:
     except Exception:
         # One bad item must not fail the others: redo them one by one.
         db.session.rollback()
+        metering.forget_connectors()
         for item in batch:
             try:
                 metering.record([item.args])
