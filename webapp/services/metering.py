@@ -1,10 +1,11 @@
 """Meter readings: MeterValues (and StopTransaction's transactionData) stored in set-based statements.
 
-A batch of MeterValues costs a handful of statements whatever its size: one lookup of the chargers'
-connectors, one SELECT ... FOR UPDATE of the sessions, one INSERT ... ON CONFLICT DO NOTHING of all the
-samples (services/bulk.py) (the unique key on connector, time, measurand, phase and location drops replays and duplicates)
-and the sessions' UPDATEs at commit. Only samples that were actually inserted move a session's energy,
-power and SoC, so a replay after a reconnect changes nothing. The caller commits.
+A batch of MeterValues costs four statements whatever its size: the chargers' connector ids (cached per
+process), one SELECT ... FOR UPDATE of the sessions as plain rows, one INSERT ... ON CONFLICT DO NOTHING of
+all the samples and one UPDATE of the sessions (both services/bulk.py). The unique key on connector, time,
+measurand, phase and location drops replays and duplicates, and only samples that were actually inserted
+move a session's energy, power and SoC, so a replay after a reconnect changes nothing. Only a session whose
+bought quota is now used up is loaded as an object, to stop it. The caller commits.
 """
 import math
 import time
