@@ -26,24 +26,34 @@ _STALE = "snapshots_stale"
 
 
 class SnapshotCache:
-    """{key: (expiry, value)} with a TTL, bounded in size; values must never be mutated by readers."""
+    """{key: (expiry, value)} with a TTL, bounded in size; values must never be mutated by readers.
+
+    One request refreshes an expired entry; requests arriving meanwhile get the previous value instead of
+    all computing the same thing (so a value is at most `seconds` plus one refresh old).
+    """
 
     def __init__(self, seconds: float, max_entries: int = 4096):
         self.seconds = seconds
         self.max_entries = max_entries
         self.generation = 0
         self._entries: dict = {}
+        self._refreshing: set = set()
+        self.clock = time.monotonic  # tests move it
 
     def get(self, key, compute):
         """The fresh value for `key`, or `compute()` stored for the next `seconds`."""
         if self.seconds <= 0:
             return compute()
-        now = time.monotonic()
+        now = self.clock()
         entry = self._entries.get(key)
-        if entry is not None and entry[0] > now:
+        if entry is not None and (entry[0] > now or (key in self._refreshing and entry[0] + self.seconds > now)):
             return entry[1]
         generation = self.generation
-        value = compute()
+        self._refreshing.add(key)
+        try:
+            value = compute()
+        finally:
+            self._refreshing.discard(key)
         if generation == self.generation:  # a commit during compute() may have made this value stale
             if len(self._entries) >= self.max_entries:
                 self._prune(now)
@@ -53,7 +63,7 @@ class SnapshotCache:
     def peek(self, key):
         """The fresh value for `key`, or None (computes nothing)."""
         entry = self._entries.get(key)
-        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+        return entry[1] if entry is not None and entry[0] > self.clock() else None
 
     def clear(self) -> None:
         self._entries = {}
