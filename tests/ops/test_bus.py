@@ -63,7 +63,7 @@ def test_two_workers_of_one_node_each_get_only_their_own_chargers_commands(monke
 
     url = REDIS_URL.rsplit("/", 1)[0] + f"/{1 + os.getpid() % 14}"
     current_pid = [1001]
-    monkeypatch.setattr(bus_module.os, "getpid", lambda: current_pid[0])
+    monkeypatch.setattr(bus_module, "_process_id", lambda: current_pid[0])
     holder = bus_for(url, NODE_ID="node-shared")
     holder.register(AnsweringConnection("CP-WORKER-1"))
     current_pid[0] = 1002

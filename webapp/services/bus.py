@@ -87,7 +87,7 @@ class RedisBus(LocalBus):
     def address(self) -> str:
         """Where commands for this process's chargers go: the node's name and this worker's pid. Every
         gunicorn worker of a node holds its own sockets, so a route must name the worker, not the node."""
-        return f"{self.node_id}:{os.getpid()}"
+        return f"{self.node_id}:{_process_id()}"
 
     def register(self, conn: Connection) -> Connection | None:
         self.start()  # a node listens for commands as soon as it holds a charger
@@ -179,6 +179,10 @@ class RedisBus(LocalBus):
         key = f"cw:reply:{request['id']}"
         self.redis.rpush(key, json.dumps(result))
         self.redis.expire(key, 60)
+
+
+def _process_id() -> int:
+    return os.getpid()
 
 
 def init_app(app: Flask) -> None:
