@@ -28,6 +28,21 @@ def test_hold_by_station_takes_a_free_connector(client, driver, factory, charger
     assert body["status"] == "HELD" and body["connector_id"] == 2
 
 
+def test_hold_by_station_decides_on_the_database_not_the_shared_snapshot(client, driver, charger, bearer):
+    from sqlalchemy import update
+
+    from webapp.models import Connector
+    from webapp.services import snapshots
+
+    snapshots.cache().seconds = 60
+    assert client.get(f"/api/stations/{charger.station_id}").get_json()["availability"]["available"] == 2
+    db.session.execute(update(Connector).where(Connector.id == charger.connectors[0].id).values(status="Faulted"))
+    db.session.commit()  # as a StatusNotification on another node would: the snapshot still says 2 free
+    assert client.get(f"/api/stations/{charger.station_id}").get_json()["availability"]["available"] == 2
+    body = _hold(client, bearer(driver), station_id=charger.station_id).get_json()
+    assert body["status"] == "HELD" and body["connector_id"] == 2
+
+
 def test_hold_by_station_with_nothing_free_is_409(client, driver, factory, charger, bearer):
     for connector in charger.connectors:
         bookings.place_hold(factory.user(), connector.id)

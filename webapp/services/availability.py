@@ -160,8 +160,11 @@ def listed_views() -> tuple[StationView, ...]:
     return _listed()[0]
 
 
-def station_view(station_id: int) -> StationView | None:
-    """One station's view (None when unknown or retired), from a fresh station list when there is one."""
+def station_view(station_id: int, fresh: bool = False) -> StationView | None:
+    """One station's view (None when unknown or retired), from a fresh station list when there is one;
+    `fresh` reads the database now (for a decision, such as which connector to book, not for display)."""
+    if fresh:
+        return next(iter(_compute(station_id)), None)
     cache = snapshots.cache()
     listed = cache.peek(LISTED)
     if listed is not None:

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Charger, Connector
-from . import bookings, station_status
+from . import availability, bookings
 from .errors import ChargerUnavailable, NotFound
 
 
@@ -20,7 +20,9 @@ def by_number(cp_id: str, number: int) -> Connector:
 
 def first_bookable(station_id: int, plug_type: str | None = None) -> Connector:
     """The first connector of a station a hold would accept now, else the reason none would."""
-    view = station_status.station_view(station_id)
+    view = availability.station_view(station_id, fresh=True)  # a decision: never from a snapshot
+    if view is None:
+        raise NotFound("No such station.")
     candidates = [c for c in view.connectors
                   if plug_type is None or c.connector.plug_type == plug_type]
     for candidate in candidates:
