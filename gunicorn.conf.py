@@ -1,7 +1,7 @@
 """Production web process: `gunicorn -c gunicorn.conf.py wsgi:app`.
 
-gevent workers hold thousands of idle charger WebSockets each (about 39 KB apiece); gthread would cap the
-sockets at its thread count and starve plain HTTP. No preload: psycopg must be imported after gevent has
+gevent workers hold thousands of idle charger WebSockets each (about 55 KB apiece, measured in bench/);
+gthread would cap the sockets at its thread count and starve plain HTTP. No preload: psycopg must be imported after gevent has
 monkey-patched the worker.
 """
 import os
