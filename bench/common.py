@@ -513,16 +513,34 @@ class BaselineServer:
 
 
 class RedisDB:
-    """The benchmarks' own Redis database (flushed before and after a run)."""
+    """The benchmarks' own Redis database, flushed before and after a run. Two benchmarks at once would
+    flush each other's command routes mid-run (seen: a cross-node start failing 'not connected'), so a
+    run holds `bench:owner` there and a second one refuses to start."""
 
     def __init__(self, url: str = REDIS_URL):
         import redis
         self.url = url
         self.client = redis.Redis.from_url(url)
         self.client.ping()
+        owner = self.client.get("bench:owner")
+        if owner is not None and _alive(int(owner)) and int(owner) != os.getpid():
+            raise SystemExit(f"another benchmark (pid {int(owner)}) is using {url}; run benchmarks one at a "
+                             "time, or give this one its own database with BENCH_REDIS_URL")
 
     def flush(self) -> None:
+        """Empty the database; this run keeps holding it until the process ends."""
         self.client.flushdb()
+        self.client.set("bench:owner", os.getpid(), ex=6 * 3600)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # -- a lean OCPP-J charger (asyncio, raw frames over `websockets`) -------------------------------------------
