@@ -23,18 +23,14 @@ def check_handshake():
     cp_id = (request.view_args or {}).get("cp_id", "")
     if not cp_id or len(cp_id) > 48:
         abort(404)
-    charger = chargers.get_by_cp_id(cp_id)
-    if charger is not None and charger.password_hash:
-        user, password = _basic_auth()
-        if user != cp_id or not charger.check_password(password):
-            log.warning("Refused %s: bad or missing HTTP Basic credentials", cp_id)
-            from ..extensions import db
-
-            db.session.rollback()
-            return ("Unauthorized", 401, {"WWW-Authenticate": 'Basic realm="OCPP"'})
+    user, password = _basic_auth()
+    allowed = chargers.password_check(cp_id, password if user == cp_id else None)
     from ..extensions import db
 
     db.session.rollback()  # release SQLite's lock before the long-lived socket starts
+    if allowed is False:
+        log.warning("Refused %s: bad or missing HTTP Basic credentials", cp_id)
+        return ("Unauthorized", 401, {"WWW-Authenticate": 'Basic realm="OCPP"'})
 
 
 def _basic_auth() -> tuple[str | None, str | None]:

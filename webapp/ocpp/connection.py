@@ -43,8 +43,10 @@ class ChargerConnection:
         replaced = the_bus.register(self)
         if replaced is not None:
             replaced.close("replaced by a new connection")
-        self._commit(lambda: chargers.connected(self.cp_id, self.connection_id, the_bus.node_id))
-        self._refresh_registration()
+        registration = self._commit(lambda: chargers.connected(self.cp_id, self.connection_id, the_bus.node_id))
+        if registration is not None:
+            self.charger_pk, status = registration
+            self.accepted = status == "Accepted"
         reason = "socket closed"
         try:
             while True:
@@ -107,7 +109,9 @@ class ChargerConnection:
             reply = frames.result(frame.unique_id, result)
             _end_session(commit=True)
             if frame.action == "BootNotification":
-                self._refresh_registration()
+                self.accepted = result.get("status") == "Accepted"
+                if self.charger_pk is None:  # registered by this BootNotification
+                    self._refresh_registration()
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except OcppError as exc:
             _end_session(commit=False)
@@ -199,13 +203,16 @@ class ChargerConnection:
             db.session.rollback()
             log.warning("Could not log a frame for %s", self.cp_id, exc_info=True)
 
-    def _commit(self, fn) -> None:
+    def _commit(self, fn):
+        """Run `fn` and commit; its result, or None when it failed (logged)."""
         try:
-            fn()
+            result = fn()
             db.session.commit()
+            return result
         except Exception:
             db.session.rollback()
             log.error("Presence update for %s failed", self.cp_id, exc_info=True)
+            return None
         finally:
             db.session.remove()
 

@@ -3,7 +3,8 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from werkzeug.security import check_password_hash
+from sqlalchemy import inspect, select, update
 
 from ..extensions import db
 from ..models import Charger, Connector
@@ -16,6 +17,16 @@ log = logging.getLogger(__name__)
 def get_by_cp_id(cp_id: str) -> Charger | None:
     """The charger with this OCPP id, or None."""
     return db.session.execute(select(Charger).where(Charger.charge_point_id == cp_id)).scalar_one_or_none()
+
+
+def password_check(cp_id: str, password: str | None) -> bool | None:
+    """The WebSocket handshake's HTTP Basic check: None for an unknown charger or one without a password
+    (it may connect and boot), else whether `password` is right."""
+    password_hash = db.session.execute(select(Charger.password_hash).where(Charger.charge_point_id == cp_id)
+                                       ).scalar_one_or_none()
+    if password_hash is None:
+        return None
+    return password is not None and check_password_hash(password_hash, password)
 
 
 def boot(cp_id: str, vendor: str, model: str, serial: str | None, firmware: str | None) -> tuple[str, int]:
@@ -48,15 +59,17 @@ def is_accepted(cp_id: str) -> bool:
     return charger is not None and charger.registration_status == "Accepted"
 
 
-def connected(cp_id: str, connection_id: str, node_id: str) -> None:
-    """A socket for this charger opened: it is online and this connection now owns it."""
+def connected(cp_id: str, connection_id: str, node_id: str) -> tuple[int, str] | None:
+    """A socket for this charger opened: it is online and this connection now owns it. Returns the
+    charger's id and registration status (None for a charger we do not know yet)."""
     now = utcnow()
     charger = get_by_cp_id(cp_id)
     if charger is None:
-        return
+        return None
     was_online = charger.online
     charger.online, charger.connection_id, charger.node_id, charger.last_seen = True, connection_id, node_id, now
     events.record(charger.id, "online", "reconnected (previous socket replaced)" if was_online else "connected")
+    return charger.id, charger.registration_status
 
 
 def disconnected(cp_id: str, connection_id: str, reason: str) -> bool:
@@ -108,7 +121,11 @@ def detect_offline(now: datetime | None = None) -> list[str]:
 
 def get_connector(charger: Charger, number: int, create: bool = True) -> Connector | None:
     """The charger's connector by OCPP number, created on first mention (StatusNotification)."""
-    connector = charger.connector(number)
+    if "connectors" not in inspect(charger).unloaded:  # already loaded: no query
+        connector = charger.connector(number)
+    else:
+        connector = db.session.execute(select(Connector).where(
+            Connector.charger_id == charger.id, Connector.connector_id == number)).scalar_one_or_none()
     if connector is None and create and number > 0:
         connector = Connector(charger=charger, connector_id=number, status="Unavailable")
         db.session.add(connector)
