@@ -3,6 +3,7 @@ import logging
 import os
 
 from flask import Flask
+from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -52,7 +53,10 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
-    login_manager.init_app(app)
+    # Flask-Login's own context processor loads the user for every template, even a polled fragment that
+    # never shows it; the proxy loads it only when a template reads it.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
     sock.init_app(app)

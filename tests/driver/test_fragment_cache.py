@@ -143,3 +143,15 @@ def test_live_fragment_still_ends_a_grace_that_ran_out(client, driver, charger, 
     clock.advance(minutes=16)  # no job has run
     response = client.get(f"/bookings/{booking_id}/live", headers=fragment_headers("live-session"))
     assert response.status_code == 286 and 'data-status="NO_SHOW"' in response.get_data(as_text=True)
+
+
+def test_a_warm_station_list_needs_no_database_even_signed_in(client, driver, charger, ticks, statements):
+    from flask import g
+
+    client.get("/?lat=12.95&lon=77.55", headers=fragment_headers("station-list"))
+    g.pop("_login_user", None)  # as in a new request (the tests share one app context)
+    statements.clear()
+    response = client.get("/?lat=12.95&lon=77.55", headers=fragment_headers("station-list"))
+    assert response.status_code == 200 and station_cards(response.get_data(as_text=True))[0]["available"] == 2
+    assert statements == []  # not even the user: the fragment does not show who is signed in
+    assert "Log out" in client.get("/").get_data(as_text=True)  # pages still know who is signed in
