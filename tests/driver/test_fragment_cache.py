@@ -155,3 +155,24 @@ def test_a_warm_station_list_needs_no_database_even_signed_in(client, driver, ch
     assert response.status_code == 200 and station_cards(response.get_data(as_text=True))[0]["available"] == 2
     assert statements == []  # not even the user: the fragment does not show who is signed in
     assert "Log out" in client.get("/").get_data(as_text=True)  # pages still know who is signed in
+
+
+def test_station_fragments_share_the_list_snapshot_while_the_list_is_polled(client, factory, charger, ticks,
+                                                                            statements):
+    first, second = charger.station_id, factory.charger(station=factory.station(name="Other")).station_id
+
+    def station_reads():
+        return [s for s in statements if "FROM stations" in s]
+
+    client.get("/", headers=fragment_headers("station-list"))
+    statements.clear()
+    assert states(client, first) and states(client, second)
+    assert statements == []  # both from the list's snapshot (and a visitor needs no user)
+    ticks.now += 2.1  # the list's snapshot expired a moment ago: someone is polling the list
+    statements.clear()
+    assert states(client, first) and states(client, second)
+    assert len(station_reads()) == 1 and "stations.id =" not in station_reads()[0]  # one refresh for both
+    ticks.now += 4.1  # nobody asked for the list for two TTLs: each station is read on its own
+    statements.clear()
+    states(client, first)
+    assert len(station_reads()) == 1 and "stations.id =" in station_reads()[0]

@@ -161,14 +161,17 @@ def listed_views() -> tuple[StationView, ...]:
 
 
 def station_view(station_id: int, fresh: bool = False) -> StationView | None:
-    """One station's view (None when unknown or retired), from a fresh station list when there is one;
-    `fresh` reads the database now (for a decision, such as which connector to book, not for display)."""
+    """One station's view (None when unknown or retired); `fresh` reads the database now (for a decision,
+    such as which connector to book, not for display).
+
+    While the station list is being polled its snapshot serves every station too (one refresh per TTL for
+    all of them); otherwise each station has its own.
+    """
     if fresh:
         return next(iter(_compute(station_id)), None)
     cache = snapshots.cache()
-    listed = cache.peek(LISTED)
-    if listed is not None:
-        return listed[1].get(station_id)
+    if cache.recent(LISTED):
+        return _listed()[1].get(station_id)
     return cache.get(("station", station_id), lambda: next(iter(_compute(station_id)), None))
 
 

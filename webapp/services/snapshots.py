@@ -60,6 +60,11 @@ class SnapshotCache:
             self._entries[key] = (now + self.seconds, value)
         return value
 
+    def recent(self, key) -> bool:
+        """Whether `key` was computed within the last two TTLs (so someone keeps asking for it)."""
+        entry = self._entries.get(key)
+        return entry is not None and entry[0] + self.seconds > self.clock()
+
     def peek(self, key):
         """The fresh value for `key`, or None (computes nothing)."""
         entry = self._entries.get(key)
