@@ -19,7 +19,7 @@ BIN = Path(sys.executable).parent
 
 
 class Node:
-    def __init__(self, name, env, artifacts):
+    def __init__(self, name, env, artifacts, workers=1):
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -28,7 +28,7 @@ class Node:
         self.proc = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, stdout=self.log,
             stderr=subprocess.STDOUT, start_new_session=True,
-            env={**env, "PORT": str(self.port), "HOST": "127.0.0.1", "NODE_ID": name, "WEB_CONCURRENCY": "1"})
+            env={**env, "PORT": str(self.port), "HOST": "127.0.0.1", "NODE_ID": name, "WEB_CONCURRENCY": str(workers)})
 
     def wait_ready(self, timeout=30):
         deadline = time.monotonic() + timeout
@@ -107,8 +107,9 @@ def artifacts():
 
 @pytest.fixture
 def cluster(cluster_env, cluster_app, artifacts):
-    """Two web nodes, an RQ worker with its scheduler, and rq cron."""
-    nodes = [Node(name, cluster_env, artifacts) for name in ("node-a", "node-b")]
+    """Two web nodes (node B with two gunicorn workers sharing its NODE_ID), an RQ worker with its
+    scheduler, and rq cron."""
+    nodes = [Node("node-a", cluster_env, artifacts), Node("node-b", cluster_env, artifacts, workers=2)]
     workers = []
     for name, args in (("rq-worker", ["rq", "worker", "--with-scheduler", "--worker-class", "rq.worker.SimpleWorker",
                                       "--url", cluster_env["REDIS_URL"],

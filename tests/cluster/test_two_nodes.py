@@ -22,6 +22,9 @@ def world(cluster_app, factory):
     station = factory.station(name="Cluster Station")
     factory.charger(station=station, cp_id="CL-1", connectors=1, password="cl-1-pass", online=False,
                     status="Unavailable", heartbeat_interval=2)
+    for i in range(2, 8):  # neighbours on node B, so that both of its workers hold sockets
+        factory.charger(station=station, cp_id=f"CL-{i}", connectors=1, online=False, status="Unavailable",
+                        heartbeat_interval=2)
     driver = factory.user(email="cluster-driver@example.com", password="cluster-pass-1")
     db.session.commit()
     return {"driver_id": driver.id, "tag": driver.id_tag}
@@ -77,7 +80,11 @@ def test_cross_node_command_failover_and_timers(cluster, world, sim, cluster_app
     assert done.amount_captured == session.cost > 0
 
     # Commands from this process (neither node) now reach the charger on node B: the route was replaced.
-    assert commands.unlock("CL-1", 1) is True
+    # Node B runs two workers under one NODE_ID, and six more chargers give both of them sockets (each
+    # worker listens once it holds one): every command must reach the worker holding CL-1's socket.
+    neighbours = [sim.add(f"CL-{i}", b.ws_url, connectors=1, meter_interval=60) for i in range(2, 8)]
+    assert all(n.connect() == "Accepted" for n in neighbours)
+    assert all(commands.unlock("CL-1", 1) is True for _ in range(6))
 
     # Timers through the real RQ worker: a 3-second hold expires and the driver is told.
     hold = bookings.place_hold(driver, connector_id)
