@@ -96,6 +96,19 @@ def test_per_user_parts_are_not_shared(app, client, factory, login, charger, tic
     signed_in, anonymous, signed_in_again = connectors(client), connectors(visitor), connectors(client)
     assert signed_in.count('class="book"') == 2 and signed_in_again == signed_in
     assert anonymous.count("Log in to book") == 2 and 'class="book"' not in anonymous
+    client.post("/logout")
+    assert connectors(client).count("Log in to book") == 2
+
+
+def test_a_warm_station_fragment_needs_no_database_even_signed_in(client, driver, charger, ticks, statements):
+    from flask import g
+
+    assert states(client, charger.station_id) == ["available", "available"]
+    g.pop("_login_user", None)  # as in a new request (the tests share one app context)
+    statements.clear()
+    html = client.get(f"/stations/{charger.station_id}", headers=fragment_headers("connectors")).get_data(
+        as_text=True)
+    assert html.count('class="book"') == 2 and statements == []
 
 
 def test_a_retired_station_is_gone_once_its_snapshot_expires(client, charger, ticks):

@@ -2,7 +2,8 @@
 from flask import abort, request
 from flask_login import current_user
 
-from ..fragments import page_or_fragment
+from ..auth.signed_in import has_sign_in
+from ..fragments import page_or_fragment, wants_fragment
 from ..services import availability, geo, hours
 from ..services.errors import InvalidInput
 from . import bp
@@ -31,9 +32,13 @@ def station(station_id: int):
     view = availability.station_view(station_id)
     if view is None:
         abort(404)
+    # The polled fragment picks "Book" or "Log in to book" from the session alone (no user query: a station
+    # fragment from a fresh snapshot then needs no database at all); the page knows the user anyway.
+    fragment = wants_fragment("connectors")
     return page_or_fragment("driver/stations/show.html", "driver/stations/_connectors.html", "connectors",
                             view=view, station=view.station, hours=hours.describe(view.station),
-                            local_now=hours.local_now(view.station), signed_in=current_user.is_authenticated)
+                            local_now=hours.local_now(view.station),
+                            signed_in=has_sign_in() if fragment else current_user.is_authenticated)
 
 
 @bp.app_template_filter("km")
