@@ -32,9 +32,12 @@ import time
 from array import array
 from collections import Counter
 
-from bench import common
-from bench.common import (BOOT, BaselineServer, BenchDB, CpuWindow, LeanCharger, MachineCpu, Node, RedisDB, fmt,
-                          print_table, ratio, rss_mb, status_payload, summarize)
+from bench import common, stores
+from bench.clients import BOOT, LeanCharger, status_payload
+from bench.common import fmt, print_table, ratio, summarize
+from bench.procstat import CpuWindow, MachineCpu, rss_mb
+from bench.servers import BaselineServer, Node
+from bench.stores import BenchDB, RedisDB
 
 MEASURANDS = [("Energy.Active.Import.Register", "Wh", "Outlet"), ("Power.Active.Import", "W", "Outlet"),
               ("SoC", "Percent", "EV"), ("Current.Import", "A", "Outlet"), ("Voltage", "V", "Outlet")]
@@ -276,9 +279,9 @@ def run_target(kind: str, args, cp_ids: list[str], dump=None) -> dict:
             app = db.app()
             from webapp.extensions import db as sqla
             with app.app_context():
-                stations = common.seed_stations(max(1, len(cp_ids) // 100))
-                common.seed_chargers(len(cp_ids), args.prefix, stations, heartbeat=args.heartbeat)
-                operators = common.seed_users(args.meter_chargers, "admin", "BT")  # staff tags: Accepted
+                stations = stores.seed_stations(max(1, len(cp_ids) // 100))
+                stores.seed_chargers(len(cp_ids), args.prefix, stations, heartbeat=args.heartbeat)
+                operators = stores.seed_users(args.meter_chargers, "admin", "BT")  # staff tags: Accepted
                 sqla.engine.dispose()
             res["tags"] = [u["id_tag"] for u in operators]
             print(f"schema {db.schema}: seeded {len(cp_ids)} chargers, {len(operators)} operator tags in "

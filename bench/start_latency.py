@@ -3,7 +3,7 @@
     python -m bench.start_latency --iterations 200
 
 Two production Chargeway nodes (gunicorn gevent, 1 worker each) share PostgreSQL (a private schema) and
-Redis (the command bus). One lean charger (bench/common.py LeanCharger: raw OCPP-J over `websockets`,
+Redis (the command bus). One lean charger (bench/clients.py LeanCharger: raw OCPP-J over `websockets`,
 answering RemoteStartTransaction with Accepted) holds its socket on node A. A driver with a CONFIRMED
 booking on its connector is logged in through the real /login form. Interleaved, each iteration times:
 
@@ -31,9 +31,12 @@ from datetime import timedelta
 
 import requests
 
-from bench import common
-from bench.common import (BOOT, BenchDB, CpuWindow, LeanCharger, MachineCpu, Node, RedisDB, fmt, print_table,
-                          status_payload, summarize)
+from bench import common, stores
+from bench.clients import BOOT, LeanCharger, status_payload
+from bench.common import fmt, print_table, summarize
+from bench.procstat import CpuWindow, MachineCpu
+from bench.servers import Node
+from bench.stores import BenchDB, RedisDB
 
 
 class ChargerThread:
@@ -113,10 +116,10 @@ def seed(db: BenchDB, background: int) -> dict:
 
     app = db.app()
     with app.app_context():
-        stations = common.seed_stations(max(1, background // 50))
-        common.seed_chargers(1, "SL-A", stations[:1])
-        bg = common.seed_chargers(background, "SLBG", stations) if background else []
-        driver = common.seed_users(1, "driver", "SD")[0]
+        stations = stores.seed_stations(max(1, background // 50))
+        stores.seed_chargers(1, "SL-A", stations[:1])
+        bg = stores.seed_chargers(background, "SLBG", stations) if background else []
+        driver = stores.seed_users(1, "driver", "SD")[0]
         connector = sqla.session.execute(select(Connector.id).join(Charger)
                                          .where(Charger.charge_point_id == "SL-A00000")).scalar_one()
         now = utcnow()

@@ -19,7 +19,7 @@ Phases, each --duration seconds, in this order:
   healthz paced    each poller sends /healthz at the rate a phone polls (0.8/s): baseline at equal load;
   fragments paced  each poller polls like the phone: live every 2 s, station every 5 s, list every 10 s.
 
-The client is one asyncio process with one keep-alive HTTP/1.1 connection per poller (bench/common.py);
+The client is one asyncio process with one keep-alive HTTP/1.1 connection per poller (bench/clients.py);
 gunicorn closes idle keep-alive connections after 5 s, so paced pollers reconnect now and then, as phones do.
 """
 from __future__ import annotations
@@ -37,9 +37,12 @@ from datetime import timedelta
 
 import requests
 
-from bench import common
-from bench.common import (BenchDB, CpuWindow, HttpConn, MachineCpu, Node, RedisDB, fmt, print_table, ratio,
-                          summarize)
+from bench import common, stores
+from bench.clients import HttpConn
+from bench.common import fmt, print_table, ratio, summarize
+from bench.procstat import CpuWindow, MachineCpu
+from bench.servers import Node
+from bench.stores import BenchDB, RedisDB
 
 HTMX_EVERY = {"live": 2.0, "station": 5.0, "list": 10.0}  # seconds, from the templates' hx-trigger
 MIX = ["list"] + ["station"] * 2 + ["live"] * 5
@@ -55,10 +58,10 @@ def seed(db: BenchDB, pollers: int) -> list[dict]:
     app = db.app()
     with app.app_context():
         n_stations = max(20, -(-pollers // 10))
-        stations = common.seed_stations(n_stations)
-        common.seed_chargers(n_stations * 5, "WL", stations, connectors=2, status="Charging")
+        stations = stores.seed_stations(n_stations)
+        stores.seed_chargers(n_stations * 5, "WL", stations, connectors=2, status="Charging")
         sqla.session.execute(Charger.__table__.update().values(online=True, last_seen=utcnow()))
-        drivers = common.seed_users(pollers, "driver", "WD")
+        drivers = stores.seed_users(pollers, "driver", "WD")
         connectors = sqla.session.execute(select(Connector.id, Charger.station_id).join(Charger)
                                           .order_by(Connector.id)).all()
         now = utcnow()
