@@ -23,7 +23,7 @@ def post_worker_init(worker):
     """The worker has loaded the app: move everything alive now (modules, the app and its extensions, the
     compiled OCPP schemas) out of the cyclic garbage collector's reach. A full collection otherwise walks
     those ~150,000 long-lived objects and stalls every greenlet of the worker for ~100 ms every few seconds
-    (measured with bench/web_load.py; 5-20 ms after the freeze)."""
+    (measured with bench/web_load.py; mostly 5-20 ms after the freeze)."""
     import gc
 
     gc.collect()
