@@ -230,10 +230,7 @@ def main(argv=None) -> int:
             chargers.stop(locals().get("bg_chargers", []))
         for n in nodes:
             n.stop()
-        if args.keep_schema:
-            print(f"kept schema {db.schema}")
-        else:
-            db.drop()
+        db.finish(keep=args.keep_schema)
         if redis_db:
             redis_db.flush()
 

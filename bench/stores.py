@@ -74,6 +74,13 @@ class BenchDB:
         rows = self.sql("SELECT pid FROM pg_stat_activity WHERE application_name = %s", (self.node_app_name,))
         return [r[0] for r in rows or []]
 
+    def finish(self, keep: bool) -> None:
+        """The end of a run: drop the schema, or keep it (`--keep-schema`) and say which it was."""
+        if keep:
+            print(f"kept schema {self.schema}")
+        else:
+            self.drop()
+
     def drop(self) -> None:
         try:
             self.sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE "

@@ -211,10 +211,7 @@ def main(argv=None) -> int:
     finally:
         if node:
             node.stop()
-        if args.keep_schema:
-            print(f"kept schema {db.schema}")
-        else:
-            db.drop()
+        db.finish(keep=args.keep_schema)
         if redis_db:
             redis_db.flush()
 
