@@ -14,7 +14,7 @@ from ..models import AppSessionReport, Booking, ChargingSession, MeterSample, Us
 from ..timeutil import utcnow
 from . import bookings, history, pricing, ratings, remote_charging
 from .errors import Conflict, NotFound
-from .transactions import ENERGY
+from .metering import ENERGY
 
 RUNNING = ("CHARGING",)
 

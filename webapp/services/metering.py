@@ -58,7 +58,7 @@ def record(readings: list[Reading]) -> None:
         if connector_pk is None and reading.connector_number > 0:
             connector_pk = _new_connector(charger_pk, reading.connector_number)
             by_number[reading.connector_number] = connector_pk
-            current_app.extensions.get("chargeway_connector_ids", {}).pop(reading.cp_id, None)
+            _connector_cache().pop(reading.cp_id, None)  # re-read with the new connector next time
         meter = meters.get(reading.transaction_id) if reading.transaction_id is not None else None
         if reading.transaction_id is not None and (
                 meter is None or (connector_pk is not None and meter.connector_id != connector_pk)):
@@ -151,7 +151,7 @@ def _connectors(cp_ids: set[str]) -> dict[str, tuple[int, dict[int, int]]]:
     """{cp_id: (charger pk, {connector number: connector pk})}: from a per-process cache of
     METER_CONNECTOR_CACHE_SECONDS (connectors are added rarely and deleted only before first use), else in
     one query for all the chargers missing from it."""
-    cache = current_app.extensions.setdefault("chargeway_connector_ids", {})
+    cache = _connector_cache()
     now = time.monotonic()
     missing = [cp_id for cp_id in cp_ids if (hit := cache.get(cp_id)) is None or hit[0] < now]
     if missing:
@@ -168,6 +168,10 @@ def _connectors(cp_ids: set[str]) -> dict[str, tuple[int, dict[int, int]]]:
         for cp_id, (charger_pk, by_number) in found.items():
             cache[cp_id] = (expires, charger_pk, by_number)
     return {cp_id: (cache[cp_id][1], dict(cache[cp_id][2])) for cp_id in cp_ids if cp_id in cache}
+
+
+def _connector_cache() -> dict:
+    return current_app.extensions.setdefault("chargeway_connector_ids", {})
 
 
 def forget_connectors() -> None:

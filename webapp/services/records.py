@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from ..models import Booking, Charger, ChargingSession, Connector, MeterSample, Payment, Station, User
 from ..timeutil import UTC
 from .monitoring import station_scope
-from .transactions import ENERGY, POWER, SOC
+from .metering import ENERGY, POWER, SOC
 
 
 def _day(value: date | None, end: bool = False) -> datetime | None:

@@ -11,12 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Booking, Charger, ChargingSession, User
-from ..timeutil import parse_iso, utcnow
 from . import chargers, events, lifecycle, metering
 
 log = logging.getLogger(__name__)
-
-ENERGY, POWER, SOC = metering.ENERGY, metering.POWER, metering.SOC
 
 
 def id_tag_status(charger: Charger, id_tag: str, connector_number: int | None = None
@@ -79,7 +76,7 @@ def start(cp_id: str, connector_id: int, id_tag: str, meter_start: int, timestam
         if existing is None:
             raise
         return existing.id, existing.auth_status
-    if _is_late(timestamp):
+    if metering.is_late(timestamp):
         events.record(charger.id, "late_message", f"StartTransaction {session.id} from {timestamp}", connector_id)
     if session.booking_id is not None:
         lifecycle.charging_started(session)
@@ -95,10 +92,6 @@ def _find_start(connector_pk: int, id_tag: str, timestamp: datetime, meter_start
         ChargingSession.connector_id == connector_pk, ChargingSession.id_tag == id_tag,
         ChargingSession.started_at == timestamp, ChargingSession.meter_start == meter_start)
     ).scalar_one_or_none()
-
-
-def _is_late(timestamp: datetime) -> bool:
-    return metering.is_late(timestamp)
 
 
 def _locked_session(transaction_id: int) -> ChargingSession | None:
@@ -132,7 +125,7 @@ def stop(cp_id: str, transaction_id: int, meter_stop: int, timestamp: datetime, 
     session.stopped_at = max(timestamp, session.started_at)
     session.stop_reason = session.stop_reason or reason or "Local"
     session.energy_wh = session.meter_stop - session.meter_start
-    if _is_late(timestamp):
+    if metering.is_late(timestamp):
         events.record(charger.id, "late_message", f"StopTransaction {transaction_id} from {timestamp}")
     lifecycle.charging_stopped(session)
     return "Accepted" if session.auth_status == "Accepted" else session.auth_status
