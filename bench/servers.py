@@ -52,13 +52,17 @@ class Node:
             "CHARGEWAY_PRODUCTION": "1", "SECRET_KEY": SECRET_KEY, "QR_SIGNING_KEY": QR_SIGNING_KEY,
             "DATABASE_URL": database_url, "NODE_ID": name, "WEB_CONCURRENCY": str(workers),
             "PORT": str(self.port), "HOST": "127.0.0.1", "PYTHONPATH": str(ROOT), "SESSION_COOKIE_SECURE": "0",
+            "PAYMENT_GATEWAY": "simulated",
         })
         if sql_count:
             env["BENCH_SQL_COUNT_FILE"] = str(self.sql_prefix)
         if redis_url:
             env["REDIS_URL"] = redis_url
         else:
+            # Production refuses to start without Redis (no timers would fire); the Redis-less variant measures
+            # the same code under the development config.
             env.pop("REDIS_URL", None)
+            env.pop("CHARGEWAY_PRODUCTION")
         env.update(extra_env or {})
         self.env = env
         self.proc: subprocess.Popen | None = None
@@ -68,7 +72,8 @@ class Node:
         self.proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", self.config, "wsgi:app"], cwd=ROOT,
                                      env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        _wait_http(self.url + "/readyz", self.proc, self.log_path, timeout)
+        # /healthz, not /readyz: the bench runs no RQ worker, so readiness would report the timers down.
+        _wait_http(self.url + "/healthz", self.proc, self.log_path, timeout)
         return self
 
     def pids(self) -> list[int]:

@@ -14,7 +14,7 @@ import signal
 import sys
 
 from device.charger import SimulatedCharger
-from device.demo import run_demo
+from device.demo import DEMO_UNPLUG_SECONDS, run_demo
 
 log = logging.getLogger("device")
 
@@ -47,6 +47,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--demo-id-tags", default="", help="comma-separated id tags for --demo")
     p.add_argument("--demo-seed", type=int, default=None)
     p.add_argument("--demo-minutes", default="5,30", help="min,max simulated minutes per session")
+    p.add_argument("--unplug-after", type=float, default=None,
+                   help="seconds after a booked (remote-started) session stops until its driver unplugs and "
+                        f"closes the door (default: {DEMO_UNPLUG_SECONDS:g} with --demo, else never)")
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--verbose", action="store_true", help="also log every OCPP frame")
     return p.parse_args(argv)
@@ -60,6 +63,13 @@ def charger_ids(args, passwords: dict) -> list[str]:
     return [f"{args.prefix}{n:04d}" for n in range(1, (args.count or 1) + 1)]
 
 
+def unplug_delay(args) -> float | None:
+    """The demo finishes what it starts: its booked sessions' drivers unplug by themselves."""
+    if args.unplug_after is not None:
+        return args.unplug_after
+    return DEMO_UNPLUG_SECONDS if args.demo else None
+
+
 def build_chargers(args) -> list[SimulatedCharger]:
     passwords = {}
     if args.passwords_file:
@@ -71,7 +81,7 @@ def build_chargers(args) -> list[SimulatedCharger]:
         max_power_kw=args.max_power_kw, battery_kwh=args.battery_kwh, soc_start=args.soc_start,
         solar_kw=args.solar_kw, solar_follow_sun=not args.solar_flat,
         meter_interval=args.meter_interval, time_scale=args.time_scale,
-        heartbeat_interval=args.heartbeat) for cp_id in charger_ids(args, passwords)]
+        heartbeat_interval=args.heartbeat, unplug_delay=unplug_delay(args)) for cp_id in charger_ids(args, passwords)]
 
 
 async def run(args) -> None:

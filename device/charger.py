@@ -55,7 +55,7 @@ class SimulatedCharger(SessionMixin, OcppLink):
                  battery_kwh=60.0, soc_start=30.0, solar_kw=0.0, meter_interval=10.0,
                  time_scale=1.0, auto_plug=True, plug_delay=0.2, response_timeout=10.0,
                  heartbeat_interval=None, serial_number=None, firmware_version="1.0.0",
-                 solar_follow_sun=True, connection_timeout=90):
+                 solar_follow_sun=True, connection_timeout=90, unplug_delay=None):
         super().__init__(cp_id, base_url, password=password, response_timeout=response_timeout,
                          heartbeat_interval=heartbeat_interval)
         self.vendor, self.model = vendor[:20], model[:20]
@@ -65,6 +65,7 @@ class SimulatedCharger(SessionMixin, OcppLink):
         self.battery_kwh, self.soc_start = battery_kwh, soc_start
         self.meter_interval, self.time_scale = meter_interval, time_scale
         self.auto_plug, self.plug_delay = auto_plug, plug_delay
+        self.unplug_delay = unplug_delay  # None: a booked session's EV stays plugged until told to leave
         self.solar = physics.Solar(solar_kw, follow_sun=solar_follow_sun)
         self.firmware_status, self.diagnostics_status = "Idle", "Idle"
         self._solar_task: asyncio.Task | None = None
@@ -274,7 +275,7 @@ class SimulatedCharger(SessionMixin, OcppLink):
             if conn.transaction_id is not None:
                 self._advance(conn)
             await self.send(call.MeterValues(
-                connector_id=conn.connector_id, meter_value=[conn.meter_value("Trigger")],
+                connector_id=conn.connector_id, meter_value=[conn.meter_value("Trigger", self.charger_time(conn))],
                 transaction_id=conn.transaction_id if (conn.transaction_id or 0) > 0 else None))
 
     @on(Action.reserve_now)

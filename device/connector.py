@@ -97,8 +97,8 @@ class Connector:
             return ChargePointStatus.reserved
         return ChargePointStatus.available
 
-    def meter_value(self, context: str = "Sample.Periodic") -> dict:
-        """One OCPP MeterValue (camelCase, strings) for the current reading."""
+    def meter_value(self, context: str = "Sample.Periodic", when: datetime | None = None) -> dict:
+        """One OCPP MeterValue (camelCase, strings) for the current reading, stamped ``when`` (default now)."""
         samples = [
             {"value": str(self.meter.register), "context": context,
              "measurand": "Energy.Active.Import.Register", "location": "Outlet", "unit": "Wh"},
@@ -108,7 +108,7 @@ class Connector:
         if self.ev is not None:
             samples.append({"value": str(int(self.ev.soc)), "context": context,
                             "measurand": "SoC", "location": "EV", "unit": "Percent"})
-        return {"timestamp": iso(), "sampledValue": samples}
+        return {"timestamp": iso(when), "sampledValue": samples}
 
     def snapshot(self) -> dict:
         """A plain-dict copy of the state, safe to hand to another thread."""

@@ -4,7 +4,8 @@ Every few seconds a seeded random driver picks a free connector (Available, not
 Reserved, nobody there) and an id tag not already charging, swipes, plugs in, charges
 for a random number of simulated minutes, stops, unplugs and closes the door. It never
 touches connectors that are Reserved or in a remote-started (booking) session, so the
-real golden flow can run alongside.
+real golden flow can run alongside; the booked sessions' drivers unplug by themselves
+(``DEMO_UNPLUG_SECONDS``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ import random
 from ocpp.v16.enums import AuthorizationStatus, ChargePointStatus
 
 log = logging.getLogger("device.demo")
+
+#: With --demo, a booked session's driver unplugs and closes the door this many seconds after it stops
+#: (``SimulatedCharger.unplug_delay``), so the booking reaches COMPLETED and its receipt.
+DEMO_UNPLUG_SECONDS = 5.0
 
 
 class Demo:

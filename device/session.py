@@ -7,7 +7,16 @@
 Physical sequence: authorise (remote start or card swipe) -> door unlocks, Preparing ->
 EV plugged -> StartTransaction, Charging -> MeterValues every ``meter_interval`` ->
 stop (remote, local, unplug, unlock, fault, reset) -> StopTransaction, door opens,
-Finishing -> cable out and door closed -> Available (or Reserved/Unavailable).
+Finishing -> cable out and door closed -> Available (or Reserved/Unavailable). With
+``unplug_delay`` set (the demo), the driver of a remote-started (booked) session pulls the
+cable and closes the door that many seconds after it stops, as the card drivers of
+``device.demo`` do.
+
+Time scaling: ``time_scale`` speeds up the simulated world during a transaction. Energy
+flows ``time_scale`` times faster, and so does the charger's clock for that transaction:
+its MeterValues and StopTransaction are stamped ``start + elapsed x time_scale``
+(``charger_time``), so energy / (stop - start) is the power the EV really drew and a
+30x demo never looks like 660 kW on a 22 kW plug. Outside transactions the clock is real.
 """
 
 from __future__ import annotations
@@ -139,6 +148,14 @@ class SessionMixin:
         conn.ev.soc = max(0.0, min(100.0, float(soc)))
         await self.update_status(conn)
 
+    def charger_time(self, conn: Connector):
+        """The charger's clock for ``conn``: real, except during a transaction, where it runs
+        ``time_scale`` times faster from the transaction's start (the simulated world's time)."""
+        now = utc_now()
+        if conn.started_at is None or self.time_scale == 1:
+            return now
+        return conn.started_at + (now - conn.started_at) * self.time_scale
+
     # ---- transaction life cycle --------------------------------------------------------------
     async def _authorize(self, id_tag: str) -> str:
         if not self.can_send():
@@ -226,7 +243,7 @@ class SessionMixin:
                 return
             self._advance(conn)
             payload = call.MeterValues(connector_id=conn.connector_id, transaction_id=conn.transaction_id,
-                                       meter_value=[conn.meter_value()])
+                                       meter_value=[conn.meter_value(when=self.charger_time(conn))])
             await self.send_transaction_message(payload)
             await self.update_status(conn)  # Charging <-> SuspendedEV as the battery fills
 
@@ -236,17 +253,28 @@ class SessionMixin:
         if transaction_id is None:
             return None
         self._advance(conn)
-        final = conn.meter_value("Transaction.End")
-        id_tag = conn.id_tag
+        stopped = self.charger_time(conn)
+        final = conn.meter_value("Transaction.End", when=stopped)
+        id_tag, booked = conn.id_tag, conn.remote_started
         conn.transaction_id = conn.started_at = conn.id_tag = None
         conn.power_kw, conn.remote_started = 0.0, False
         conn.finishing, conn.door_locked = True, False
         log.info("%s/%s: stopping transaction %s (%s)", self.id, conn.connector_id, transaction_id, reason)
         result = await self.send_transaction_message(call.StopTransaction(
-            meter_stop=conn.meter.register, timestamp=iso(), transaction_id=transaction_id,
+            meter_stop=conn.meter.register, timestamp=iso(stopped), transaction_id=transaction_id,
             reason=reason, id_tag=id_tag, transaction_data=[final]))
         await self.update_status(conn)
+        if booked and self.unplug_delay is not None:
+            self.spawn(self._driver_leaves(conn))
         return result
+
+    async def _driver_leaves(self, conn: Connector) -> None:
+        """A booked session stopped (quota, the driver's phone, a fault): the driver unplugs and closes
+        the door after ``unplug_delay`` seconds, unless someone else took the connector meanwhile."""
+        await asyncio.sleep(self.unplug_delay)
+        if conn.transaction_id is None and conn.authorized_tag is None and conn.finishing:
+            log.info("%s/%s: the driver unplugs and closes the door", self.id, conn.connector_id)
+            await self.finish(conn.connector_id)
 
     def drop_reservation(self, conn: Connector) -> None:
         if conn.reservation is not None:

@@ -1,11 +1,13 @@
-"""`rq cron jobs.cron`: periodic jobs in production (embedded mode runs them in-process)."""
-import os
+"""`rq cron jobs.cron`: periodic jobs in production (embedded mode runs them in-process).
 
+The periods are the app's settings (webapp/config.py, read from the environment), the same the in-process
+scheduler uses.
+"""
 from rq import cron
 
 from jobs import maintenance, presence, sweep
+from webapp.config import Config
 
-cron.register(presence.detect_offline, queue_name="chargeway",
-              interval=int(os.environ.get("OFFLINE_CHECK_SECONDS", 30)))
-cron.register(sweep.run, queue_name="chargeway", interval=int(os.environ.get("SWEEP_SECONDS", 15)))
-cron.register(maintenance.tick, queue_name="chargeway", interval=60)
+cron.register(presence.detect_offline, queue_name="chargeway", interval=Config.OFFLINE_CHECK_SECONDS)
+cron.register(sweep.run, queue_name="chargeway", interval=Config.SWEEP_SECONDS)
+cron.register(maintenance.tick, queue_name="chargeway", interval=Config.MAINTENANCE_TICK_SECONDS)

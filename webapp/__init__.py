@@ -27,9 +27,12 @@ def create_app(config_class=None) -> Flask:
         "ping_interval": app.config["OCPP_PING_INTERVAL"],
     }
     _check_secrets(app)
+    _check_runtime(app)
     from . import logs
 
     logs.configure(app.config.get("PRODUCTION", False))
+    if app.config.get("PRODUCTION"):
+        log.warning("Payments are SIMULATED (PAYMENT_GATEWAY=simulated): no money moves")
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)
     register_blueprints(app)
@@ -46,6 +49,26 @@ def _check_secrets(app: Flask) -> None:
                 raise RuntimeError(f"{name} must be set to a real secret in production")
     if not app.config.get("QR_SIGNING_KEY"):
         app.config["QR_SIGNING_KEY"] = app.config["SECRET_KEY"] + ":qr"
+
+
+#: Payment gateways this build can talk to (services/gateway.py).
+GATEWAYS = ("simulated",)
+
+
+def _check_runtime(app: Flask) -> None:
+    """Production needs Redis (the RQ worker runs every timer) and a gateway named on purpose."""
+    gateway = app.config.get("PAYMENT_GATEWAY")
+    if gateway and gateway not in GATEWAYS:
+        raise RuntimeError(f"PAYMENT_GATEWAY={gateway!r} is unknown; this build has: {', '.join(GATEWAYS)}")
+    if not app.config.get("PRODUCTION"):
+        app.config["PAYMENT_GATEWAY"] = gateway or "simulated"
+        return
+    if not app.config.get("REDIS_URL"):
+        raise RuntimeError("REDIS_URL must be set in production: without Redis and an RQ worker no hold expiry, "
+                           "grace period, quota stop or reservation ever fires")
+    if gateway != "simulated":
+        raise RuntimeError("PAYMENT_GATEWAY must be set in production; the only gateway is the simulated one, "
+                           "so set PAYMENT_GATEWAY=simulated to run with simulated payments")
 
 
 def register_extensions(app: Flask) -> None:

@@ -41,6 +41,17 @@ class Config:
     HOLD_SECONDS = _int("HOLD_SECONDS", 0)
     ARRIVAL_GRACE_SECONDS = _int("ARRIVAL_GRACE_SECONDS", 0)
     EXIT_GRACE_SECONDS = _int("EXIT_GRACE_SECONDS", 0)
+    # Periods of the timer safety net and the maintenance-window check (in-process scheduler and `rq cron`).
+    SWEEP_SECONDS = _int("SWEEP_SECONDS", 15)
+    MAINTENANCE_TICK_SECONDS = _int("MAINTENANCE_TICK_SECONDS", 60)
+    # How long a charger's route to its node lives in Redis without a refresh (services/bus.py).
+    BUS_ROUTE_TTL_SECONDS = _int("BUS_ROUTE_TTL_SECONDS", 90)
+    # An RQ worker whose last heartbeat is older than this is not counted as running. An idle worker beats every
+    # worker_ttl - 15 s (RQ's default worker_ttl is 420 s) and its key expires at worker_ttl + 60 s.
+    RQ_HEARTBEAT_STALE_SECONDS = _int("RQ_HEARTBEAT_STALE_SECONDS", 480)
+
+    # The payment gateway. Only "simulated" exists; production must name it explicitly (webapp/__init__.py).
+    PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY") or None
 
     # OCPP
     HEARTBEAT_INTERVAL = _int("HEARTBEAT_INTERVAL", 300)

@@ -3,6 +3,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from .extensions import db
+from .services import health, timers
 
 bp = Blueprint("ops", __name__)
 
@@ -15,7 +16,8 @@ def healthz():
 
 @bp.route("/readyz")
 def readyz():
-    """Ready when the database (and Redis, when configured) answer."""
+    """Ready when the database answers and, with Redis, Redis answers and the timer processes (an RQ worker
+    with a fresh heartbeat, its scheduler, rq cron) are alive: without them no timer fires."""
     checks = {}
     try:
         db.session.execute(text("SELECT 1"))
@@ -25,8 +27,16 @@ def readyz():
         checks["database"] = f"error: {type(exc).__name__}"
     if current_app.config.get("REDIS_URL"):
         try:
-            current_app.extensions["chargeway_bus"].redis.ping()
+            conn = health.redis_connection(current_app.config["REDIS_URL"])
+            conn.ping()
             checks["redis"] = "ok"
+            processes = health.rq_processes(conn)
+            checks["rq_worker"] = "ok" if processes["worker_up"] else (
+                f"down: no worker on queue {timers.QUEUE_NAME} with a heartbeat in the last "
+                f"{current_app.config['RQ_HEARTBEAT_STALE_SECONDS']} s")
+            checks["rq_scheduler"] = "ok" if processes["scheduler"]["up"] else (
+                "down: no `rq worker --with-scheduler` holds the scheduler lock")
+            checks["rq_cron"] = "ok" if processes["cron"]["up"] else "down: no `rq cron` heartbeat"
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())

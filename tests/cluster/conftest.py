@@ -75,7 +75,7 @@ def cluster_env(pg_schema, tmp_path):
         "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PYTHONPATH": str(ROOT),
         "HEARTBEAT_INTERVAL": "2", "OFFLINE_MARGIN_SECONDS": "1", "OFFLINE_CHECK_SECONDS": "1",
         "HOLD_SECONDS": "3", "OCPP_CALL_TIMEOUT": "5", "LAST_SEEN_WRITE_SECONDS": "0", "ACCESS_LOG": "0",
-        "SESSION_COOKIE_SECURE": "0", "BUS_ROUTE_TTL_SECONDS": "10",
+        "SESSION_COOKIE_SECURE": "0", "BUS_ROUTE_TTL_SECONDS": "10", "PAYMENT_GATEWAY": "simulated",
     })
     return env
 

@@ -20,8 +20,6 @@ from .errors import CommandFailed
 
 log = logging.getLogger(__name__)
 
-ROUTE_TTL = 90
-
 
 class Connection(Protocol):
     cp_id: str
@@ -78,7 +76,7 @@ class RedisBus(LocalBus):
                                                timeout=10)
         self.redis = Redis(connection_pool=pool)
         self.app = app
-        self.route_ttl = int(app.config.get("BUS_ROUTE_TTL_SECONDS", ROUTE_TTL))
+        self.route_ttl = int(app.config["BUS_ROUTE_TTL_SECONDS"])
         self._listener: threading.Thread | None = None
         self._refresher: threading.Thread | None = None
         self._start_lock = threading.Lock()

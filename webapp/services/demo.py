@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Charger, Connector, Station, Tariff, User
-from . import accounts
+from . import accounts, demo_history
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -25,6 +25,9 @@ STATIONS = [
 DEMO_DRIVER = ("driver@chargeway.demo", "Demo Driver", "drive-demo-123")
 DEMO_ADMIN = ("admin@chargeway.demo", "Demo Admin", "admin-demo-123")
 DEMO_OPERATOR = ("operator@chargeway.demo", "Demo Operator", "operate-demo-123")
+#: Other drivers whose past sessions fill the console's analytics (they never sign in: random passwords).
+HISTORY_DRIVERS = (("asha@chargeway.demo", "Asha Rao"), ("vikram@chargeway.demo", "Vikram Shetty"),
+                   ("meera@chargeway.demo", "Meera Iyer"), ("rahul@chargeway.demo", "Rahul Nair"))
 
 
 def seed() -> dict:
@@ -74,4 +77,10 @@ def seed() -> dict:
         card.stations = stations
         service_tags.append(card.id_tag)
     db.session.commit()
-    return {"accounts": created, "charger_passwords": passwords, "demo_id_tags": service_tags}
+    drivers = [db.session.execute(select(User).where(User.email == DEMO_DRIVER[0])).scalar_one()]
+    for email, name in HISTORY_DRIVERS:
+        user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+        drivers.append(user or accounts.register(email, name, secrets.token_urlsafe(16), role="driver"))
+    history = demo_history.seed(drivers, stations)
+    return {"accounts": created, "charger_passwords": passwords, "demo_id_tags": service_tags,
+            "history_bookings": history}

@@ -1,10 +1,19 @@
-"""Numbers the driver sees: the live session (energy, power, cost so far, quota, ETA) and the receipt."""
+"""Numbers the driver sees: the live session (energy, power, cost so far, quota, ETA) and the receipt.
+
+Durations and average powers are in the charger's own time: the span between the timestamps it put on
+StartTransaction and StopTransaction (while running, its latest MeterValues), because the energy it reports
+was measured against that clock. A time-scaled simulator runs its clock as fast as its energy. A charger
+whose clock is plainly wrong (a span of zero or less, or an average above what the connector can deliver)
+is shown as such, never corrected.
+"""
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from ..models import Booking, Charger, Connector, Payment
+from ..extensions import db
+from ..models import Booking, Charger, Connector, MeterSample, Payment
 from ..timeutil import utcnow
 from . import pricing
 
@@ -26,6 +35,8 @@ class Live:
     quota_pct: float | None = None
     eta: datetime | None = None
     idle_fee: int = 0
+    average_kw: float | None = None
+    clock_suspect: bool = False
 
 
 def live(booking: Booking, now: datetime | None = None) -> Live:
@@ -34,11 +45,12 @@ def live(booking: Booking, now: datetime | None = None) -> Live:
     session, tariff = booking.session, booking.connector.charger.station.tariff
     if session is None:
         return Live(started=False)
-    end = session.stopped_at or now
     running = session.stopped_at is None
+    end = _charger_end(session, now)
     power = (session.power_w or 0) / 1000 if running else 0.0
+    average, suspect = average_power(session.energy_wh, end - session.started_at, booking.connector.max_power_kw)
     result = Live(started=True, energy_wh=session.energy_wh, power_kw=power, soc=session.soc_last,
-                  elapsed=end - session.started_at)
+                  elapsed=end - session.started_at, average_kw=average, clock_suspect=suspect)
     if tariff is not None:
         result.cost = pricing.session_cost(tariff, session.energy_wh, session.started_at, end)
         if booking.status == "OVERSTAY" and booking.exit_by is not None:
@@ -51,6 +63,26 @@ def live(booking: Booking, now: datetime | None = None) -> Live:
     return result
 
 
+def _charger_end(session, now: datetime) -> datetime:
+    """Where the session stands on the charger's clock: its StopTransaction time once stopped; while running,
+    its latest reading, or the server's now when that is later (a real charger reads once a minute or so)."""
+    if session.stopped_at is not None:
+        return session.stopped_at
+    latest = db.session.execute(select(func.max(MeterSample.timestamp))
+                                .where(MeterSample.session_id == session.id)).scalar()
+    return max(now, latest) if latest is not None else now
+
+
+def average_power(energy_wh: int, span: timedelta, max_kw: float | None) -> tuple[float | None, bool]:
+    """(average kW over `span`, whether the charger's clock looks wrong); None when the span is not positive."""
+    hours_ = span.total_seconds() / 3600
+    if hours_ <= 0:
+        return None, energy_wh > 0
+    average = energy_wh / 1000 / hours_
+    # A little tolerance: meters round, and the span is between two readings, not the current's own edges.
+    return average, max_kw is not None and average > max_kw * 1.1 + 0.1
+
+
 @dataclass
 class Receipt:
     booking: Booking
@@ -59,6 +91,7 @@ class Receipt:
     average_kw: float
     breakdown: pricing.Breakdown
     payments: list[Payment] = field(default_factory=list)
+    clock_suspect: bool = False
 
     @property
     def capped(self) -> bool:
@@ -75,11 +108,11 @@ def receipt(booking: Booking) -> Receipt:
         fee = booking.amount_captured  # a no-show or cancellation: only a fee, if anything
         return Receipt(booking, 0, timedelta(0), 0.0, pricing.Breakdown(0, 0, fee), payments)
     duration = session.stopped_at - session.started_at
-    hours_ = duration.total_seconds() / 3600
-    average = session.energy_wh / 1000 / hours_ if hours_ > 0 else 0.0
+    average, suspect = average_power(session.energy_wh, duration, booking.connector.max_power_kw)
     if tariff is not None:
         base = pricing.session_cost(tariff, session.energy_wh, session.started_at, session.stopped_at)
     else:
         base = pricing.Breakdown(0, 0, 0)
     breakdown = pricing.Breakdown(base.energy, base.time, base.session_fee, booking.idle_fee)
-    return Receipt(booking, session.energy_wh, duration, average, breakdown, payments)
+    return Receipt(booking, session.energy_wh, duration, average if average is not None else 0.0, breakdown,
+                   payments, clock_suspect=suspect)

@@ -135,8 +135,6 @@ class RQTimers:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("SWEEP_SECONDS", 15)
-    app.config.setdefault("MAINTENANCE_TICK_SECONDS", 60)
     backend = RQTimers(app) if app.config.get("REDIS_URL") else InProcessScheduler(app)
     app.extensions["chargeway_timers"] = backend
 
