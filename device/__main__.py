@@ -15,6 +15,7 @@ import sys
 
 from device.charger import SimulatedCharger
 from device.demo import DEMO_UNPLUG_SECONDS, run_demo
+from device.meter import MeterFormat
 
 log = logging.getLogger("device")
 
@@ -40,6 +41,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--solar-kw", type=float, default=0.0, help="PV peak; > 0 sends SolarProduction")
     p.add_argument("--solar-flat", action="store_true", help="constant solar output, no day curve")
     p.add_argument("--meter-interval", type=float, default=10.0, help="seconds between MeterValues")
+    p.add_argument("--phases", type=int, choices=(1, 3), default=1,
+                   help="3: per-phase MeterValues (L1, L2, L3) besides the totals")
+    p.add_argument("--per-phase-only", action="store_true", help="with --phases 3: no totals, only phases")
     p.add_argument("--time-scale", type=float, default=1.0, help="energy flow speed-up factor")
     p.add_argument("--heartbeat", type=int, default=None,
                    help="heartbeat seconds, overriding the interval the server returns")
@@ -81,7 +85,8 @@ def build_chargers(args) -> list[SimulatedCharger]:
         max_power_kw=args.max_power_kw, battery_kwh=args.battery_kwh, soc_start=args.soc_start,
         solar_kw=args.solar_kw, solar_follow_sun=not args.solar_flat,
         meter_interval=args.meter_interval, time_scale=args.time_scale,
-        heartbeat_interval=args.heartbeat, unplug_delay=unplug_delay(args)) for cp_id in charger_ids(args, passwords)]
+        heartbeat_interval=args.heartbeat, unplug_delay=unplug_delay(args),
+        meter_format=MeterFormat(phases=args.phases, total=not args.per_phase_only)) for cp_id in charger_ids(args, passwords)]
 
 
 async def run(args) -> None:

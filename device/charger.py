@@ -33,6 +33,7 @@ from ocpp.v16.enums import (Action, AuthorizationStatus, AvailabilityStatus, Ava
 from device import physics
 from device.connector import Connector, Reservation, iso, utc_now
 from device.link import OcppLink, log
+from device.meter import MeterFormat
 from device.session import SessionMixin
 
 VENDOR_ID = "Chargeway"
@@ -55,7 +56,8 @@ class SimulatedCharger(SessionMixin, OcppLink):
                  battery_kwh=60.0, soc_start=30.0, solar_kw=0.0, meter_interval=10.0,
                  time_scale=1.0, auto_plug=True, plug_delay=0.2, response_timeout=10.0,
                  heartbeat_interval=None, serial_number=None, firmware_version="1.0.0",
-                 solar_follow_sun=True, connection_timeout=90, unplug_delay=None):
+                 solar_follow_sun=True, connection_timeout=90, unplug_delay=None, meter_format=None,
+                 meter_wh=None):
         super().__init__(cp_id, base_url, password=password, response_timeout=response_timeout,
                          heartbeat_interval=heartbeat_interval)
         self.vendor, self.model = vendor[:20], model[:20]
@@ -69,7 +71,11 @@ class SimulatedCharger(SessionMixin, OcppLink):
         self.solar = physics.Solar(solar_kw, follow_sun=solar_follow_sun)
         self.firmware_status, self.diagnostics_status = "Idle", "Idle"
         self._solar_task: asyncio.Task | None = None
-        self.connectors = {n: Connector(n, max_power_kw) for n in range(1, connectors + 1)}
+        self.connectors = {n: Connector(n, max_power_kw, meter_format=meter_format or MeterFormat())
+                           for n in range(1, connectors + 1)}
+        if meter_wh is not None:  # a meter that starts elsewhere than the default register (a new one: 0)
+            for conn in self.connectors.values():
+                conn.meter.wh = float(meter_wh)
         profiles = "Core,FirmwareManagement,Reservation,RemoteTrigger" if supports_reservation \
             else "Core,FirmwareManagement,RemoteTrigger"
         self.config = {

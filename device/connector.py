@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 
+from device.meter import MeterFormat, sampled_values
 from device.physics import EV, Meter
 
 
@@ -42,6 +43,7 @@ class Connector:
     connector_id: int
     max_power_kw: float
     meter: Meter = field(default_factory=Meter)
+    meter_format: MeterFormat = field(default_factory=MeterFormat)
     door_locked: bool = True
     cable_plugged: bool = False
     ev: EV | None = None
@@ -98,16 +100,11 @@ class Connector:
         return ChargePointStatus.available
 
     def meter_value(self, context: str = "Sample.Periodic", when: datetime | None = None) -> dict:
-        """One OCPP MeterValue (camelCase, strings) for the current reading, stamped ``when`` (default now)."""
-        samples = [
-            {"value": str(self.meter.register), "context": context,
-             "measurand": "Energy.Active.Import.Register", "location": "Outlet", "unit": "Wh"},
-            {"value": str(int(round(self.power_kw * 1000))), "context": context,
-             "measurand": "Power.Active.Import", "location": "Outlet", "unit": "W"},
-        ]
-        if self.ev is not None:
-            samples.append({"value": str(int(self.ev.soc)), "context": context,
-                            "measurand": "SoC", "location": "EV", "unit": "Percent"})
+        """One OCPP MeterValue (camelCase, strings) for the current reading in the connector's meter format,
+        stamped ``when`` (default now)."""
+        soc = None if self.ev is None else self.ev.soc
+        samples = sampled_values(self.meter_format, self.meter.register, int(round(self.power_kw * 1000)), soc,
+                                 context)
         return {"timestamp": iso(when), "sampledValue": samples}
 
     def snapshot(self) -> dict:

@@ -152,9 +152,30 @@ class SessionMixin:
         """The charger's clock for ``conn``: real, except during a transaction, where it runs
         ``time_scale`` times faster from the transaction's start (the simulated world's time)."""
         now = utc_now()
-        if conn.started_at is None or self.time_scale == 1:
+        if conn.started_at is None or self.time_scale == 1 or self.time_scale <= 0:  # 0: nothing flows, the clock is real
             return now
         return conn.started_at + (now - conn.started_at) * self.time_scale
+
+    async def deliver(self, connector_id: int, wh: float, context: str = "Sample.Periodic") -> dict:
+        """Push ``wh`` through the meter into the EV at once and report it in a MeterValues (tests script
+        exact energies with this, with ``time_scale=0`` so nothing else flows). Returns the MeterValue sent."""
+        conn = self.connector(connector_id)
+        if conn.transaction_id is None:
+            raise ValueError(f"no transaction on {self.id}/{connector_id}")
+        stored = conn.ev.absorb(wh / 1000) if conn.ev is not None else 0.0
+        conn.meter.add(stored * 1000)
+        return await self.send_meter_values(connector_id, context)
+
+    async def send_meter_values(self, connector_id: int = 1, context: str = "Sample.Periodic") -> dict:
+        """Send one MeterValues of the connector's current reading with ``context`` (Sample.Clock,
+        Interruption.Begin, ...); returns the MeterValue sent."""
+        conn = self.connector(connector_id)
+        if conn.transaction_id is not None:
+            self._advance(conn)
+        value = conn.meter_value(context, self.charger_time(conn))
+        await self.send_transaction_message(call.MeterValues(
+            connector_id=connector_id, transaction_id=conn.transaction_id, meter_value=[value]))
+        return value
 
     # ---- transaction life cycle --------------------------------------------------------------
     async def _authorize(self, id_tag: str) -> str:

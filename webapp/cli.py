@@ -55,13 +55,16 @@ def create_user(email, name, role, password):
 @click.option("--power-kw", type=float, default=22.0)
 @click.option("--plug", default="Type2")
 @click.option("--base-url", default=None, help="Public ws(s) base, e.g. wss://charge.example.com")
-def add_charger(charge_point_id, station_id, connectors, power_kw, plug, base_url):
+@click.option("--password", default=None,
+              help="The password the charger's firmware has (16-20 printable ASCII); default: a generated one.")
+def add_charger(charge_point_id, station_id, connectors, power_kw, plug, base_url, password):
     """Register a charger; prints its OCPP URL and password (shown only once)."""
     from .services import stations
     from .services.errors import DomainError
 
     try:
-        charger, password = stations.add_charger(station_id, charge_point_id, connectors, power_kw, plug)
+        charger, password = stations.add_charger(station_id, charge_point_id, connectors, power_kw, plug,
+                                                 password=password)
     except DomainError as exc:
         raise click.ClickException(exc.message)
     base = base_url or f"ws://{current_app.config.get('HOST', '127.0.0.1')}:{current_app.config.get('PORT', 5000)}"

@@ -92,6 +92,7 @@ def _steps(w, factory):
         ("admin.charger_edit", {"charger_id": w.charger.id}, {"station_id": str(w.station.id),
                                                               "heartbeat_interval": "60", "registration_status": "Accepted"}),
         ("admin.charger_password", {"charger_id": w.charger.id}, {}),
+        ("admin.charger_password_set", {"charger_id": w.charger.id}, {"password": "Firmware-Key-16ch"}),
         ("admin.charger_command", {"charger_id": w.charger.id}, {"command": "clear_cache"}),
         ("admin.charger_configuration", {"charger_id": w.charger.id}, {}),
         ("admin.connector_add", {"charger_id": w.charger.id}, {"plug_type": "CCS2", "max_power_kw": "50"}),

@@ -47,7 +47,8 @@ def test_duplicate_start_meter_and_stop_count_once(client, staff_tag):
              "sampledValue": [{"value": "4000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}]}
     client.call("MeterValues", meter)
     client.call("MeterValues", meter)
-    stop = {"transactionId": tx, "meterStop": 7000, "timestamp": iso(t0 + timedelta(minutes=20)), "reason": "Local"}
+    stop = {"transactionId": tx, "meterStop": 7000, "timestamp": iso(t0 + timedelta(minutes=20)), "reason": "Local",
+            "idTag": staff_tag}
     assert client.call("StopTransaction", stop)[2] == {"idTagInfo": {"status": "Accepted"}}
     assert client.call("StopTransaction", {**stop, "meterStop": 9999})[2] == {"idTagInfo": {"status": "Accepted"}}
     assert count(ChargingSession) == 1

@@ -133,3 +133,37 @@ def test_connector_ids_are_cached_and_a_failed_batch_forgets_them(two_sessions, 
     writebehind._flush_meter_values([bad])
     assert isinstance(bad.error, KeyError) and "chargeway_connector_ids" in app.extensions
     assert "MTR-A" not in app.extensions["chargeway_connector_ids"]
+
+
+def values(cp_id, tx, when, *sampled):
+    return metering.Reading(cp_id, 1, tx, [{"timestamp": iso(when), "sampledValue": list(sampled)}])
+
+
+def test_kwh_is_scaled_without_losing_a_watt_hour(two_sessions):
+    t0, tx_a, _ = two_sessions
+    metering.record([values("MTR-A", tx_a, t0 + timedelta(seconds=7),
+                            {"value": "1.015", "measurand": ENERGY, "unit": "kWh"},
+                            {"value": "7.2", "measurand": POWER, "unit": "kW"})])
+    db.session.commit()
+    session = db.session.get(ChargingSession, tx_a)
+    assert (session.meter_last, session.energy_wh, session.power_w) == (1015, 15, 7200)  # not 1014
+
+
+def test_an_energy_value_in_an_unknown_unit_is_stored_but_no_reading(two_sessions):
+    t0, tx_a, _ = two_sessions
+    metering.record([values("MTR-A", tx_a, t0 + timedelta(seconds=8),
+                            {"value": "90000", "measurand": ENERGY, "unit": "varh"},
+                            {"value": "1700", "measurand": ENERGY, "unit": "Wh", "location": "Outlet"})])
+    db.session.commit()
+    assert sample_count(session_id=tx_a, unit="varh") == 1
+    assert db.session.get(ChargingSession, tx_a).meter_last == 1700, "90000 varh is not a Wh register"
+
+
+def test_line_to_neutral_phases_add_up_and_line_to_line_and_neutral_do_not(two_sessions):
+    t0, tx_a, _ = two_sessions
+    phase = lambda p, wh: {"value": str(wh), "measurand": ENERGY, "unit": "Wh", "phase": p}  # noqa: E731
+    metering.record([values("MTR-A", tx_a, t0 + timedelta(seconds=9), phase("L1-N", 600), phase("L2-N", 600),
+                            phase("L3-N", 600), phase("N", 50), phase("L1-L2", 999),
+                            {"value": "9000", "measurand": ENERGY, "unit": "Wh", "location": "Inlet"})])
+    db.session.commit()
+    assert db.session.get(ChargingSession, tx_a).meter_last == 1800

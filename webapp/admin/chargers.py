@@ -84,6 +84,22 @@ def charger_password(charger_id: int):
                            ocpp_url=ocpp_url(charger), fresh=False)
 
 
+@bp.route("/chargers/<int:charger_id>/password/set", methods=["GET", "POST"])
+@staff_required
+def charger_password_set(charger_id: int):
+    """Set the password a charger's firmware came with (16-20 characters); never echoed or audited."""
+    charger = charger_or_abort(charger_id)
+    if request.method == "POST":
+        try:
+            stations.set_charger_password(charger, request.form.get("password"))
+        except DomainError as exc:
+            return form_error("admin/chargers/set_password.html", exc, charger=charger)
+        audit_action("charger.password_set", "charger", charger.id)
+        flash(f"Password set for {charger.charge_point_id}; the old one no longer works.", "success")
+        return redirect(url_for("admin.charger_detail", charger_id=charger.id))
+    return render_template("admin/chargers/set_password.html", charger=charger, error_field=None)
+
+
 @bp.route("/chargers/<int:charger_id>/retire", methods=["POST"])
 @staff_required
 def charger_retire(charger_id: int):

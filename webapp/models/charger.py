@@ -1,7 +1,7 @@
 """OCPP charge points and their connectors."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -14,6 +14,9 @@ CONNECTOR_STATUSES = (
     "Finishing", "Reserved", "Unavailable", "Faulted",
 )
 REGISTRATION_STATUSES = ("Accepted", "Pending", "Rejected")
+# HTTP Basic passwords (OCPP security profile 1): the 1.6 security whitepaper's AuthorizationKey is 16 to 20
+# bytes, and stock firmware such as MicroOcpp refuses a longer key (services/charger_passwords.py).
+PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH = 16, 20
 
 
 class Charger(db.Model):
@@ -28,6 +31,9 @@ class Charger(db.Model):
     firmware_version: Mapped[str | None] = mapped_column(String(50))
     registration_status: Mapped[str] = mapped_column(String(16), default="Accepted")
     password_hash: Mapped[str | None] = mapped_column(String(256))
+    # The password is outside 16-20 characters (set before that rule): it still works, the console asks
+    # staff to replace it, and the next one set or generated clears this.
+    password_outdated: Mapped[bool] = mapped_column(default=False, server_default=false())
     heartbeat_interval: Mapped[int] = mapped_column(default=300)
     supports_reservation: Mapped[bool] = mapped_column(default=False)
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -46,6 +52,8 @@ class Charger(db.Model):
 
     def set_password(self, password: str | None) -> None:
         self.password_hash = generate_password_hash(password) if password else None
+        self.password_outdated = bool(password) and not (
+            PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH)
 
     def check_password(self, password: str | None) -> bool:
         if self.password_hash is None:

@@ -10,7 +10,7 @@ from flask import current_app
 from simple_websocket import ConnectionClosed
 
 from ..extensions import db
-from ..services import bus, chargers, writebehind
+from ..services import bus, chargers, redaction, writebehind
 from ..services.errors import CommandFailed
 from . import frames, handlers
 from .schemas import OcppError, validate_call, validate_result
@@ -162,8 +162,9 @@ class ChargerConnection:
                 raise CommandFailed(f"{self.cp_id} refused {action}: {frame.error_code} {frame.error_description}")
             try:
                 validate_result(action, frame.payload)
-            except OcppError as exc:
-                raise CommandFailed(f"{self.cp_id} sent an invalid {action} answer: {exc.description}")
+            except OcppError as exc:  # a schema message may quote a value: never a secret one
+                description = redaction.text(exc.description, redaction.values(action, frame.payload))
+                raise CommandFailed(f"{self.cp_id} sent an invalid {action} answer: {description}")
             return frame.payload
         finally:
             self._call_lock.release()

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Charger, Connector, Station, Tariff, User
-from . import accounts, demo_history
+from . import accounts, charger_passwords, demo_history
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -53,7 +53,7 @@ def seed() -> dict:
                                   supports_reservation=True, heartbeat_interval=60)
                 charger.connectors = [Connector(connector_id=i, plug_type=plug, max_power_kw=kw) for i in range(1, n + 1)]
                 db.session.add(charger)
-            password = secrets.token_urlsafe(12)
+            password = charger_passwords.generate()
             charger.set_password(password)
             passwords[cp_id] = password
     db.session.commit()

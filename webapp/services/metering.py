@@ -25,6 +25,13 @@ ENERGY = "Energy.Active.Import.Register"
 POWER = "Power.Active.Import"
 SOC = "SoC"
 LATE_AFTER_SECONDS = 60
+OUTLET = (None, "Outlet")  # OCPP 1.6: a sampledValue without a location is the Outlet's
+# The unit each measurand must have (after kWh -> Wh, kW -> W) to be read; OCPP's default unit is Wh, and a
+# power or SoC sent without one is taken in W or percent. Anything else is stored but is no reading.
+READ_UNITS = {ENERGY: (None, "Wh"), POWER: (None, "W"), SOC: (None, "Percent")}
+# Per-phase values that add up to a total, in the order tried: line to neutral is what a meter per phase
+# reports as L1 or L1-N; never N, nor line to line (L1-L2), which are not shares of the delivered energy.
+PHASE_SETS = (("L1", "L2", "L3"), ("L1-N", "L2-N", "L3-N"))
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,8 @@ class Sample:
     measurand: str
     value: float
     location: str | None
+    phase: str | None = None
+    unit: str | None = None
 
 
 def record(readings: list[Reading]) -> None:
@@ -95,11 +104,12 @@ def sample_rows(connector_pk: int, session_id: int | None, meter_value: list[dic
             if not math.isfinite(value):  # "NaN", "inf": no reading (the frame stays in the OCPP log)
                 continue
             unit = sv.get("unit")
-            if unit in ("kWh", "kW"):
-                value, unit = value * 1000, unit[1:]
+            if unit in ("kWh", "kW"):  # rounded to mWh: 1.005 kWh is 1005 Wh, not 1004.9999999999999
+                value, unit = round(value * 1000, 3), unit[1:]
             rows.append({"session_id": session_id, "connector_id": connector_pk, "timestamp": ts,
                          "measurand": sv.get("measurand", ENERGY), "value": value, "unit": unit,
-                         "phase": sv.get("phase"), "location": sv.get("location"), "context": sv.get("context")})
+                         "phase": sv.get("phase") or None, "location": sv.get("location") or None,
+                         "context": sv.get("context")})
     return rows
 
 
@@ -118,7 +128,7 @@ def insert_samples(rows: list[dict]) -> dict[int | None, list[Sample]]:
     for key, row in unique.items():
         if key in inserted:
             fresh[row["session_id"]].append(Sample(row["timestamp"], row["measurand"], row["value"],
-                                                   row["location"]))
+                                                   row["location"], row["phase"], row["unit"]))
     return fresh
 
 
@@ -126,17 +136,49 @@ def apply_samples(session: ChargingSession, samples: list[Sample]) -> None:
     """Move the session's meter, power and SoC forward with newly stored samples."""
     # A late batch (replayed after a reconnect) fills history but does not overwrite live power.
     is_current = not is_late(max(s.timestamp for s in samples))
-    for s in sorted(samples, key=lambda s: s.timestamp):
-        if s.measurand == ENERGY and s.location in (None, "Outlet"):
-            session.meter_last = max(session.meter_last or session.meter_start, int(s.value))
-        elif s.measurand == POWER and s.location in (None, "Outlet") and is_current:
-            session.power_w = s.value
-        elif s.measurand == SOC:
+    readings = outlet_readings(samples)
+    for when in sorted(readings):
+        reading = readings[when]
+        if ENERGY in reading:
+            session.meter_last = max(session.meter_last or session.meter_start, round(reading[ENERGY]))
+        if POWER in reading and is_current:
+            session.power_w = reading[POWER]
+        if SOC in reading:
             if session.soc_start is None:
-                session.soc_start = s.value
-            session.soc_last = s.value
+                session.soc_start = reading[SOC]
+            session.soc_last = reading[SOC]
     if session.stopped_at is None:
         session.energy_wh = max(0, (session.meter_last or session.meter_start) - session.meter_start)
+
+
+def outlet_readings(samples) -> dict[datetime, dict[str, float]]:
+    """What the outlet meter read, per timestamp: {ENERGY: Wh register, POWER: W, SOC: percent}.
+
+    OCPP 1.6: a value without a phase is the total; a timestamp without a total reads the sum of its
+    phases (L1+L2+L3, or L1-N+L2-N+L3-N); a phase is never added to a total. Inlet, EV, Body and Cable
+    values are not the outlet meter (SoC is the EV's, wherever it is measured). Every context (periodic,
+    clock-aligned, interruption, transaction begin/end, trigger) is a reading."""
+    totals: dict[tuple[datetime, str], float] = {}
+    phases: dict[tuple[datetime, str], dict[str, float]] = defaultdict(dict)
+    for s in samples:
+        if s.unit not in READ_UNITS.get(s.measurand, ()) or (s.measurand != SOC and s.location not in OUTLET):
+            continue
+        if s.phase is None:
+            totals[(s.timestamp, s.measurand)] = s.value
+        else:
+            phases[(s.timestamp, s.measurand)][s.phase] = s.value
+    readings: dict[datetime, dict[str, float]] = defaultdict(dict)
+    for key in totals.keys() | phases.keys():
+        if key in totals:
+            value = totals[key]
+        else:
+            by_phase = phases[key]
+            family = next((f for f in PHASE_SETS if any(p in by_phase for p in f)), None)
+            if family is None:
+                continue
+            value = sum(by_phase[p] for p in family if p in by_phase)
+        readings[key[0]][key[1]] = value
+    return readings
 
 
 def is_late(timestamp: datetime) -> bool:

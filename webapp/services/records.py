@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from ..models import Booking, Charger, ChargingSession, Connector, MeterSample, Payment, Station, User
 from ..timeutil import UTC
 from .monitoring import station_scope
-from .metering import ENERGY, POWER, SOC
+from .metering import ENERGY, POWER, SOC, Sample, outlet_readings
 
 
 def _day(value: date | None, end: bool = False) -> datetime | None:
@@ -103,24 +103,24 @@ def _between(query, column, day_from: date | None, day_to: date | None):
 
 
 def meter_series(session: ChargingSession) -> dict[str, list[tuple[datetime, float]]]:
-    """The session's samples as series: energy (kWh delivered so far), power (kW), SoC (%)."""
+    """The session's samples as series: energy (kWh delivered so far), power (kW), SoC (%), each point
+    what the outlet meter read at that time (per-phase values summed when there is no total)."""
     from ..extensions import db
 
     rows = db.session.execute(select(MeterSample.timestamp, MeterSample.measurand, MeterSample.value,
-                                     MeterSample.location)
+                                     MeterSample.location, MeterSample.phase, MeterSample.unit)
                               .where(MeterSample.session_id == session.id,
-                                     MeterSample.measurand.in_((ENERGY, POWER, SOC)))
-                              .order_by(MeterSample.timestamp)).all()
+                                     MeterSample.measurand.in_((ENERGY, POWER, SOC)))).all()
+    readings = outlet_readings(Sample(*row) for row in rows)
     series = {"energy": [], "power": [], "soc": []}
-    for ts, measurand, value, location in rows:
-        if location not in (None, "Outlet"):
-            continue
-        if measurand == ENERGY:
-            series["energy"].append((ts, max(0.0, (value - session.meter_start) / 1000)))
-        elif measurand == POWER:
-            series["power"].append((ts, value / 1000))
-        else:
-            series["soc"].append((ts, value))
+    for ts in sorted(readings):
+        reading = readings[ts]
+        if ENERGY in reading:
+            series["energy"].append((ts, max(0.0, (reading[ENERGY] - session.meter_start) / 1000)))
+        if POWER in reading:
+            series["power"].append((ts, reading[POWER] / 1000))
+        if SOC in reading:
+            series["soc"].append((ts, reading[SOC]))
     return series
 
 

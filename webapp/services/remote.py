@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from ..models import Charger
-from . import commands
+from . import commands, redaction
 from .errors import CommandFailed, InvalidInput
 
 TRIGGERS = ("BootNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification", "Heartbeat",
@@ -133,16 +133,18 @@ def prepare(charger: Charger, command: str, data) -> tuple[str, dict]:
 def run(charger: Charger, command: str, data) -> Outcome:
     """Validate and send a command; a timeout, a disconnected charger or a CALLERROR becomes `error`."""
     action, payload = prepare(charger, command, data)
-    outcome = Outcome(command, action, payload)
+    # What the console shows and audits has its secrets (AuthorizationKey) masked; the charger gets them.
+    outcome = Outcome(command, action, redaction.payload(action, payload))
     try:
-        outcome.answer = commands.send(charger.charge_point_id, action, payload)
+        answer = commands.send(charger.charge_point_id, action, payload)
+        outcome.answer = redaction.payload(action, answer)
     except CommandFailed as exc:
-        outcome.error = exc.message
+        outcome.error = redaction.text(exc.message, redaction.values(action, payload))
     return outcome
 
 
 def configuration_rows(answer: dict | None) -> list[dict]:
-    """GetConfiguration's keys sorted by name: [{"key", "value", "readonly"}]."""
+    """GetConfiguration's keys sorted by name: [{"key", "value", "readonly", "secret"}] (secret values masked)."""
     rows = (answer or {}).get("configurationKey") or []
-    return sorted(({"key": r.get("key"), "value": r.get("value"), "readonly": bool(r.get("readonly"))} for r in rows),
-                  key=lambda r: r["key"] or "")
+    return sorted(({"key": r.get("key"), "value": r.get("value"), "readonly": bool(r.get("readonly")),
+                    "secret": redaction.is_secret(r.get("key"))} for r in rows), key=lambda r: r["key"] or "")

@@ -1,13 +1,12 @@
 """Stations, chargers and connectors: creating, changing and retiring them (with validation)."""
 import re
-import secrets
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Booking, Charger, ChargingSession, Connector, MeterSample, Station, Tariff
-from . import hours, notifications
+from . import charger_passwords, hours, notifications
 from .errors import Conflict, InvalidInput, NotFound
 
 CP_ID = re.compile(r"^[A-Za-z0-9._\-]{1,48}$")
@@ -145,8 +144,10 @@ def reinstate_station(station: Station) -> Station:
 
 # -- chargers ------------------------------------------------------------------------------------------
 def add_charger(station_id: int, cp_id: str, connectors: int = 2, power_kw: float = 22.0,
-                plug: str = "Type2", supports_reservation: bool = True) -> tuple[Charger, str]:
-    """Create a charger with its connectors and a generated OCPP password (returned once)."""
+                plug: str = "Type2", supports_reservation: bool = True,
+                password: str | None = None) -> tuple[Charger, str]:
+    """Create a charger with its connectors and its OCPP password: `password` (16-20 characters), else a
+    generated one (returned once)."""
     station = db.session.get(Station, station_id)
     if station is None:
         raise NotFound("No such station.")
@@ -163,7 +164,7 @@ def add_charger(station_id: int, cp_id: str, connectors: int = 2, power_kw: floa
         raise InvalidInput(f"Plug type must be one of {', '.join(PLUG_TYPES)}.", {"field": "plug"})
     if db.session.execute(select(Charger.id).where(Charger.charge_point_id == cp_id)).first():
         raise Conflict(f"A charger with id {cp_id} already exists.", {"field": "cp_id"})
-    password = secrets.token_urlsafe(18)
+    password = charger_passwords.generate() if password is None else charger_passwords.validate(password)
     charger = Charger(charge_point_id=cp_id, station=station, registration_status="Accepted",
                       supports_reservation=supports_reservation)
     charger.heartbeat_interval = current_app.config["HEARTBEAT_INTERVAL"]
@@ -204,11 +205,17 @@ def update_charger(charger: Charger, data, allowed_station_ids: set[int] | None)
 
 
 def new_charger_password(charger: Charger) -> str:
-    """Replace the charger's OCPP password; the new one is returned once."""
-    password = secrets.token_urlsafe(18)
+    """Replace the charger's OCPP password with a generated one, returned once."""
+    password = charger_passwords.generate()
     charger.set_password(password)
     db.session.commit()
     return password
+
+
+def set_charger_password(charger: Charger, password: str | None) -> None:
+    """Set the password a charger's firmware came with (16-20 printable ASCII; else InvalidInput)."""
+    charger.set_password(charger_passwords.validate(password))
+    db.session.commit()
 
 
 def retire_charger(charger: Charger) -> int:

@@ -106,26 +106,45 @@ def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, mete
 
 def stop(cp_id: str, transaction_id: int, meter_stop: int, timestamp: datetime, reason: str | None,
          id_tag: str | None = None, transaction_data: list[dict] | None = None) -> str | None:
-    """Close a transaction. A second stop of the same transaction is acknowledged and changes nothing."""
+    """Close a transaction; returns the idTagInfo status of the idTag that ended it (None: no idTag sent).
+
+    Energy is the larger of meterStop and the highest register stored (MeterValues and this stop's
+    transactionData), minus meterStart: a meterStop that lags the stored register loses nothing. A second
+    stop of the same transaction is acknowledged and changes nothing."""
     charger = chargers.get_by_cp_id(cp_id)
     session = _locked_session(transaction_id)
     if session is None or session.connector.charger_id != charger.id:
         events.record(charger.id, "unknown_transaction", f"StopTransaction for unknown transaction "
                       f"{transaction_id} (meterStop {meter_stop})")
-        return None
+        return _stopping_tag_status(charger, None, id_tag)
     if session.stopped_at is not None and session.meter_stop is not None:
         events.record(charger.id, "duplicate_message", f"StopTransaction replay for {transaction_id}")
-        return "Accepted"
+        return _stopping_tag_status(charger, session, id_tag)
     if transaction_data:
         fresh = metering.insert_samples(metering.sample_rows(session.connector_id, session.id, transaction_data))
         if fresh.get(session.id):
             metering.apply_samples(session, fresh[session.id])
     session.meter_stop = max(meter_stop, session.meter_start)
-    session.meter_last = max(session.meter_last or 0, session.meter_stop)
+    session.meter_last = max(session.meter_last or session.meter_start, session.meter_stop)
     session.stopped_at = max(timestamp, session.started_at)
     session.stop_reason = session.stop_reason or reason or "Local"
-    session.energy_wh = session.meter_stop - session.meter_start
+    session.energy_wh = session.meter_last - session.meter_start
     if metering.is_late(timestamp):
         events.record(charger.id, "late_message", f"StopTransaction {transaction_id} from {timestamp}")
     lifecycle.charging_stopped(session)
-    return "Accepted" if session.auth_status == "Accepted" else session.auth_status
+    return _stopping_tag_status(charger, session, id_tag)
+
+
+def _stopping_tag_status(charger: Charger, session: ChargingSession | None, id_tag: str | None) -> str | None:
+    """idTagInfo.status for the idTag a StopTransaction names (None when it names none: OCPP 1.6 makes
+    idTagInfo optional for a transaction stopped without an identifier)."""
+    if id_tag is None:
+        return None
+    if session is not None and id_tag == session.id_tag:
+        # The card that started it ends it: the session's own authorisation, unless the account was blocked
+        # since (id_tag_status would call a driver's card Invalid once its booking is no longer CHARGING).
+        return "Blocked" if session.user is not None and not session.user.active else session.auth_status
+    # Another card: decided as for a start, after the session closed (so it is no ConcurrentTx of itself).
+    connector = session.connector.connector_id if session is not None else None
+    status, _, _ = id_tag_status(charger, id_tag, connector)
+    return status

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select, update
 from ..extensions import db
 from ..models import Charger, OcppMessage
 from ..timeutil import utcnow
+from . import redaction
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +125,8 @@ def _flush_log(rows: list[dict]) -> None:
 def log_frames(charger_id: int, frames: list[tuple[str, str | None, str | None, str]]) -> None:
     """Log frames (direction, action, unique id, text) of a charger, batched unless the interval is 0."""
     now = utcnow()
-    rows = [{"charger_id": charger_id, "direction": d, "action": a, "unique_id": u, "payload": p[:4000],
-             "created_at": now} for d, a, u, p in frames]
+    rows = [{"charger_id": charger_id, "direction": d, "action": a, "unique_id": u,
+             "payload": redaction.frame(a, p)[:4000], "created_at": now} for d, a, u, p in frames]
     interval = current_app.config["OCPP_LOG_FLUSH_SECONDS"]
     if interval <= 0:
         _flush_log(rows)
