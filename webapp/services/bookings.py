@@ -35,10 +35,9 @@ def expire_stale(connector_id: int | None = None, user_id: int | None = None) ->
     db.session.execute(update(Booking).where(Booking.status == "HELD", Booking.hold_expires_at < now, *where)
                        .values(status="EXPIRED", ended_at=now, end_reason="hold expired"))
     # A Start pressed inside the grace keeps the booking while its StartTransaction may still arrive.
-    db.session.execute(update(Booking).where(
-        Booking.status == "CONFIRMED", Booking.arrive_by < now,
-        or_(Booking.start_requested_at.is_(None), Booking.start_requested_at < now - grace.connect_window()), *where)
-        .values(status="NO_SHOW", ended_at=now, end_reason="arrival grace passed"))
+    db.session.execute(update(Booking).where(Booking.status == "CONFIRMED", Booking.arrive_by < now,
+                                             ~grace.in_grace_sql(now), *where)
+                       .values(status="NO_SHOW", ended_at=now, end_reason="arrival grace passed"))
 
 
 def check_connector_bookable(connector: Connector) -> None:

@@ -6,6 +6,7 @@ charger's StartTransaction arrive up to START_CONNECT_SECONDS after the press, e
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import and_, or_
 
 from ..models import Booking
 
@@ -28,3 +29,11 @@ def passed(booking: Booking, now: datetime) -> bool:
     """Has a CONFIRMED booking's arrival grace (Start window included) ended?"""
     end = deadline(booking)
     return end is not None and now > end
+
+
+def in_grace_sql(now: datetime):
+    """SQL condition: a CONFIRMED booking whose arrival grace (Start window included) has not ended at `now`."""
+    # IS NOT NULL first, so that the negation (~) of this condition is never NULL for a booking without a press.
+    return and_(Booking.status == "CONFIRMED", Booking.arrive_by.is_not(None),
+                or_(Booking.arrive_by >= now, and_(Booking.start_requested_at.is_not(None),
+                                                   Booking.start_requested_at >= now - connect_window())))

@@ -60,10 +60,7 @@ def _held_for_other(charger_pk: int, connector_number: int, user_id: int) -> int
     now = utcnow()  # a hold or grace that has run out holds nothing, even before a timer has marked it
     return db.session.execute(select(Booking.id).join(Connector, Booking.connector_id == Connector.id).where(
         Connector.charger_id == charger_pk, Connector.connector_id == connector_number, Booking.user_id != user_id,
-        or_(and_(Booking.status == "HELD", Booking.hold_expires_at >= now),
-            and_(Booking.status == "CONFIRMED", or_(Booking.arrive_by >= now,
-                                                    Booking.start_requested_at >= now - grace.connect_window())))
-    )).scalar()
+        or_(and_(Booking.status == "HELD", Booking.hold_expires_at >= now), grace.in_grace_sql(now)))).scalar()
 
 
 def _has_free_connector(charger_pk: int) -> bool:
