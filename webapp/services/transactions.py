@@ -21,9 +21,10 @@ def id_tag_status(charger: Charger, id_tag: str, connector_number: int | None = 
                   ) -> tuple[str, User | None, Booking | None]:
     """Decide idTagInfo.status: Accepted for a driver with a booking here, or staff; else why not.
 
-    A connector held or booked for someone else refuses every other idTag, staff included (Invalid: the
-    card itself is fine elsewhere, so not Blocked). An Authorize names no connector (OCPP 1.6), so for
-    anyone but the booking's driver it is Accepted only while the charger has a connector free for them.
+    A connector held or booked for someone else refuses every other idTag, staff included: Invalid, as for
+    a card with no booking here (1.6 has no "not at this connector"; Blocked would say the card is blocked).
+    An Authorize names no connector (OCPP 1.6), so for anyone but the booking's driver it is Accepted only
+    while the charger has a connector free for them.
     """
     user = db.session.execute(select(User).where(User.id_tag == id_tag)).scalar_one_or_none()
     if user is None:
