@@ -265,8 +265,10 @@ def expire_hold(booking_id: int) -> bool:
 
 
 def hold_warning(booking_id: int) -> None:
+    """"Pay within N min" shortly before a hold expires (not for a refused reservation: it cannot be paid)."""
     booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.status != "HELD" or utcnow() >= booking.hold_expires_at:
+    if (booking is None or booking.status != "HELD" or utcnow() >= booking.hold_expires_at
+            or booking.reservation_refused):
         return
     left = int((booking.hold_expires_at - utcnow()).total_seconds() // 60) + 1
     notifications.notify(booking.user_id, "hold_expiring", "Hold about to expire",
