@@ -94,6 +94,16 @@ class SimulatedCharger(SessionMixin, OcppLink):
         }
         if supports_reservation:
             self.config["ReserveConnectorZeroSupported"] = "false"
+        # Scripted ReserveNow answers per connector (tests): {1: "Occupied"} answers Occupied on
+        # connector 1 whatever its state, and reserves nothing.
+        self.reserve_now_answers: dict[int, str] = {}
+
+    def script_reserve_now(self, connector_id: int, status: str | None) -> None:
+        """Answer ReserveNow on ``connector_id`` with ``status`` from now on (None: decide from the state)."""
+        if status is None:
+            self.reserve_now_answers.pop(connector_id, None)
+        else:
+            self.reserve_now_answers[connector_id] = ReservationStatus(status)
 
     def configuration(self) -> dict[str, str]:
         """Every configuration key with its current value."""
@@ -289,6 +299,8 @@ class SimulatedCharger(SessionMixin, OcppLink):
         conn = self.connectors.get(connector_id)
         if not self.supports_reservation or conn is None:
             return call_result.ReserveNow(status=ReservationStatus.rejected)
+        if connector_id in self.reserve_now_answers:
+            return call_result.ReserveNow(status=self.reserve_now_answers[connector_id])
         if conn.faulted:
             return call_result.ReserveNow(status=ReservationStatus.faulted)
         if not conn.operative:

@@ -41,6 +41,8 @@ class Config:
     HOLD_SECONDS = _int("HOLD_SECONDS", 0)
     ARRIVAL_GRACE_SECONDS = _int("ARRIVAL_GRACE_SECONDS", 0)
     EXIT_GRACE_SECONDS = _int("EXIT_GRACE_SECONDS", 0)
+    # After Start is pressed inside the arrival grace, StartTransaction may arrive this long after it.
+    START_CONNECT_SECONDS = _int("START_CONNECT_SECONDS", 120)
     # Periods of the timer safety net and the maintenance-window check (in-process scheduler and `rq cron`).
     SWEEP_SECONDS = _int("SWEEP_SECONDS", 15)
     MAINTENANCE_TICK_SECONDS = _int("MAINTENANCE_TICK_SECONDS", 60)

@@ -71,6 +71,7 @@ def _steps(w, factory):
     from .test_stations import GOOD, TARIFF
 
     confirmed = paid_booking(w.charger.connectors[1], factory.user(), status="CONFIRMED")
+    taken = paid_booking(w.other_charger.connectors[1], factory.user(), status="CONFIRMED")
     running = ChargingSession(connector_id=w.connector.id, user_id=w.operator.id, id_tag=w.operator.id_tag,
                               meter_start=0, started_at=utcnow())
     db.session.add(running)
@@ -99,6 +100,7 @@ def _steps(w, factory):
         ("admin.connector_edit", lambda: {"connector_id": new_connector()}, {"plug_type": "Type2", "max_power_kw": "11"}),
         ("admin.connector_remove", lambda: {"connector_id": new_connector()}, {}),
         ("admin.booking_cancel", {"booking_id": confirmed.id}, {"reason": "test"}),
+        ("admin.booking_take_over", {"booking_id": taken.id}, {"reason": "staff card"}),
         ("admin.payment_refund", {"payment_id": w.capture.id}, {"amount": "1", "reason": "test"}),
         ("admin.session_stop", {"session_id": running.id}, {}),
         ("admin.maintenance_new", {}, {"target": f"station:{w.station.id}", "reason": "x",

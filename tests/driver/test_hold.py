@@ -91,11 +91,11 @@ def test_held_connector_shows_booked_to_others(client, factory, login, charger):
 
 def test_watcher_sends_the_page_on_when_the_hold_expires(client, driver, charger, clock):
     booking_id = hold(client, charger.connectors[0])
-    quiet = client.get(f"/bookings/{booking_id}?seen=HELD", headers=fragment_headers("booking-watch"))
+    quiet = client.get(f"/bookings/{booking_id}?seen=HELD:pending", headers=fragment_headers("booking-watch"))
     assert quiet.status_code == 200 and "HX-Redirect" not in quiet.headers
     assert quiet.get_data(as_text=True).lstrip().startswith('<div id="booking-watch"')
     clock.advance(minutes=10, seconds=1)
-    moved = client.get(f"/bookings/{booking_id}?seen=HELD", headers=fragment_headers("booking-watch"))
+    moved = client.get(f"/bookings/{booking_id}?seen=HELD:pending", headers=fragment_headers("booking-watch"))
     assert moved.headers["HX-Redirect"] == f"/bookings/{booking_id}"
     page = text(client.get(f"/bookings/{booking_id}").get_data(as_text=True))
     assert "Your hold expired" in page and "Nothing was charged" in page

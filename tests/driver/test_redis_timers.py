@@ -64,7 +64,7 @@ def test_rq_worker_expires_the_hold_and_gives_the_no_show(app, client, driver, c
 
     booking_id = hold(client, charger.connectors[0])
     scheduled = [job_id for _, job_id, _ in timers.backend().pending()]
-    assert len(scheduled) == 2  # expire_hold and hold_warning
+    assert len(scheduled) == 3  # expire_hold, hold_warning and the ReserveNow sent at the hold
     run_worker(redis)
     assert status_of(booking_id) == "HELD"  # nothing is due yet (a job run early reschedules itself)
     wait_until(db.session.get(Booking, booking_id).hold_expires_at)

@@ -68,8 +68,8 @@ def test_arrival_grace_gives_no_show_keeps_the_fee_and_cancels_the_reservation(c
     assert b.status == "NO_SHOW" and b.amount_captured == 2000  # the session fee
     assert b.amount_refunded == b.amount_authorised - 2000
     assert "no_show" in kinds(driver.id) and "payment_refunded" in kinds(driver.id)
-    assert link.actions() == ["ReserveNow", "CancelReservation"]
-    assert link.calls[1][2] == {"reservationId": booking_id}
+    assert link.actions() == ["ReserveNow", "ReserveNow", "CancelReservation"]  # at the hold, after payment
+    assert link.calls[2][2] == {"reservationId": booking_id}
     captured = b.amount_captured
     assert bookings.arrival_grace(booking_id) is False  # a second run changes nothing
     db.session.commit()

@@ -5,7 +5,7 @@ from flask_login import current_user
 from ..auth.decorators import staff_required
 from ..extensions import db
 from ..models import FINAL_STATUSES, LIVE_STATUSES
-from ..services import audit, disputes, records
+from ..services import audit, disputes, records, reservations
 from ..services.errors import DomainError
 from . import bp
 from .access import booking_or_abort
@@ -55,4 +55,23 @@ def booking_cancel(booking_id: int):
     audit_action("booking.cancel", "booking", booking_id, before,
                  dict(audit.snapshot(booking, BOOKING_FIELDS), reason=request.form.get("reason", "").strip()))
     flash(f"Booking #{booking_id} cancelled; the driver was notified and the payment released.", "success")
+    return redirect(url_for("admin.booking_detail", booking_id=booking_id))
+
+
+@bp.route("/bookings/<int:booking_id>/take-over", methods=["POST"])
+@staff_required
+def booking_take_over(booking_id: int):
+    """Take a held or booked connector over (e.g. for a staff card): the booking ends, nothing charged, audited."""
+    booking = booking_or_abort(booking_id)
+    before = audit.snapshot(booking, BOOKING_FIELDS)
+    reason = request.form.get("reason", "")
+    try:
+        reservations.take_over(booking.id, reason)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.booking_detail", booking_id=booking_id))
+    audit_action("booking.take_over", "booking", booking_id, before,
+                 dict(audit.snapshot(booking, BOOKING_FIELDS), reason=reason.strip()))
+    flash(f"{booking.connector.label} is yours: booking #{booking_id} ended with nothing charged and the driver "
+          "was told.", "success")
     return redirect(url_for("admin.booking_detail", booking_id=booking_id))

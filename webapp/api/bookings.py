@@ -24,6 +24,11 @@ BOOKING_FIELDS = {
     "transaction_id": nullable({"type": "integer", "description": "the OCPP transaction, once charging started"}),
     "energy_kwh": nullable({"type": "number"}),
     "rating": nullable({"type": "integer"}),
+    "reservation_status": nullable({"type": "string", "enum": ["pending", "Accepted", "Occupied", "Faulted",
+                                                               "Rejected", "Unavailable", "failed", "none",
+                                                               "cancelled"],
+                                    "description": "the charger's answer to ReserveNow; Occupied, Faulted, "
+                                                   "Rejected and Unavailable mean the connector is not reserved"}),
 }
 BOOKING = obj(BOOKING_FIELDS, required=tuple(BOOKING_FIELDS))
 HOLD_REQUEST = {
@@ -58,7 +63,8 @@ def booking_json(b) -> dict:
             "amount_authorised": b.amount_authorised, "amount_captured": b.amount_captured,
             "amount_refunded": b.amount_refunded, "idle_fee": b.idle_fee,
             "transaction_id": session.id if session else None,
-            "energy_kwh": session.energy_kwh if session else None, "rating": b.rating}
+            "energy_kwh": session.energy_kwh if session else None, "rating": b.rating,
+            "reservation_status": b.reservation_status}
 
 
 @bp.post("/bookings")

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..fragments import page_or_fragment, wants_fragment
 from ..models import Connector
-from ..services import bookings, quotas
+from ..services import bookings, quotas, reservations
 from ..services.errors import DomainError, InvalidInput
 from ..timeutil import iso
 from . import bp
@@ -50,7 +50,7 @@ def create_booking():
 def booking(booking_id: int):
     """The booking at its current step; its watcher sends the page on when the status changes."""
     booking = own_booking(booking_id)
-    if wants_fragment("booking-watch") and request.args.get("seen") != booking.status:
+    if wants_fragment("booking-watch") and request.args.get("seen") != watch_key(booking):
         response = make_response("", 200)
         response.headers["HX-Redirect"] = url_for("driver.booking", booking_id=booking.id)
         return response
@@ -59,9 +59,17 @@ def booking(booking_id: int):
     if booking.status == "COMPLETED":
         return redirect(url_for("driver.receipt", booking_id=booking.id))
     presets = quotas.presets(booking) if booking.status == "HELD" else []
+    refused = booking.status in WATCHED and booking.reservation_refused
     return page_or_fragment("driver/bookings/show.html", "driver/bookings/_watch.html", "booking-watch",
                             booking=booking, presets=presets, idempotency_key=uuid.uuid4().hex,
-                            station=booking.connector.charger.station, watched=booking.status in WATCHED)
+                            station=booking.connector.charger.station, watched=booking.status in WATCHED,
+                            watch_key=watch_key(booking), refused=refused,
+                            alternatives=reservations.alternatives(booking) if refused else [])
+
+
+def watch_key(booking) -> str:
+    """What the watcher has seen: the status and the charger's answer to ReserveNow (a change reloads)."""
+    return f"{booking.status}:{booking.reservation_status or ''}"
 
 
 @bp.route("/bookings/<int:booking_id>/quote")
@@ -106,3 +114,19 @@ def cancel(booking_id: int):
         return fail(exc, url_for("driver.booking", booking_id=booking_id))
     flash("Booking cancelled. Nothing was charged.", "info")
     return redirect(url_for("driver.booking", booking_id=booking_id), code=303)
+
+
+@bp.route("/bookings/<int:booking_id>/move", methods=["POST"])
+@login_required
+def move(booking_id: int):
+    """The charger refused the reservation: take the offered connector of the same station instead."""
+    own_booking(booking_id)
+    back = url_for("driver.booking", booking_id=booking_id)
+    try:
+        booking = reservations.move(current_user, booking_id, request.form.get("connector_id", type=int))
+    except DomainError as exc:
+        return fail(exc, back)
+    if wants_json():
+        return jsonify({"id": booking.id, "status": booking.status, "connectorId": booking.connector_id})
+    flash(f"Your booking moved to {booking.connector.label}. Nothing else changed.", "success")
+    return redirect(back, code=303)

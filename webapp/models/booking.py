@@ -39,6 +39,12 @@ class Booking(db.Model):
     exit_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reservation_id: Mapped[int | None]
+    # The charger's answer to ReserveNow: pending | Accepted | Occupied | Faulted | Rejected | Unavailable |
+    # failed (no answer) | none (no Reservation profile: the idTag rule alone protects the connector).
+    reservation_status: Mapped[str | None] = mapped_column(String(12))
+    # When the driver pressed Start inside the arrival grace; StartTransaction may follow within
+    # START_CONNECT_SECONDS of it even if the grace has ended meanwhile.
+    start_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     currency: Mapped[str] = mapped_column(String(3), default="INR")
     amount_authorised: Mapped[int] = mapped_column(default=0)
     amount_captured: Mapped[int] = mapped_column(default=0)
@@ -55,6 +61,15 @@ class Booking(db.Model):
     @property
     def is_live(self) -> bool:
         return self.status in LIVE_STATUSES
+
+    @property
+    def reservation_refused(self) -> bool:
+        """The charger answered ReserveNow with a refusal: the connector is not reserved for the driver."""
+        return self.reservation_status in RESERVATION_REFUSALS
+
+
+#: ReserveNow answers that mean the connector is not reserved (OCPP 1.6 ReservationStatus minus Accepted).
+RESERVATION_REFUSALS = ("Occupied", "Faulted", "Rejected", "Unavailable")
 
 
 PAYMENT_KINDS = ("authorise", "capture", "refund", "void")

@@ -11,7 +11,7 @@ from sqlalchemy import and_, exists, false, or_, select
 from ..extensions import db
 from ..models import Booking, Charger, Connector, Station, Tariff
 from ..timeutil import utcnow
-from . import hours, ratings, snapshots
+from . import grace, hours, ratings, snapshots
 
 #: Connector states shown to drivers, with the words on the badge.
 STATE_LABELS = {
@@ -94,7 +94,7 @@ def booked_now():
     """SQL condition: a booking that holds its connector now (a hold or an arrival grace not yet run out)."""
     now = utcnow()
     return or_(and_(Booking.status == "HELD", Booking.hold_expires_at >= now),
-               and_(Booking.status == "CONFIRMED", Booking.arrive_by >= now),
+               grace.in_grace_sql(now),
                Booking.status.in_(("CHARGING", "FINISHING", "OVERSTAY")))
 
 

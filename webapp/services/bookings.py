@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Booking, ChargingSession, Connector, User
 from ..timeutil import utcnow
-from . import hours, notifications, payments, pricing, timers
+from . import grace, hours, notifications, payments, pricing, timers
 from .errors import ChargerUnavailable, Conflict, Forbidden, InvalidInput, NotFound, StationClosed
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,9 @@ def expire_stale(connector_id: int | None = None, user_id: int | None = None) ->
     where = [or_(*scope)] if scope else []
     db.session.execute(update(Booking).where(Booking.status == "HELD", Booking.hold_expires_at < now, *where)
                        .values(status="EXPIRED", ended_at=now, end_reason="hold expired"))
-    db.session.execute(update(Booking).where(Booking.status == "CONFIRMED", Booking.arrive_by < now, *where)
+    # A Start pressed inside the grace keeps the booking while its StartTransaction may still arrive.
+    db.session.execute(update(Booking).where(Booking.status == "CONFIRMED", Booking.arrive_by < now,
+                                             ~grace.in_grace_sql(now), *where)
                        .values(status="NO_SHOW", ended_at=now, end_reason="arrival grace passed"))
 
 
@@ -75,6 +77,11 @@ def place_hold(user: User, connector_id: int) -> Booking:
     db.session.add(booking)
     try:
         db.session.flush()
+        if connector.charger.supports_reservation:  # ReserveNow at once, not after payment (one id throughout)
+            booking.reservation_id, booking.reservation_status = booking.id, "pending"
+            timers.enqueue("jobs.charging.reserve", booking.id)
+        else:
+            booking.reservation_status = "none"  # the idTag rule alone protects the connector
     except IntegrityError:
         db.session.rollback()
         mine = db.session.execute(select(Booking).where(
@@ -93,7 +100,7 @@ def place_hold(user: User, connector_id: int) -> Booking:
 def timer_due(booking: Booking, now) -> bool:
     """A hold or an arrival grace whose time has passed but which still reads as live."""
     return ((booking.status == "HELD" and booking.hold_expires_at < now)
-            or (booking.status == "CONFIRMED" and booking.arrive_by is not None and booking.arrive_by < now))
+            or (booking.status == "CONFIRMED" and grace.passed(booking, now)))
 
 
 def get_for_user(user: User, booking_id: int, lock: bool = False, load=()) -> Booking:
@@ -131,6 +138,9 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
         raise Conflict("Your hold expired. Book the connector again.")
     if booking.status != "HELD":
         raise Conflict(f"This booking is {booking.status.lower()} and cannot be paid.")
+    if booking.reservation_refused:
+        raise Conflict(f"The charger could not reserve {booking.connector.label} ({booking.reservation_status}). "
+                       "Take another connector or cancel; nothing was charged.")
     if not hours.is_open(booking.connector.charger.station):
         raise StationClosed("Payment blocked. Station is closed.")
     if method not in ("card", "upi", "wallet"):
@@ -144,8 +154,7 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
     booking.status, booking.confirmed_at = "CONFIRMED", now
     booking.arrive_by = now + timers.duration("ARRIVAL_GRACE")
     timers.schedule("jobs.bookings.arrival_grace", booking.arrive_by, booking.id)
-    if booking.connector.charger.supports_reservation:
-        booking.reservation_id = booking.id
+    if booking.reservation_id is not None:  # the same id again: the charger replaces it with the new expiry
         timers.enqueue("jobs.charging.reserve", booking.id)
     notifications.notify(user.id, "booking_confirmed", "Booking confirmed",
                          f"Arrive and scan the QR code on {booking.connector.label} by "
@@ -165,13 +174,18 @@ def cancel(user: User, booking_id: int) -> Booking:
     return booking
 
 
-def release(booking: Booking, status: str, reason: str, fee: int = 0, had_reservation: bool = False) -> None:
+def release(booking: Booking, status: str, reason: str, fee: int = 0) -> None:
     """End a booking that never charged: void (or capture `fee` of) the authorisation, free the charger."""
-    was_confirmed = had_reservation or booking.status == "CONFIRMED"
     booking.status, booking.ended_at, booking.end_reason = status, utcnow(), reason
     if payments.authorisation_of(booking) is not None:
         payments.settle(booking, fee)
-    if was_confirmed and booking.reservation_id is not None:
+    release_reservation(booking)
+
+
+def release_reservation(booking: Booking) -> None:
+    """CancelReservation (by a job, after commit) if the charger may hold one for this booking; once."""
+    if booking.reservation_id is not None and booking.reservation_status in ("pending", "Accepted", "failed"):
+        booking.reservation_status = "cancelled"
         timers.enqueue("jobs.charging.cancel_reservation", booking.id)
 
 
@@ -185,6 +199,9 @@ def check_can_start(user: User, booking: Booking, connector: Connector) -> None:
         raise Conflict(f"This booking is {booking.status.lower()}; it cannot start charging.")
     if booking.connector_id != connector.id:
         raise Conflict(f"Your booking is for {booking.connector.label}, not {connector.label}.")
+    if booking.reservation_refused:
+        raise Conflict(f"The charger could not reserve {connector.label} ({booking.reservation_status}). "
+                       "Open your booking to take another connector.")
     if not connector.charger.online:
         raise ChargerUnavailable("The charger is offline. Try again in a moment.")
     if connector.status not in ("Available", "Reserved", "Preparing"):
@@ -195,12 +212,16 @@ def start_charging(user: User, booking_id: int, connector_id: int) -> Booking:
     """Send RemoteStartTransaction for a confirmed booking; StartTransaction will make it CHARGING."""
     from . import commands
 
-    booking = get_for_user(user, booking_id)
+    booking = get_for_user(user, booking_id, lock=True)  # the no-show timer waits for this decision
     connector = db.session.get(Connector, connector_id)
     if connector is None:
         raise NotFound("No such connector.")
     check_can_start(user, booking, connector)
+    now = utcnow()
+    if now <= booking.arrive_by:  # the grace is measured at the press; a press after it extends nothing
+        booking.start_requested_at = now
     cp_id, number, id_tag = connector.charger.charge_point_id, connector.connector_id, user.id_tag
+    db.session.commit()  # never wait on the charger inside a transaction
     if not commands.remote_start(cp_id, number, id_tag):
         raise ChargerUnavailable("The charger refused to start. Check the cable and try again.")
     return booking
@@ -235,6 +256,7 @@ def expire_hold(booking_id: int) -> bool:
         return False
     if booking.status == "HELD":
         booking.status, booking.ended_at, booking.end_reason = "EXPIRED", utcnow(), "hold expired"
+    release_reservation(booking)  # once: it marks the reservation cancelled
     notifications.notify(booking.user_id, "hold_expired", "Hold expired",
                          f"Your hold on {booking.connector.label} expired.", link="/",
                          dedupe_key=f"expired-{booking.id}")
@@ -243,8 +265,10 @@ def expire_hold(booking_id: int) -> bool:
 
 
 def hold_warning(booking_id: int) -> None:
+    """"Pay within N min" shortly before a hold expires (not for a refused reservation: it cannot be paid)."""
     booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.status != "HELD" or utcnow() >= booking.hold_expires_at:
+    if (booking is None or booking.status != "HELD" or utcnow() >= booking.hold_expires_at
+            or booking.reservation_refused):
         return
     left = int((booking.hold_expires_at - utcnow()).total_seconds() // 60) + 1
     notifications.notify(booking.user_id, "hold_expiring", "Hold about to expire",
@@ -259,15 +283,23 @@ def arrival_grace(booking_id: int) -> bool:
     if booking is None:
         return False
     if booking.status == "CONFIRMED":
-        if utcnow() < booking.arrive_by:  # RQ may run us up to a second early
-            timers.schedule("jobs.bookings.arrival_grace", booking.arrive_by, booking.id)
+        end = grace.deadline(booking)
+        if utcnow() <= end:  # early (RQ), or Start was pressed and its StartTransaction may still come
+            timers.schedule("jobs.bookings.arrival_grace", end, booking.id)
             db.session.commit()
             return False
     elif booking.status != "NO_SHOW" or _settled(booking):
         return False  # already handled, or moved on (charging, cancelled)
+    if booking.reservation_refused:  # the charger refused the reservation: the driver owes nothing
+        release(booking, "CANCELLED", "reservation refused")
+        notifications.notify(booking.user_id, "booking_cancelled", "Booking ended, nothing charged",
+                             f"{booking.connector.label} could not be reserved ({booking.reservation_status}); "
+                             "your payment was released.", link=f"/bookings/{booking.id}",
+                             dedupe_key=f"refused-end-{booking.id}")
+        db.session.commit()
+        return True
     tariff = booking.connector.charger.station.tariff
-    release(booking, "NO_SHOW", "arrival grace passed", fee=tariff.session_fee if tariff else 0,
-            had_reservation=True)
+    release(booking, "NO_SHOW", "arrival grace passed", fee=tariff.session_fee if tariff else 0)
     notifications.notify(booking.user_id, "no_show", "Booking released",
                          "You did not start charging in time. The session fee was kept; the rest was released.",
                          link=f"/bookings/{booking.id}", dedupe_key=f"noshow-{booking.id}")

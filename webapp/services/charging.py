@@ -3,7 +3,7 @@ import logging
 
 from ..extensions import db
 from ..models import Booking, ChargingSession
-from . import commands, events
+from . import commands, events, reservations
 from .errors import CommandFailed
 
 log = logging.getLogger(__name__)
@@ -31,27 +31,32 @@ def stop_session(session_id: int, reason: str) -> bool:
 
 
 def reserve(booking_id: int) -> str | None:
-    """ReserveNow on the charger for a confirmed booking, until its arrive-by."""
+    """ReserveNow for a held or confirmed booking (until the hold expiry, then arrive-by); store the answer."""
     booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.status != "CONFIRMED" or booking.reservation_id is None:
+    if booking is None or booking.status not in ("HELD", "CONFIRMED") or booking.reservation_id is None:
         return None
     charger = booking.connector.charger
-    args = (charger.charge_point_id, booking.connector.connector_id, booking.arrive_by, booking.user.id_tag,
+    expiry = booking.hold_expires_at if booking.status == "HELD" else booking.arrive_by
+    args = (charger.charge_point_id, booking.connector.connector_id, expiry, booking.user.id_tag,
             booking.reservation_id)
+    connector_pk, charger_id, number = booking.connector_id, charger.id, booking.connector.connector_id
+    db.session.commit()  # never wait on the charger inside a transaction
     try:
         status = commands.reserve_now(*args)
     except CommandFailed as exc:
-        status = f"failed: {exc.message}"
-    events.record(charger.id, "reservation", f"ReserveNow booking {booking_id}: {status}",
-                  booking.connector.connector_id)
+        status, detail = "failed", exc.message
+    else:
+        detail = status
+    events.record(charger_id, "reservation", f"ReserveNow booking {booking_id}: {detail}", number)
+    reservations.record_answer(booking_id, connector_pk, status)
     db.session.commit()
     return status
 
 
 def cancel_reservation(booking_id: int) -> bool:
-    """CancelReservation when a reserved booking ends without charging."""
+    """CancelReservation when a reserved booking ends without charging (or moves to another connector)."""
     booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.reservation_id is None or booking.status in ("CONFIRMED", "CHARGING"):
+    if booking is None or booking.reservation_id is None or booking.status in ("HELD", "CONFIRMED", "CHARGING"):
         return False
     charger = booking.connector.charger
     cp_id, reservation_id = charger.charge_point_id, booking.reservation_id

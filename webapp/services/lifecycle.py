@@ -11,26 +11,33 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Booking, ChargingSession, Connector, User
 from ..timeutil import utcnow
-from . import notifications, payments, pricing, timers
+from . import grace, notifications, payments, pricing, timers
 
 log = logging.getLogger(__name__)
 
 
 def live_booking_on_charger(user_id: int, charger_id: int, connector_number: int | None) -> Booking | None:
-    """The user's live booking on this charger (and connector, when given)."""
+    """The user's live booking on this charger (and connector, when given), its row locked.
+
+    The lock makes a StartTransaction and the no-show timer take turns: whichever locks first decides, the
+    other sees the outcome. A confirmed booking past its arrival grace (Start window included) is a no-show.
+    """
     query = (select(Booking).join(Connector, Booking.connector_id == Connector.id)
              .where(Booking.user_id == user_id, Connector.charger_id == charger_id,
-                    Booking.status.in_(("CONFIRMED", "CHARGING"))))
+                    Booking.status.in_(("CONFIRMED", "CHARGING")))
+             .with_for_update(of=Booking).execution_options(populate_existing=True))
     if connector_number:
         query = query.where(Connector.connector_id == connector_number)
     booking = db.session.execute(query).scalars().first()
-    if booking is not None and booking.status == "CONFIRMED" and booking.arrive_by and utcnow() > booking.arrive_by:
+    if booking is not None and booking.status == "CONFIRMED" and grace.passed(booking, utcnow()):
         return None  # the arrival grace has passed: a no-show, whatever the timer says
     return booking
 
 
 def locked_booking(booking_id: int) -> Booking | None:
-    return db.session.execute(select(Booking).where(Booking.id == booking_id).with_for_update()).scalar_one_or_none()
+    """The booking row locked and re-read (never a stale copy from this session's identity map)."""
+    return db.session.execute(select(Booking).where(Booking.id == booking_id).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one_or_none()
 
 
 def charging_started(session: ChargingSession) -> None:

@@ -6,19 +6,26 @@ their own timestamps, and unknown transactions or idTags are answered per the sp
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Booking, Charger, ChargingSession, User
-from . import chargers, events, lifecycle, metering
+from ..models import LIVE_STATUSES, Booking, Charger, ChargingSession, Connector, User
+from ..timeutil import utcnow
+from . import chargers, events, grace, lifecycle, metering
 
 log = logging.getLogger(__name__)
 
 
 def id_tag_status(charger: Charger, id_tag: str, connector_number: int | None = None
                   ) -> tuple[str, User | None, Booking | None]:
-    """Decide idTagInfo.status: Accepted for a driver with a booking here, or staff; else why not."""
+    """Decide idTagInfo.status: Accepted for a driver with a booking here, or staff; else why not.
+
+    A connector held or booked for someone else refuses every other idTag, staff included: Invalid, as for
+    a card with no booking here (1.6 has no "not at this connector"; Blocked would say the card is blocked).
+    An Authorize names no connector (OCPP 1.6), so for anyone but the booking's driver it is Accepted only
+    while the charger has a connector free for them.
+    """
     user = db.session.execute(select(User).where(User.id_tag == id_tag)).scalar_one_or_none()
     if user is None:
         events.record(charger.id, "unknown_id_tag", f"idTag {id_tag!r} is unknown", connector_number)
@@ -33,10 +40,35 @@ def id_tag_status(charger: Charger, id_tag: str, connector_number: int | None = 
         ChargingSession.auth_status == "Accepted")).first()
     if active is not None:
         return "ConcurrentTx", user, None
-    if user.is_admin or (user.role == "operator" and charger.station is not None and user.can_manage(charger.station)):
-        return "Accepted", user, None  # a service session by the station's staff, not billed
-    events.record(charger.id, "unauthorised_id_tag", f"{user.email} has no booking here", connector_number)
-    return "Invalid", user, None
+    if not (user.is_admin or (user.role == "operator" and charger.station is not None
+                              and user.can_manage(charger.station))):
+        events.record(charger.id, "unauthorised_id_tag", f"{user.email} has no booking here", connector_number)
+        return "Invalid", user, None
+    if connector_number:
+        held = _held_for_other(charger.id, connector_number, user.id)
+        if held is not None:
+            events.record(charger.id, "connector_held", f"{user.email} refused: booking #{held} holds the "
+                          "connector (take it over from the console)", connector_number)
+            return "Invalid", user, None
+    elif not _has_free_connector(charger.id):
+        events.record(charger.id, "connector_held", f"{user.email} refused: no connector is free", None)
+        return "Invalid", user, None
+    return "Accepted", user, None  # a service session by the station's staff, not billed
+
+
+def _held_for_other(charger_pk: int, connector_number: int, user_id: int) -> int | None:
+    """The id of a held or booked booking of another user on this connector, if any."""
+    now = utcnow()  # a hold or grace that has run out holds nothing, even before a timer has marked it
+    return db.session.execute(select(Booking.id).join(Connector, Booking.connector_id == Connector.id).where(
+        Connector.charger_id == charger_pk, Connector.connector_id == connector_number, Booking.user_id != user_id,
+        or_(and_(Booking.status == "HELD", Booking.hold_expires_at >= now), grace.in_grace_sql(now)))).scalar()
+
+
+def _has_free_connector(charger_pk: int) -> bool:
+    """Some connector of the charger has no live booking and is Available or Preparing."""
+    live = exists().where(Booking.connector_id == Connector.id, Booking.status.in_(LIVE_STATUSES))
+    return db.session.execute(select(Connector.id).where(
+        Connector.charger_id == charger_pk, Connector.status.in_(("Available", "Preparing")), ~live)).first() is not None
 
 
 def authorize(cp_id: str, id_tag: str) -> str:
