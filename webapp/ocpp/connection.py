@@ -52,7 +52,7 @@ class ChargerConnection:
         self._last_touch = 0.0
         self._pongs_seen = 0
         self._frame_lock = threading.Lock()  # held while a frame is handled: a shutdown waits for its answer
-        self._going_away = False
+        self.going_away = False
         cfg = current_app.config
         self._boot_deadline = time.monotonic() + cfg["OCPP_BOOT_TIMEOUT_SECONDS"]
         self._touch_every = cfg["LAST_SEEN_WRITE_SECONDS"]
@@ -78,7 +78,7 @@ class ChargerConnection:
             while True:
                 raw = self.ws.receive(timeout=self._receive_timeout())
                 with self._frame_lock:
-                    if self._going_away:
+                    if self.going_away:
                         reason = "server shutting down"
                         break
                     if not self.booted and time.monotonic() >= self._boot_deadline:
@@ -91,7 +91,10 @@ class ChargerConnection:
                     self._touch()
                     self.handle(raw)
         except ConnectionClosed as exc:
-            reason = f"socket closed ({getattr(exc, 'reason', '')} {getattr(exc, 'message', '') or ''})".strip()
+            if self.going_away:
+                reason = "server shutting down"
+            else:
+                reason = f"socket closed ({getattr(exc, 'reason', '')} {getattr(exc, 'message', '') or ''})".strip()
         except Exception:
             log.error("Connection of %s failed", self.cp_id, exc_info=True)
             reason = "server error on the connection"
@@ -113,16 +116,21 @@ class ChargerConnection:
             pass
 
     def close(self, reason: str, code: int = 1000) -> None:
+        """Send a close frame; the receive loop ends at once (it would otherwise wait for the peer's reply,
+        which a half-open peer never sends)."""
         try:
             self.ws.close(reason=code, message=reason)
         except Exception:  # already closed
             pass
+        event = getattr(self.ws, "event", None)
+        if event is not None:
+            event.set()
 
     def go_away(self) -> None:
         """Server shutdown: once the frame being handled is answered, close with 1001 (Going Away), so the
         charger reconnects to another node at once."""
         with self._frame_lock:
-            self._going_away = True
+            self.going_away = True
             self.close("server shutting down", GOING_AWAY)
 
     def _receive_timeout(self) -> float:

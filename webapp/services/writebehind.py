@@ -43,6 +43,7 @@ class Flusher:
         self._items: list = []
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._writing = 0  # batches taken from `_items` and not yet written
 
     def add(self, item) -> None:
         with self._cond:
@@ -64,12 +65,31 @@ class Flusher:
                     while len(self._items) < self.max_items and (left := deadline - time.monotonic()) > 0:
                         self._cond.wait(left)
                 items, self._items = self._items, []
-            for start in range(0, len(items), self.max_items):
-                # Bounded batches, with a pause between them: under gevent a long flush would stall sockets.
-                self.run(items[start:start + self.max_items])
-                time.sleep(0.001)
+                self._writing += 1
+            try:
+                for start in range(0, len(items), self.max_items):
+                    # Bounded batches, with a pause between them: under gevent a long flush would stall sockets.
+                    self.run(items[start:start + self.max_items])
+                    time.sleep(0.001)
+            finally:
+                with self._cond:
+                    self._writing -= 1
+                    self._cond.notify_all()
             with self._cond:
                 backlog = self.group_commit and bool(self._items)
+
+    def drain(self, timeout: float = 10.0) -> int:
+        """Write everything buffered now, in this thread, and wait for a batch the background thread is
+        writing (shutdown: nothing buffered may be lost). Returns how many items this call wrote."""
+        with self._cond:
+            items, self._items = self._items, []
+        for start in range(0, len(items), self.max_items):
+            self.run(items[start:start + self.max_items])
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._writing and (left := deadline - time.monotonic()) > 0:
+                self._cond.wait(left)
+        return len(items)
 
     def run(self, items: list) -> None:
         with self.app.app_context():
@@ -180,6 +200,11 @@ def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, mete
         raise TimeoutError("MeterValues batch not committed within 30 s")
     if item.error is not None:
         raise item.error
+
+
+def drain_all(app: Flask) -> dict[str, int]:
+    """Write every buffer of this process now (last seen, OCPP log, meter batches): shutdown."""
+    return {name: flusher.drain() for name, flusher in list(app.extensions.get("chargeway_flushers", {}).items())}
 
 
 def _flusher(name: str, interval: float, flush, max_items: int = 500, group_commit: bool = False) -> Flusher:
