@@ -12,7 +12,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", 2))
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", 20000))
 preload_app = False
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
-graceful_timeout = 20
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", 20))
 keepalive = 5
 accesslog = "-" if os.environ.get("ACCESS_LOG", "1") == "1" else None
 errorlog = "-"
@@ -28,3 +28,31 @@ def post_worker_init(worker):
 
     gc.collect()
     gc.freeze()
+    _on_sigterm_let_chargers_go(worker)
+
+
+def _on_sigterm_let_chargers_go(worker):
+    """gunicorn's SIGTERM only stops the accept loop and then waits for every handler, and a charger's
+    socket handler never ends by itself: close the sockets with 1001 (shutdown.begin) so chargers move to
+    another node at once and the worker exits well within graceful_timeout."""
+    import signal
+
+    import gevent
+
+    from webapp.services import shutdown
+
+    def handle(sig, frame):
+        worker.alive = False  # what gunicorn's own handler does: stop accepting, wait for the handlers
+        gevent.spawn(shutdown.begin, worker.wsgi, max(1, graceful_timeout - 5))
+
+    signal.signal(signal.SIGTERM, handle)
+
+
+def worker_exit(server, worker):
+    """The worker's handlers are done: write what is still buffered (last seen, OCPP log, meter batches)
+    and drop the routes of any socket that outlived graceful_timeout."""
+    wsgi = getattr(worker, "wsgi", None)
+    if wsgi is not None and hasattr(wsgi, "extensions"):
+        from webapp.services import shutdown
+
+        shutdown.finish(wsgi)

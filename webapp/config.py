@@ -62,6 +62,8 @@ class Config:
     OCPP_CALL_TIMEOUT = float(os.environ.get("OCPP_CALL_TIMEOUT", 15))
     OCPP_MAX_MESSAGE_BYTES = _int("OCPP_MAX_MESSAGE_BYTES", 65536)
     OCPP_PING_INTERVAL = _int("OCPP_PING_INTERVAL", 60)
+    OCPP_BOOT_TIMEOUT_SECONDS = float(os.environ.get("OCPP_BOOT_TIMEOUT_SECONDS", 120))
+    BUS_REDIS_TIMEOUT_SECONDS = float(os.environ.get("BUS_REDIS_TIMEOUT_SECONDS", 5))
     OCPP_LOG_KEEP = _int("OCPP_LOG_KEEP", 200)  # messages kept per charger
     LAST_SEEN_WRITE_SECONDS = _int("LAST_SEEN_WRITE_SECONDS", 5)
     OCPP_LOG_FLUSH_SECONDS = float(os.environ.get("OCPP_LOG_FLUSH_SECONDS", 1))

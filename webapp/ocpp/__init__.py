@@ -3,10 +3,10 @@ import base64
 import binascii
 import logging
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, current_app, request
 
 from ..extensions import sock
-from ..services import chargers
+from ..services import chargers, shutdown
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +15,10 @@ bp = Blueprint("ocpp", __name__)
 
 @bp.before_request
 def check_handshake():
-    """Refuse before the upgrade: wrong subprotocol (400) or a bad charger password (401)."""
+    """Refuse before the upgrade: wrong subprotocol (400), a bad charger password (401), or this worker
+    shutting down (503: the charger tries another node)."""
+    if shutdown.draining(current_app):
+        abort(503, description="Shutting down; connect to another node")
     offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
     if "ocpp1.6" not in offered:
         log.warning("Refused %s: subprotocols offered %s", request.path, offered or "none")

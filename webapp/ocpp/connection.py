@@ -7,7 +7,7 @@ import time
 import uuid
 
 from flask import current_app
-from simple_websocket import ConnectionClosed
+from simple_websocket import ConnectionClosed, Server
 
 from ..extensions import db
 from ..services import bus, chargers, redaction, writebehind
@@ -17,11 +17,32 @@ from .schemas import OcppError, validate_call, validate_result
 
 log = logging.getLogger(__name__)
 
+POLICY_VIOLATION, GOING_AWAY = 1008, 1001
+
+
+class _PongCounting(Server):
+    """simple_websocket keeps one flag, True from a pong until the next ping is sent, so reading it
+    between pings sees the last ping's pong again; counting the pongs tells a fresh one apart."""
+
+    pongs = 0
+
+    @property
+    def pong_received(self) -> bool:
+        return self.__dict__.get("_pong_received", True)
+
+    @pong_received.setter
+    def pong_received(self, value: bool) -> None:
+        if value:
+            self.pongs += 1
+        self.__dict__["_pong_received"] = value
+
 
 class ChargerConnection:
     """Serves one socket until it closes; `call` may be used from any thread."""
 
     def __init__(self, ws, cp_id: str):
+        if type(ws) is Server:
+            ws.__class__ = _PongCounting  # same object, same ping thread: only pongs are now counted
         self.ws = ws
         self.cp_id = cp_id
         self.connection_id = uuid.uuid4().hex
@@ -29,12 +50,17 @@ class ChargerConnection:
         self._send_lock = threading.Lock()
         self._pending: dict[str, dict] = {}
         self._last_touch = 0.0
+        self._pongs_seen = 0
+        self._frame_lock = threading.Lock()  # held while a frame is handled: a shutdown waits for its answer
+        self.going_away = False
         cfg = current_app.config
+        self._boot_deadline = time.monotonic() + cfg["OCPP_BOOT_TIMEOUT_SECONDS"]
         self._touch_every = cfg["LAST_SEEN_WRITE_SECONDS"]
         self._wait = max(1.0, cfg["OCPP_PING_INTERVAL"] / 2)
         self._validate_out = cfg.get("TESTING", False)
         self.charger_pk: int | None = None  # known once the charger exists in the database
         self.accepted = False  # registration Accepted: refreshed after every BootNotification
+        self.booted = False  # an accepted BootNotification came on this socket: only then is it online
 
     # -- serving ---------------------------------------------------------------------------------
     def serve(self) -> None:
@@ -50,15 +76,25 @@ class ChargerConnection:
         reason = "socket closed"
         try:
             while True:
-                raw = self.ws.receive(timeout=self._wait)
-                if raw is None:
-                    if self.ws.pong_received:
-                        self._touch()
-                    continue
-                self._touch()
-                self.handle(raw)
+                raw = self.ws.receive(timeout=self._receive_timeout())
+                with self._frame_lock:
+                    if self.going_away:
+                        reason = "server shutting down"
+                        break
+                    if not self.booted and time.monotonic() >= self._boot_deadline:
+                        reason = self._close_unbooted()
+                        break
+                    if raw is None:
+                        if self._fresh_pong():
+                            self._touch()
+                        continue
+                    self._touch()
+                    self.handle(raw)
         except ConnectionClosed as exc:
-            reason = f"socket closed ({getattr(exc, 'reason', '')} {getattr(exc, 'message', '') or ''})".strip()
+            if self.going_away:
+                reason = "server shutting down"
+            else:
+                reason = f"socket closed ({getattr(exc, 'reason', '')} {getattr(exc, 'message', '') or ''})".strip()
         except Exception:
             log.error("Connection of %s failed", self.cp_id, exc_info=True)
             reason = "server error on the connection"
@@ -79,11 +115,42 @@ class ChargerConnection:
         except (OSError, AttributeError):
             pass
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str, code: int = 1000) -> None:
+        """Send a close frame; the receive loop ends at once (it would otherwise wait for the peer's reply,
+        which a half-open peer never sends)."""
         try:
-            self.ws.close(reason=1000, message=reason)
+            self.ws.close(reason=code, message=reason)
         except Exception:  # already closed
             pass
+        event = getattr(self.ws, "event", None)
+        if event is not None:
+            event.set()
+
+    def go_away(self) -> None:
+        """Server shutdown: once the frame being handled is answered, close with 1001 (Going Away), so the
+        charger reconnects to another node at once."""
+        with self._frame_lock:
+            self.going_away = True
+            self.close("server shutting down", GOING_AWAY)
+
+    def _receive_timeout(self) -> float:
+        if self.booted:
+            return self._wait
+        return max(0.05, min(self._wait, self._boot_deadline - time.monotonic()))
+
+    def _close_unbooted(self) -> str:
+        seconds = current_app.config["OCPP_BOOT_TIMEOUT_SECONDS"]
+        reason = f"no accepted BootNotification within {seconds:g} s"
+        log.warning("Closing %s: %s", self.cp_id, reason)
+        self.close(reason, POLICY_VIOLATION)
+        return reason
+
+    def _fresh_pong(self) -> bool:
+        pongs = getattr(self.ws, "pongs", None)
+        if pongs is None:  # not a simple_websocket server socket: trust its flag
+            return bool(getattr(self.ws, "pong_received", False))
+        fresh, self._pongs_seen = pongs != self._pongs_seen, pongs
+        return fresh
 
     def handle(self, raw) -> None:
         """Handle one text frame."""
@@ -112,6 +179,9 @@ class ChargerConnection:
                 self.accepted = result.get("status") == "Accepted"
                 if self.charger_pk is None:  # registered by this BootNotification
                     self._refresh_registration()
+                if self.accepted and not self.booted:  # online before the charger reads its answer
+                    self.booted = True
+                    self._commit(lambda: chargers.booted(self.cp_id, self.connection_id, bus.get().node_id))
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except OcppError as exc:
             _end_session(commit=False)
@@ -188,7 +258,7 @@ class ChargerConnection:
         now = time.monotonic()
         if now - self._last_touch >= self._touch_every:
             self._last_touch = now
-            self._commit(lambda: writebehind.touch(self.cp_id, self.connection_id, bus.get().node_id))
+            self._commit(lambda: writebehind.touch(self.cp_id, self.connection_id, self.booted))
 
 
     def _log_safely(self, direction, action, unique_id, first, second=None) -> None:

@@ -20,6 +20,20 @@ from .errors import CommandFailed
 
 log = logging.getLogger(__name__)
 
+# Refresh a route only while it still names this worker (or has expired), in one round trip for a chunk of
+# chargers; returns the 1-based positions of the routes another worker now owns.
+_REFRESH = """
+local lost = {}
+for i, key in ipairs(KEYS) do
+  local owner = redis.call('get', key)
+  if owner == ARGV[1] then redis.call('expire', key, ARGV[2])
+  elseif not owner then redis.call('set', key, ARGV[1], 'EX', ARGV[2])
+  else lost[#lost + 1] = i end
+end
+return lost
+"""
+_DELETE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
 
 class Connection(Protocol):
     cp_id: str
@@ -42,10 +56,13 @@ class LocalBus:
             self._connections[conn.cp_id] = conn
         return old
 
-    def unregister(self, conn: Connection) -> None:
+    def unregister(self, conn: Connection) -> bool:
+        """Let go of `conn`; False when a newer connection of the charger had already replaced it."""
         with self._lock:
             if self._connections.get(conn.cp_id) is conn:
                 del self._connections[conn.cp_id]
+                return True
+        return False
 
     def local(self, cp_id: str) -> Connection | None:
         return self._connections.get(cp_id)
@@ -70,11 +87,16 @@ class RedisBus(LocalBus):
         super().__init__(app)
         from redis import BlockingConnectionPool, Redis
 
+        # The bus's own socket timeout (not redis-py's default): every blocking wait below is cut into
+        # pieces shorter than it, so a charger that takes its time never looks like a dead Redis.
+        self.redis_timeout = float(app.config.get("BUS_REDIS_TIMEOUT_SECONDS", 5))
         # Thousands of sockets share a bounded pool; a caller waits for a connection instead of failing.
         pool = BlockingConnectionPool.from_url(app.config["REDIS_URL"], decode_responses=True,
                                                max_connections=int(app.config.get("REDIS_POOL_SIZE", 50)),
-                                               timeout=10)
+                                               timeout=10, socket_timeout=self.redis_timeout,
+                                               socket_connect_timeout=min(self.redis_timeout, 2.0))
         self.redis = Redis(connection_pool=pool)
+        self._refresh_script = self.redis.register_script(_REFRESH)
         self.app = app
         self.route_ttl = int(app.config["BUS_ROUTE_TTL_SECONDS"])
         self._listener: threading.Thread | None = None
@@ -97,33 +119,54 @@ class RedisBus(LocalBus):
             log.warning("Could not record the route of %s; the next refresh retries", conn.cp_id, exc_info=True)
         return old
 
-    def unregister(self, conn: Connection) -> None:
-        super().unregister(conn)
+    def unregister(self, conn: Connection) -> bool:
+        if not super().unregister(conn):
+            return False  # a newer socket of the charger, in this worker, owns the route now
         try:
-            # Only delete the route if it still points here (the charger may have moved to another node).
-            self.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
-                            "return 0", 1, f"cw:route:{conn.cp_id}", self.address)
+            # Only delete the route if it still points here (the charger may have moved to another worker).
+            self.redis.eval(_DELETE, 1, f"cw:route:{conn.cp_id}", self.address)
         except RedisError:
             log.warning("Could not drop the route of %s; it expires by itself", conn.cp_id, exc_info=True)
+        return True
 
     def _refresh_routes(self) -> None:
-        """Every third of the TTL: refresh the routes of every charger held here in one pipeline."""
+        """Every third of the TTL: refresh the routes of every charger held here."""
         while True:
             time.sleep(max(1.0, self.route_ttl / 3))
-            ids = self.connected_ids()
             try:
-                for start in range(0, len(ids), 200):
-                    pipe = self.redis.pipeline(transaction=False)
-                    for cp_id in ids[start:start + 200]:
-                        pipe.set(f"cw:route:{cp_id}", self.address, ex=self.route_ttl)
-                    pipe.execute()
-                    time.sleep(0.005)  # small chunks: under gevent, let the sockets be served in between
+                self.refresh_routes()
             except RedisError:
-                log.warning("Refreshing %d routes failed; retrying next round", len(ids), exc_info=True)
+                log.warning("Refreshing routes failed; retrying next round", exc_info=True)
+
+    def refresh_routes(self) -> list[str]:
+        """Refresh (compare-and-set) the routes of the chargers held here; a route another worker set on
+        the charger's reconnect stays, and the socket held here, half-open by then, is closed. Returns the
+        chargers that moved away."""
+        ids, moved = self.connected_ids(), []
+        for start in range(0, len(ids), 200):
+            chunk = ids[start:start + 200]
+            lost = self._refresh_script(keys=[f"cw:route:{cp_id}" for cp_id in chunk],
+                                        args=[self.address, self.route_ttl])
+            moved += [chunk[i - 1] for i in lost]
+            time.sleep(0.005)  # small chunks: under gevent, let the sockets be served in between
+        for cp_id in moved:
+            conn = self.local(cp_id)
+            if conn is not None:
+                log.info("%s reconnected to another worker; closing the socket held here", cp_id)
+                conn.close("replaced by a newer connection on another node")
+        return moved
 
     def call(self, cp_id: str, action: str, payload: dict, timeout: float) -> dict:
         if self.local(cp_id) is not None:
             return super().call(cp_id, action, payload, timeout)
+        try:
+            return self._call_remote(cp_id, action, payload, timeout)
+        except RedisError as exc:
+            # Redis trouble is the same to the driver as a node that does not answer: never a 500.
+            log.warning("Bus call %s to %s failed in Redis", action, cp_id, exc_info=True)
+            raise CommandFailed(f"Could not reach the node holding {cp_id} ({type(exc).__name__})")
+
+    def _call_remote(self, cp_id: str, action: str, payload: dict, timeout: float) -> dict:
         node = self.redis.get(f"cw:route:{cp_id}")
         if node is None:
             raise CommandFailed(f"Charger {cp_id} is not connected")
@@ -132,13 +175,24 @@ class RedisBus(LocalBus):
                               "timeout": timeout})
         if self.redis.publish(f"cw:node:{node}", message) == 0:
             raise CommandFailed(f"Charger {cp_id} is routed to {node}, which is not listening")
-        reply = self.redis.blpop([f"cw:reply:{request_id}"], timeout=max(1, int(timeout + 2)))
+        reply = self._wait_reply(f"cw:reply:{request_id}", timeout + 2)
         if reply is None:
             raise CommandFailed(f"No answer from {cp_id} within {timeout:.0f} s")
-        data = json.loads(reply[1])
+        data = json.loads(reply)
         if "error" in data:
             raise CommandFailed(data["error"])
         return data["result"]
+
+    def _wait_reply(self, key: str, seconds: float) -> str | None:
+        """BLPOP for up to `seconds`, in waits shorter than the socket timeout (a longer BLPOP would end
+        in a socket TimeoutError while Redis is fine and the charger is still answering)."""
+        deadline = time.monotonic() + seconds
+        step = max(0.1, self.redis_timeout / 2)
+        while (left := deadline - time.monotonic()) > 0:
+            reply = self.redis.blpop([key], timeout=min(step, max(left, 0.01)))
+            if reply is not None:
+                return reply[1]
+        return None
 
     def start(self) -> None:
         with self._start_lock:
@@ -175,8 +229,10 @@ class RedisBus(LocalBus):
             log.error("Bus request %s failed", request.get("id"), exc_info=True)
             result = {"error": f"{type(exc).__name__}: {exc}"}
         key = f"cw:reply:{request['id']}"
-        self.redis.rpush(key, json.dumps(result))
-        self.redis.expire(key, 60)
+        try:
+            self.redis.pipeline(transaction=False).rpush(key, json.dumps(result)).expire(key, 60).execute()
+        except RedisError:
+            log.warning("Could not deliver the answer to bus request %s", request.get("id"), exc_info=True)
 
 
 def _process_id() -> int:

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from werkzeug.security import check_password_hash
-from sqlalchemy import inspect, select, update
+from sqlalchemy import inspect, or_, select, update
 
 from ..extensions import db
 from ..models import Charger, Connector
@@ -60,30 +60,43 @@ def is_accepted(cp_id: str) -> bool:
 
 
 def connected(cp_id: str, connection_id: str, node_id: str) -> tuple[int, str] | None:
-    """A socket for this charger opened: it is online and this connection now owns it. Returns the
-    charger's id and registration status (None for a charger we do not know yet)."""
-    now = utcnow()
+    """A socket for this charger opened: this connection now owns it, but it is online only once it boots
+    on it (`booted`). Returns the charger's id and registration status (None for a charger we do not
+    know yet)."""
     charger = get_by_cp_id(cp_id)
     if charger is None:
         return None
-    was_online = charger.online
-    charger.online, charger.connection_id, charger.node_id, charger.last_seen = True, connection_id, node_id, now
-    events.record(charger.id, "online", "reconnected (previous socket replaced)" if was_online else "connected")
+    if charger.online:
+        events.record(charger.id, "offline", "a new socket opened: online again once it boots")
+    charger.online, charger.connection_id, charger.node_id = False, connection_id, node_id
+    charger.last_seen = utcnow()
     return charger.id, charger.registration_status
+
+
+def booted(cp_id: str, connection_id: str, node_id: str) -> bool:
+    """An accepted BootNotification on this connection: online, unless a newer socket owns the charger
+    (a charger registered by this very boot had no owner yet)."""
+    changed = db.session.execute(
+        update(Charger).where(Charger.charge_point_id == cp_id, Charger.online.is_(False),
+                              or_(Charger.connection_id == connection_id, Charger.connection_id.is_(None)))
+        .values(online=True, connection_id=connection_id, node_id=node_id).returning(Charger.id)
+    ).scalar_one_or_none()
+    if changed is not None:
+        events.record(changed, "online", "connected and booted")
+    return changed is not None
 
 
 def disconnected(cp_id: str, connection_id: str, reason: str) -> bool:
     """The socket closed: offline at once, unless a newer connection already took over."""
     now = utcnow()
-    result = db.session.execute(
-        update(Charger).where(Charger.charge_point_id == cp_id, Charger.connection_id == connection_id)
-        .values(online=False, connection_id=None, node_id=None)
-        .returning(Charger.id)
-    ).scalar_one_or_none()
-    if result is not None:
-        events.record(result, "offline", reason, occurred_at=now)
-        return True
-    return False
+    owned = (Charger.charge_point_id == cp_id, Charger.connection_id == connection_id)
+    went = db.session.execute(update(Charger).where(*owned, Charger.online.is_(True)).values(online=False)
+                              .returning(Charger.id)).scalar_one_or_none()
+    if went is not None:
+        events.record(went, "offline", reason, occurred_at=now)
+    released = db.session.execute(update(Charger).where(*owned).values(connection_id=None, node_id=None)
+                                  .returning(Charger.id)).scalar_one_or_none()
+    return released is not None
 
 
 def all_offline(reason: str) -> None:
@@ -94,12 +107,16 @@ def all_offline(reason: str) -> None:
     db.session.commit()
 
 
-def heard_again(cp_id: str, connection_id: str, node_id: str) -> None:
-    """A charger marked offline while its socket stayed open (it went silent) spoke again: online."""
-    charger = get_by_cp_id(cp_id)
-    if charger is not None and not charger.online:
-        charger.online, charger.connection_id, charger.node_id = True, connection_id, node_id
-        events.record(charger.id, "online", "heard from again on its open socket")
+def heard_again(cp_id: str, connection_id: str) -> bool:
+    """A charger marked offline while its booted socket stayed open (it went silent) spoke again on that
+    same socket: online. A write for any other socket (closed since, or replaced) changes nothing."""
+    changed = db.session.execute(
+        update(Charger).where(Charger.charge_point_id == cp_id, Charger.connection_id == connection_id,
+                              Charger.online.is_(False))
+        .values(online=True).returning(Charger.id)).scalar_one_or_none()
+    if changed is not None:
+        events.record(changed, "online", "heard from again on its open socket")
+    return changed is not None
 
 
 def detect_offline(now: datetime | None = None) -> list[str]:
@@ -110,7 +127,9 @@ def detect_offline(now: datetime | None = None) -> list[str]:
     for charger in db.session.execute(select(Charger).where(Charger.online.is_(True))).scalars():
         limit = timedelta(seconds=2 * charger.heartbeat_interval + margin)
         if charger.last_seen is None or now - charger.last_seen > limit:
-            charger.online, charger.connection_id, charger.node_id = False, None, None
+            # The socket may still be open (half-open TCP): it keeps its connection id, so that it alone
+            # can bring the charger back (`heard_again`) and its close still finds it.
+            charger.online = False
             events.record(charger.id, "offline", f"silent since {charger.last_seen} (limit {limit})")
             went.append(charger.charge_point_id)
     db.session.commit()

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from ..extensions import db
 from ..models import Charger, OcppMessage
@@ -44,6 +44,7 @@ class Flusher:
         self._items: list = []
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._writing = 0  # batches taken from `_items` and not yet written
 
     def add(self, item) -> None:
         with self._cond:
@@ -65,12 +66,31 @@ class Flusher:
                     while len(self._items) < self.max_items and (left := deadline - time.monotonic()) > 0:
                         self._cond.wait(left)
                 items, self._items = self._items, []
-            for start in range(0, len(items), self.max_items):
-                # Bounded batches, with a pause between them: under gevent a long flush would stall sockets.
-                self.run(items[start:start + self.max_items])
-                time.sleep(0.001)
+                self._writing += 1
+            try:
+                for start in range(0, len(items), self.max_items):
+                    # Bounded batches, with a pause between them: under gevent a long flush would stall sockets.
+                    self.run(items[start:start + self.max_items])
+                    time.sleep(0.001)
+            finally:
+                with self._cond:
+                    self._writing -= 1
+                    self._cond.notify_all()
             with self._cond:
                 backlog = self.group_commit and bool(self._items)
+
+    def drain(self, timeout: float = 10.0) -> int:
+        """Write everything buffered now, in this thread, and wait for a batch the background thread is
+        writing (shutdown: nothing buffered may be lost). Returns how many items this call wrote."""
+        with self._cond:
+            items, self._items = self._items, []
+        for start in range(0, len(items), self.max_items):
+            self.run(items[start:start + self.max_items])
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._writing and (left := deadline - time.monotonic()) > 0:
+                self._cond.wait(left)
+        return len(items)
 
     def run(self, items: list) -> None:
         with self.app.app_context():
@@ -84,27 +104,35 @@ class Flusher:
 
 
 # -- last seen ------------------------------------------------------------------------------------------
-def _flush_presence(items: list[tuple[str, object, str, str]]) -> None:
+def _flush_presence(items: list[tuple[str, object, str, bool]]) -> None:
+    """Write the newest last seen per charger (never moving it back), and bring back online a charger
+    marked silent whose *same* booted socket spoke again: an item buffered for a socket that has closed
+    or been replaced since must not resurrect it (the conditional UPDATE in `chargers.heard_again`)."""
     from . import chargers
 
-    latest: dict[str, tuple] = {}
-    for cp_id, when, connection_id, node_id in items:
-        latest[cp_id] = (when, connection_id, node_id)
+    latest: dict[str, object] = {}
+    sockets: dict[tuple[str, str], bool] = {}
+    for cp_id, when, connection_id, booted in items:
+        latest[cp_id] = max(when, latest.get(cp_id, when))
+        sockets[(cp_id, connection_id)] = booted
     table = Charger.__table__  # Core executemany: one statement, many rows
     db.session.connection().execute(
-        update(table).where(table.c.charge_point_id == bindparam("cp")).values(last_seen=bindparam("ts")),
-        [{"cp": cp, "ts": when} for cp, (when, _, _) in latest.items()])
-    silent = db.session.execute(select(Charger.charge_point_id).where(
-        Charger.online.is_(False), Charger.charge_point_id.in_(list(latest)))).scalars().all()
-    for cp_id in silent:
-        _, connection_id, node_id = latest[cp_id]
-        chargers.heard_again(cp_id, connection_id, node_id)
+        update(table).where(table.c.charge_point_id == bindparam("cp"),
+                            or_(table.c.last_seen.is_(None), table.c.last_seen < bindparam("ts")))
+        .values(last_seen=bindparam("ts")),
+        [{"cp": cp, "ts": when} for cp, when in latest.items()])
+    silent = set(db.session.execute(select(Charger.charge_point_id).where(
+        Charger.online.is_(False), Charger.charge_point_id.in_(list(latest)))).scalars())
+    for (cp_id, connection_id), booted in sockets.items():
+        if booted and cp_id in silent:
+            chargers.heard_again(cp_id, connection_id)
     db.session.commit()
 
 
-def touch(cp_id: str, connection_id: str, node_id: str) -> None:
-    """Refresh a charger's last seen: at once when LAST_SEEN_WRITE_SECONDS is 0, else in the next batch."""
-    item = (cp_id, utcnow(), connection_id, node_id)
+def touch(cp_id: str, connection_id: str, booted: bool) -> None:
+    """Refresh a charger's last seen from the socket `connection_id` (`booted`: an accepted BootNotification
+    came on it): at once when LAST_SEEN_WRITE_SECONDS is 0, else in the next batch."""
+    item = (cp_id, utcnow(), connection_id, booted)
     if current_app.config["LAST_SEEN_WRITE_SECONDS"] <= 0:
         _flush_presence([item])
         return
@@ -173,6 +201,11 @@ def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, mete
         raise TimeoutError("MeterValues batch not committed within 30 s")
     if item.error is not None:
         raise item.error
+
+
+def drain_all(app: Flask) -> dict[str, int]:
+    """Write every buffer of this process now (last seen, OCPP log, meter batches): shutdown."""
+    return {name: flusher.drain() for name, flusher in list(app.extensions.get("chargeway_flushers", {}).items())}
 
 
 def _flusher(name: str, interval: float, flush, max_items: int = 500, group_commit: bool = False) -> Flusher:
