@@ -36,8 +36,8 @@ def parse_money(text, field: str = "amount", label: str = "Amount") -> int:
             whole, fraction = raw[:last], tail  # the last separator is the decimal point
         elif len(separators) == 1 and len(tail) == 3 and _GROUPED.match(raw):
             plain = raw.replace(",", "").replace(".", "")
-            raise InvalidInput(f"{label} {raw} is ambiguous (thousands or decimals?): write {plain} or {plain}.00, "
-                               f"or at most two decimals.", {"field": field})
+            raise InvalidInput(f"{label} must be an amount such as 18 or 18.50: {raw} is ambiguous (thousands or "
+                               f"decimals?); write {plain}.00, or at most two decimals.", {"field": field})
         elif len(separators) == 1:
             raise InvalidInput(f"{label} has at most two decimals.", {"field": field})
         if whole and any(c in ".," for c in whole) and (

@@ -203,7 +203,7 @@ def settle(booking: Booking, total: int) -> None:
         released = _record(booking, user_id, kind, rest, method, f"booking-{booking_id}-{kind}", reason=UNUSED,
                            auth_ref=auth_ref)
         if released.status == "succeeded":
-            notifications.notify(user_id, "payment_refunded", "Released",
+            notifications.notify(user_id, "payment_refunded", "Refunded",
                                  f"{format_money(rest, currency)} of the pre-authorisation released.",
                                  link=f"/bookings/{booking_id}", dedupe_key=f"refunded-{booking_id}")
     owed = total - captured
