@@ -184,3 +184,19 @@ def test_settle_twice_changes_nothing(app, finishing):
     booking = db.session.get(Booking, finishing)
     assert [(p.kind, p.amount, p.status) for p in booking.payments] == before
     assert (booking.amount_captured, booking.amount_refunded) == (11000, 10800)
+
+
+def test_paying_holds_no_lock_and_no_transaction_while_the_bank_answers(app, factory, monkeypatch):
+    charger = factory.charger(cp_id="CP-PAY-4")
+    driver = factory.user()
+    booking = bookings.place_hold(driver, charger.connectors[0].id)
+    seen = []
+    real = gateway.SimulatedGateway.authorise
+
+    def spy(self, amount, currency, method, details, key):
+        seen.append((db.session().in_transaction(), other_connection_sees(key)))
+        return real(self, amount, currency, method, details, key)
+
+    monkeypatch.setattr(gateway.SimulatedGateway, "authorise", spy)
+    assert bookings.pay(driver, booking.id, 10, "card", "4242424242424242", "nolock-key-1").status == "CONFIRMED"
+    assert seen == [(False, "pending")]
