@@ -236,8 +236,9 @@ def refund(booking: Booking, amount: int, reason: str, key: str, by_user_id: int
 
 
 def _refunded_of_capture(booking: Booking) -> int:
+    """Dispute refunds made or in flight (a pending one counts, so two forms at once cannot over-refund)."""
     return sum(p.amount for p in booking.payments
-               if p.kind == "refund" and p.status == "succeeded" and p.reason != UNUSED)
+               if p.kind == "refund" and p.status in ("succeeded", "pending") and p.reason != UNUSED)
 
 
 def outstanding_debt(user_id: int) -> int:
