@@ -88,9 +88,6 @@ def app_overrides():
 
 @pytest.fixture
 def app(db_url, app_overrides, backend):
-    from webapp.services import gateway
-
-    gateway.reset()  # the simulated provider remembers idempotency keys; ids repeat across test databases
     app = create_app(make_config(db_url, **app_overrides))
     with app.app_context():
         db.create_all()

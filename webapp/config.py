@@ -70,6 +70,12 @@ class Config:
     METER_BATCH_MS = float(os.environ.get("METER_BATCH_MS", 20))
     METER_CONNECTOR_CACHE_SECONDS = float(os.environ.get("METER_CONNECTOR_CACHE_SECONDS", 30))
 
+    # Money: MeterValues past this share of the authorisation ask the gateway for more (an incremental
+    # authorisation); pending payments older than AFTER are finished by the reconciliation job every RECONCILE.
+    AUTH_TOPUP_PERCENT = _int("AUTH_TOPUP_PERCENT", 95)
+    PAYMENT_RECONCILE_SECONDS = _int("PAYMENT_RECONCILE_SECONDS", 60)
+    PAYMENT_RECONCILE_AFTER_SECONDS = _int("PAYMENT_RECONCILE_AFTER_SECONDS", 30)
+
     # Timers run in this process when Redis is not configured.
     EMBEDDED_SCHEDULER = _bool("EMBEDDED_SCHEDULER", True)
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006_meter'
-down_revision = '0002'
+down_revision = '0005_reservations'
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ ADMIN_ONLY = {
     "admin.station_new", "admin.station_retire", "admin.station_reinstate",
     "admin.tariffs", "admin.tariff_new", "admin.tariff_edit", "admin.tariff_retire",
     "admin.users", "admin.user_detail", "admin.user_role", "admin.user_stations", "admin.user_suspend",
-    "admin.user_reactivate", "admin.export_users",
+    "admin.user_reactivate", "admin.user_waive", "admin.export_users",
     "admin.audit", "admin.audit_entry", "admin.health",
 }
 

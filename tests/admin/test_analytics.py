@@ -31,7 +31,8 @@ def test_report_per_day_and_station(world, factory):
 
 
 def test_dispute_refunds_reduce_revenue_but_unused_authorisations_do_not(world, operator_client):
-    operator_client.post(f"/admin/payments/{world.capture.id}/refund", data={"amount": "5", "reason": "short"})
+    operator_client.post(f"/admin/payments/{world.capture.id}/refund", data={"amount": "5", "reason": "short",
+                                                                                   "idempotency_key": "b" * 32})
     today = utcnow().date()
     data = analytics.report(world.operator, today, today)
     assert data["totals"].revenue == 3000 - 500

@@ -76,6 +76,11 @@ def _steps(w, factory):
                               meter_start=0, started_at=utcnow())
     db.session.add(running)
     db.session.commit()
+    from webapp.services import ledger
+
+    owing = factory.user()  # a driver with a balance to waive
+    ledger.add("owed:test", owing.id, "owed", 1500, "INR", reason="capture failed")
+    db.session.commit()
 
     def new_connector():
         return db.session.execute(db.select(Connector.id).where(Connector.charger_id == w.charger.id)
@@ -101,7 +106,8 @@ def _steps(w, factory):
         ("admin.connector_remove", lambda: {"connector_id": new_connector()}, {}),
         ("admin.booking_cancel", {"booking_id": confirmed.id}, {"reason": "test"}),
         ("admin.booking_take_over", {"booking_id": taken.id}, {"reason": "staff card"}),
-        ("admin.payment_refund", {"payment_id": w.capture.id}, {"amount": "1", "reason": "test"}),
+        ("admin.payment_refund", {"payment_id": w.capture.id}, {"amount": "1", "reason": "test",
+                                                                "idempotency_key": "a" * 32}),
         ("admin.session_stop", {"session_id": running.id}, {}),
         ("admin.maintenance_new", {}, {"target": f"station:{w.station.id}", "reason": "x",
                                        "starts_at": (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
@@ -114,6 +120,7 @@ def _steps(w, factory):
         ("admin.user_stations", {"user_id": w.driver.id}, {"station_ids": [str(w.station.id)]}),
         ("admin.user_suspend", {"user_id": w.driver.id}, {}),
         ("admin.user_reactivate", {"user_id": w.driver.id}, {}),
+        ("admin.user_waive", {"user_id": owing.id}, {"reason": "goodwill"}),
         ("admin.charger_retire", {"charger_id": w.charger.id}, {}),
         ("admin.charger_reinstate", {"charger_id": w.charger.id}, {}),
         ("admin.station_retire", {"station_id": w.station.id}, {}),

@@ -62,15 +62,18 @@ def test_partial_then_full_refund_of_a_capture(operator_client, world):
     url = f"/admin/payments/{world.capture.id}/refund"
     page = operator_client.get(f"/admin/payments/{world.capture.id}").get_data(as_text=True)
     assert 'id="refundable">₹30.00' in page
-    response = operator_client.post(url, data={"amount": "12.50", "reason": "short delivery"}, follow_redirects=True)
+    response = operator_client.post(url, data={"amount": "12.50", "reason": "short delivery",
+                                                        "idempotency_key": "c" * 32}, follow_redirects=True)
     assert "Refunded 12.50 INR" in response.get_data(as_text=True)
     refund = db.session.execute(db.select(Payment).where(Payment.reason == "dispute: short delivery")).scalar_one()
     assert (refund.kind, refund.amount, refund.status) == ("refund", 1250, "succeeded")
     db.session.refresh(world.booking)
     assert world.booking.amount_refunded == 2000 + 1250  # unused authorisation + dispute
-    too_much = operator_client.post(url, data={"amount": "17.51", "reason": "again"}, follow_redirects=True)
+    too_much = operator_client.post(url, data={"amount": "17.51", "reason": "again",
+                                                        "idempotency_key": "d" * 32}, follow_redirects=True)
     assert "between 0.01 and 17.50 INR" in too_much.get_data(as_text=True)
-    assert operator_client.post(url, data={"amount": "17.50", "reason": "rest of it"}).status_code == 302
+    assert operator_client.post(url, data={"amount": "17.50", "reason": "rest of it",
+                                                  "idempotency_key": "e" * 32}).status_code == 302
     page = operator_client.get(f"/admin/payments/{world.capture.id}").get_data(as_text=True)
     assert "refunded in full" in page
     entries = db.session.execute(db.select(AuditLog).where(AuditLog.action == "payment.refund")).scalars().all()

@@ -100,8 +100,8 @@ def test_receipt(client, driver, charging, link, clock):
     assert "Energy 12.000 kWh" in page and "Duration 30 min 00 s" in page and "Average power 24.0 kW" in page
     assert "Energy (₹18.00/kWh) ₹216.00" in page and "Session fee ₹20.00" in page and "Total ₹236.00" in page
     b = booking(booking_id)
-    assert b.amount_authorised == 21800 and b.amount_captured == 21800  # capped at the pre-authorisation
-    assert "only the pre-authorised amount was charged" in page
+    assert b.amount_authorised == 21800 and b.amount_captured == 21800  # all the card could be charged for
+    assert "Outstanding ₹18.00" in page and "the rest is on your balance" in page  # the rest is owed, not dropped
     refs = db.session.execute(select(Payment.provider_ref).where(Payment.booking_id == booking_id)).scalars().all()
     assert refs and all(ref and ref in html for ref in refs)
     assert "Rate " in page

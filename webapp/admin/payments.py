@@ -1,4 +1,6 @@
 """Payments: a searchable list, the detail, refunds (all or part, with a reason)."""
+import uuid
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -6,13 +8,13 @@ from ..auth.decorators import staff_required
 from ..extensions import db
 from ..models import PAYMENT_METHODS
 from ..services import audit, disputes, records
-from ..services.errors import DomainError
+from ..services.errors import DomainError, InvalidInput
 from ..services.tariffs import parse_amount
 from . import bp
 from .access import payment_or_abort
-from .common import PER_PAGE, arg_date, audit_action, page_number
+from .common import PER_PAGE, arg_date, audit_action, form_error, page_number
 
-KINDS = ("authorise", "capture", "refund", "void", "settle")
+KINDS = ("authorise", "increment", "capture", "refund", "void", "settle")
 STATUSES = ("succeeded", "declined", "failed", "pending")
 REFUND_FIELDS = ("id", "booking_id", "kind", "amount", "currency", "status", "provider_ref", "reason")
 
@@ -30,25 +32,40 @@ def payments():
                            page=db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False))
 
 
+def _detail(payment, **extra):
+    """The payment page; its refund form carries a fresh key unless re-shown after an error."""
+    return render_template("admin/payments/detail.html", payment=payment, refundable=disputes.refundable(payment),
+                           trail=audit.for_target("payment", payment.id),
+                           **{"refund_key": uuid.uuid4().hex, "form": {}, **extra})
+
+
 @bp.route("/payments/<int:payment_id>")
 @staff_required
 def payment_detail(payment_id: int):
     """A payment, its booking's other payments, and the refund form for captures."""
-    payment = payment_or_abort(payment_id)
-    return render_template("admin/payments/detail.html", payment=payment, refundable=disputes.refundable(payment),
-                           trail=audit.for_target("payment", payment.id))
+    return _detail(payment_or_abort(payment_id))
 
 
 @bp.route("/payments/<int:payment_id>/refund", methods=["POST"])
 @staff_required
 def payment_refund(payment_id: int):
-    """Refund all or part of a captured payment with a reason (a payment dispute)."""
+    """Refund all or part of a captured payment with a reason (a payment dispute), once per submitted form."""
     payment = payment_or_abort(payment_id)
+    form_key = request.form.get("idempotency_key", "")
+    done = disputes.already_refunded(payment.id, form_key)
+    if done is not None:  # a double submit: the first one refunded
+        flash(f"This refund was already made (refund #{done.id}, {done.amount / 100:.2f} {done.currency}, "
+              f"{done.status}).", "info")
+        return redirect(url_for("admin.payment_detail", payment_id=payment_id))
     before = {"refundable": disputes.refundable(payment),
               "amount_refunded": payment.booking.amount_refunded if payment.booking else None}
     try:
         amount = parse_amount(request.form.get("amount"), "amount", "Refund amount", required=True)
-        refund = disputes.refund_payment(payment.id, amount, request.form.get("reason", ""), current_user.id)
+        refund = disputes.refund_payment(payment.id, amount, request.form.get("reason", ""), current_user.id, form_key)
+    except InvalidInput as exc:  # nothing happened: show the form again with the field marked
+        return form_error("admin/payments/detail.html", exc, payment=payment, refundable=disputes.refundable(payment),
+                          trail=audit.for_target("payment", payment.id), refund_key=form_key or uuid.uuid4().hex,
+                          form=request.form)
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.payment_detail", payment_id=payment_id))

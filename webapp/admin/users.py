@@ -5,11 +5,12 @@ from flask_login import current_user
 from ..auth.decorators import admin_required
 from ..extensions import db
 from ..models import ROLES
-from ..services import audit, monitoring, records, roles
-from ..services.errors import DomainError
+from ..money import format_money
+from ..services import audit, balance, monitoring, records, roles
+from ..services.errors import DomainError, InvalidInput
 from . import bp
 from .access import user_or_abort
-from .common import PER_PAGE, audit_action, page_number
+from .common import PER_PAGE, audit_action, client_ip, form_error, page_number
 
 def _snap(user) -> dict:
     return {"email": user.email, "role": user.role, "active": user.active,
@@ -27,18 +28,36 @@ def users():
                                             error_out=False))
 
 
-@bp.route("/users/<int:user_id>")
-@admin_required
-def user_detail(user_id: int):
-    """A user: role, stations, suspension, and their bookings, sessions and payments."""
-    user = user_or_abort(user_id)
+def _detail_context(user) -> dict:
     recent = {"bookings": records.bookings_query(current_user, user_id=user.id).limit(20),
               "sessions": records.sessions_query(current_user, user_id=user.id).limit(20),
               "payments": records.payments_query(current_user, user_id=user.id).limit(30)}
-    return render_template("admin/users/detail.html", user=user, roles=ROLES,
-                           all_stations=monitoring.visible_stations(current_user),
-                           trail=audit.for_target("user", user.id),
-                           **{k: list(db.session.execute(q).scalars()) for k, q in recent.items()})
+    return {"user": user, "roles": ROLES, "all_stations": monitoring.visible_stations(current_user),
+            "trail": audit.for_target("user", user.id), "balance": balance.summary(user.id),
+            **{k: list(db.session.execute(q).scalars()) for k, q in recent.items()}}
+
+
+@bp.route("/users/<int:user_id>")
+@admin_required
+def user_detail(user_id: int):
+    """A user: role, stations, suspension, balance, and their bookings, sessions and payments."""
+    return render_template("admin/users/detail.html", **_detail_context(user_or_abort(user_id)))
+
+
+@bp.route("/users/<int:user_id>/balance/waive", methods=["POST"])
+@admin_required
+def user_waive(user_id: int):
+    """Waive what a driver owes, with a reason (audited; the driver is told)."""
+    user = user_or_abort(user_id)
+    try:
+        waived = balance.waive(user.id, request.form.get("reason", ""), current_user.id, client_ip())
+    except InvalidInput as exc:
+        return form_error("admin/users/detail.html", exc, **_detail_context(user))
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    flash(f"Waived {format_money(waived, balance.summary(user.id).currency)} for {user.email}.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
 def _act(user, action: str, fn, message: str):

@@ -7,7 +7,7 @@ from flask import Blueprint, Flask
 bp = Blueprint("api", __name__, url_prefix="/api")
 device_bp = Blueprint("device", __name__, url_prefix="/device")
 
-from . import auth, bookings, charging, device, errors, openapi, payments, sessions, stations  # noqa: E402,F401
+from . import auth, balance, bookings, charging, device, errors, openapi, payments, sessions, stations  # noqa: E402,F401,I001
 
 errors.register(bp)
 errors.register(device_bp)

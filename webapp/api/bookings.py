@@ -121,7 +121,8 @@ def quote_booking(booking_id, query):
             "currency": booking.currency}
 
 
-PAYMENT = obj({"id": ID, "kind": {"type": "string", "enum": ["authorise", "capture", "refund", "void", "settle"]},
+PAYMENT = obj({"id": ID, "kind": {"type": "string", "enum": ["authorise", "increment", "capture", "refund", "void",
+                                                              "settle"]},
                "amount": MONEY, "currency": CURRENCY, "method": {"type": "string"},
                "status": {"type": "string", "enum": ["succeeded", "declined", "failed", "pending"]},
                "reference": nullable({"type": "string"}), "reason": nullable({"type": "string"}),
@@ -133,11 +134,14 @@ RECEIPT = obj({
     "energy_kwh": {"type": "number"}, "duration_minutes": {"type": "number"}, "average_power_kw": {"type": "number"},
     "breakdown": obj({"energy": MONEY, "time": MONEY, "session_fee": MONEY, "idle_fee": MONEY, "total": MONEY},
                      required=("energy", "time", "session_fee", "idle_fee", "total")),
-    "capped": {"type": "boolean", "description": "the bill exceeded the pre-authorisation; only that was taken"},
+    "capped": {"type": "boolean", "description": "the bill exceeded what the card could be charged; see outstanding"},
     "authorised": MONEY, "captured": MONEY, "refunded": MONEY, "currency": CURRENCY,
+    "outstanding": {**MONEY, "description": "what capture could not take, owed on the driver's balance; "
+                                            "captured + outstanding == breakdown.total"},
+    "outstanding_due": {**MONEY, "description": "the part of `outstanding` not yet paid or waived"},
     "payments": {"type": "array", "items": PAYMENT},
 }, required=("booking", "final", "energy_kwh", "duration_minutes", "average_power_kw", "breakdown", "capped",
-             "authorised", "captured", "refunded", "currency", "payments"))
+             "authorised", "captured", "refunded", "currency", "outstanding", "outstanding_due", "payments"))
 
 
 def payment_json(p) -> dict:
@@ -165,6 +169,7 @@ def booking_receipt(booking_id):
                           "total": b.total},
             "capped": r.capped, "authorised": booking.amount_authorised, "captured": booking.amount_captured,
             "refunded": booking.amount_refunded, "currency": booking.currency,
+            "outstanding": r.outstanding, "outstanding_due": r.outstanding_due,
             "payments": [payment_json(p) for p in r.payments]}
 
 

@@ -27,3 +27,4 @@ def form_expired(exc):
 
 
 from . import stations, bookings, charging, history as history_views, notifications as notification_views, pwa  # noqa: E402,F401,I001
+from . import balance as balance_views  # noqa: E402,F401

@@ -1,6 +1,7 @@
 """Helpers shared by the driver views: turning a domain error into a message, loading a booking."""
 from flask import abort, flash, jsonify, redirect, request
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..services import bookings
 from ..services.errors import DomainError, NotFound
@@ -15,7 +16,10 @@ def fail(exc: DomainError, to: str):
     """Flash the error and go back (POST/redirect/GET); a JSON client gets the error with its status."""
     if wants_json():
         return jsonify({"error": {"code": exc.code, "message": exc.message, "details": exc.details}}), exc.status
-    flash(exc.message, "error")
+    if exc.details.get("page"):  # the error has a page that resolves it (the balance to pay): link it
+        flash(Markup('{} <a href="{}">Go to your balance</a>').format(exc.message, exc.details["page"]), "error")
+    else:
+        flash(exc.message, "error")
     return redirect(to, code=303)
 
 

@@ -6,6 +6,7 @@ from .booking import Booking, Payment, LIVE_STATUSES, FINAL_STATUSES, PAYMENT_ME
 from .session import ChargingSession, MeterSample, SolarSample
 from .events import ChargerEvent, OcppMessage, AuditLog, Notification, MaintenanceWindow
 from .api import ApiToken, AppSessionReport
+from .ledger import BalanceEntry, GatewayRecord, BALANCE_KINDS
 
 __all__ = [
     "User", "ROLES", "operator_stations", "Station", "Tariff", "STATION_STATUSES",
@@ -14,3 +15,4 @@ __all__ = [
     "OcppMessage", "AuditLog", "Notification", "MaintenanceWindow",
 ]
 __all__ += ["ApiToken", "AppSessionReport"]
+__all__ += ["BalanceEntry", "GatewayRecord", "BALANCE_KINDS"]

@@ -49,6 +49,12 @@ class Booking(db.Model):
     amount_authorised: Mapped[int] = mapped_column(default=0)
     amount_captured: Mapped[int] = mapped_column(default=0)
     amount_refunded: Mapped[int] = mapped_column(default=0)
+    #: What the booking cost in the end (energy, time, fees, idle fee), fixed when it is settled; settling
+    #: again (a retry, the reconciliation job) reads it, so the total never changes between attempts.
+    amount_due: Mapped[int | None]
+    #: The session energy (Wh) at which its cost reaches AUTH_TOPUP_PERCENT of the authorisation: MeterValues
+    #: past it ask the gateway for more (services/topups.py). None: nothing to watch.
+    topup_at_wh: Mapped[int | None]
     idle_fee: Mapped[int] = mapped_column(default=0)
     end_reason: Mapped[str | None] = mapped_column(String(40))
     rating: Mapped[int | None]
@@ -72,12 +78,20 @@ class Booking(db.Model):
 RESERVATION_REFUSALS = ("Occupied", "Faulted", "Rejected", "Unavailable")
 
 
-PAYMENT_KINDS = ("authorise", "capture", "refund", "void")
+PAYMENT_KINDS = ("authorise", "increment", "capture", "refund", "void", "settle")
 PAYMENT_METHODS = ("card", "upi", "wallet")
+
+
+_LIVE_AUTH_SQL = text("kind = 'authorise' AND status IN ('pending', 'succeeded')")
 
 
 class Payment(db.Model):
     __tablename__ = "payments"
+    __table_args__ = (
+        # One authorisation per booking in flight or held, whatever the races between two pay requests.
+        Index("uq_payments_live_authorisation", "booking_id", unique=True,
+              sqlite_where=_LIVE_AUTH_SQL, postgresql_where=_LIVE_AUTH_SQL),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)

@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Booking, ChargingSession, Connector, User
 from ..timeutil import utcnow
-from . import grace, hours, notifications, payments, pricing, timers
+from ..money import format_money
+from . import grace, hours, ledger, notifications, payments, pricing, timers
 from .errors import ChargerUnavailable, Conflict, Forbidden, InvalidInput, NotFound, StationClosed
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,10 @@ def place_hold(user: User, connector_id: int) -> Booking:
         raise Forbidden("Your account is suspended.")
     debt = payments.outstanding_debt(user.id)
     if debt:
-        raise Forbidden("Settle your outstanding balance before booking again.", {"debt": debt})
+        currency = ledger.currency_of(user.id)
+        raise Forbidden(f"You owe {format_money(debt, currency)} from an earlier session. Pay it on your balance "
+                        "page before booking again.", {"debt": debt, "outstanding": debt, "currency": currency,
+                                                       "balance_url": "/api/balance", "page": "/account/balance"})
     connector = db.session.get(Connector, connector_id)
     if connector is None:
         raise NotFound("No such connector.")
@@ -149,7 +153,14 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
         raise InvalidInput("This payment form is out of date. Reload the page and pay again.")
     amount = quote(booking, quota_kwh)
     booking.quota_kwh = quota_kwh
-    payments.authorise(booking, amount, method, details, idempotency_key)
+    payments.authorise(booking, amount, method, details, idempotency_key)  # commits: our row lock is gone
+    booking = get_for_user(user, booking_id, lock=True)  # the hold may have run out while the bank answered
+    if booking.status == "CONFIRMED":
+        return booking  # a concurrent submission confirmed it with the same authorisation
+    if booking.status != "HELD":
+        payments.settle(booking, 0)  # release the authorisation: the booking is gone
+        raise Conflict(f"Your hold {'expired' if booking.status == 'EXPIRED' else 'ended'} while the payment "
+                       "was processed; the payment was released. Book the connector again.")
     now = utcnow()
     booking.status, booking.confirmed_at = "CONFIRMED", now
     booking.arrive_by = now + timers.duration("ARRIVAL_GRACE")
@@ -176,6 +187,11 @@ def cancel(user: User, booking_id: int) -> Booking:
 
 def release(booking: Booking, status: str, reason: str, fee: int = 0) -> None:
     """End a booking that never charged: void (or capture `fee` of) the authorisation, free the charger."""
+    # Settling commits (the gateway is never called inside a transaction), which ends the row locks of a caller
+    # releasing several bookings: lock this one again and leave it alone if it moved on meanwhile.
+    db.session.refresh(booking, with_for_update=True)
+    if booking.status not in ("HELD", "CONFIRMED", status):
+        return
     booking.status, booking.ended_at, booking.end_reason = status, utcnow(), reason
     if payments.authorisation_of(booking) is not None:
         payments.settle(booking, fee)

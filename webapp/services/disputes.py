@@ -34,8 +34,27 @@ def refundable(payment: Payment) -> int:
     return max(0, booking.amount_captured - payments._refunded_of_capture(booking))
 
 
-def refund_payment(payment_id: int, amount: int, reason: str, by_user_id: int) -> Payment:
-    """Refund all or part of a captured payment, with a reason; raises unless the gateway confirms it."""
+def refund_key(payment_id: int, form_key: str) -> str:
+    """The refund's idempotency key: one per submitted form (the form carries a key made when it was shown)."""
+    form_key = (form_key or "").strip()
+    if not 16 <= len(form_key) <= 40 or not form_key.isalnum():
+        raise InvalidInput("This refund form is out of date. Reload the page and submit it again.",
+                           {"field": "idempotency_key"})
+    return f"dispute:{payment_id}:{form_key}"
+
+
+def already_refunded(payment_id: int, form_key: str) -> Payment | None:
+    """The refund a form already made (a double submit), if any."""
+    try:
+        key = refund_key(payment_id, form_key)
+    except InvalidInput:
+        return None
+    return db.session.execute(select(Payment).where(Payment.idempotency_key == key)).scalar_one_or_none()
+
+
+def refund_payment(payment_id: int, amount: int, reason: str, by_user_id: int, form_key: str) -> Payment:
+    """Refund all or part of a captured payment, with a reason, once per submitted form; raises unless the
+    gateway confirms it."""
     reason = (reason or "").strip()
     if not reason or len(reason) > 150:
         raise InvalidInput("Give a reason for the refund (at most 150 characters).", {"field": "reason"})
@@ -46,8 +65,9 @@ def refund_payment(payment_id: int, amount: int, reason: str, by_user_id: int) -
     if not 0 < amount <= limit:
         raise InvalidInput(f"The refund must be between 0.01 and {limit / 100:.2f} {payment.currency}.",
                            {"field": "amount"})
+    key = refund_key(payment_id, form_key)
     try:
-        refund = payments.refund(payment.booking, amount, f"dispute: {reason}", by_user_id)
+        refund = payments.refund(payment.booking, amount, f"dispute: {reason}", key, by_user_id)
     except PaymentFailed as exc:
         db.session.rollback()
         raise Conflict(exc.message)

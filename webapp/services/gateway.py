@@ -5,12 +5,22 @@ Test numbers (card; UPI ids and wallets behave like the card that follows them):
   4000 0000 0000 0002  declined                    decline@upi   declined
   4000 0000 0000 9995  insufficient funds          poor@upi      insufficient funds
   4000 0000 0000 0119  gateway error (retry later) error@upi     gateway error
-  4000 0000 0000 0341  authorises, but the capture fails (leaves a debt)
+  4000 0000 0000 0341  authorises, but the capture and every increment fail (leaves a balance owed)
 Any other 16-digit number passing the Luhn check succeeds; wallets always succeed.
+
+The simulated gateway plays an external service: it remembers what it answered for each idempotency key in
+its own table (`gateway_records`), written on its own connection and committed at once, so every process
+(web workers, RQ workers, a restarted one) answers a key the same way, and the caller's transaction (which
+should not be open anyway, see services/payments.py) never sees or holds its rows.
 """
 import hashlib
-import threading
 from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import GatewayRecord
 
 
 @dataclass(frozen=True)
@@ -51,18 +61,31 @@ def luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
-class SimulatedGateway:
-    """Behaves like a card/UPI processor; remembers every idempotency key it has seen."""
+_TABLE = GatewayRecord.__table__
 
-    def __init__(self):
-        self._seen: dict[str, GatewayResult] = {}
-        self._lock = threading.Lock()
+
+class SimulatedGateway:
+    """Behaves like a card/UPI processor; remembers every idempotency key it has seen (in the database)."""
+
+    def lookup(self, key: str) -> GatewayResult | None:
+        """What the gateway answered for `key`, or None if it never received it (retrieve-by-key)."""
+        with db.engine.connect() as conn:
+            row = conn.execute(select(_TABLE.c.status, _TABLE.c.reference, _TABLE.c.reason)
+                               .where(_TABLE.c.key == key)).first()
+        return GatewayResult(*row) if row is not None else None
 
     def _once(self, key: str, compute) -> GatewayResult:
-        with self._lock:
-            if key not in self._seen:
-                self._seen[key] = compute()
-            return self._seen[key]
+        found = self.lookup(key)
+        if found is not None:
+            return found
+        result = compute()
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(insert(_TABLE).values(key=key, status=result.status, reference=result.reference,
+                                                   reason=result.reason))
+        except IntegrityError:  # another process answered the same key first: its answer stands
+            return self.lookup(key)
+        return result
 
     @staticmethod
     def _ref(prefix: str, key: str) -> str:
@@ -101,6 +124,15 @@ class SimulatedGateway:
 
         return self._once(key, compute)
 
+    def increment(self, auth_ref: str, extra: int, key: str) -> GatewayResult:
+        """Raise an authorisation by `extra` (incremental authorisation); same declines as its card."""
+        def compute():
+            if auth_ref.startswith("authx_"):
+                return GatewayResult("declined", reason="The bank refused to raise the authorisation.")
+            return GatewayResult("succeeded", self._ref("inc", key))
+
+        return self._once(key, compute)
+
     def refund(self, ref: str, amount: int, key: str) -> GatewayResult:
         return self._once(key, lambda: GatewayResult("succeeded", self._ref("ref", key)))
 
@@ -108,11 +140,14 @@ class SimulatedGateway:
         return self._once(key, lambda: GatewayResult("succeeded", self._ref("void", key)))
 
     def charge(self, amount: int, method: str, details: str, key: str) -> GatewayResult:
-        """Authorise and capture at once (settling a debt)."""
-        auth = self.authorise(amount, "", method, details, key + ":auth")
-        if not auth.ok:
-            return auth
-        return self.capture(auth.reference, amount, key + ":settle")
+        """Authorise and capture at once (paying a balance); the answer is remembered under `key` too."""
+        def compute():
+            auth = self.authorise(amount, "", method, details, key + ":auth")
+            if not auth.ok:
+                return auth
+            return self.capture(auth.reference, amount, key + ":settle")
+
+        return self._once(key, compute)
 
 
 _gateway = SimulatedGateway()
@@ -122,8 +157,3 @@ def get() -> SimulatedGateway:
     """The configured gateway (only the simulated one exists so far)."""
     return _gateway
 
-
-def reset() -> None:
-    """Forget every idempotency key (tests start each database from scratch, so ids and keys repeat)."""
-    global _gateway
-    _gateway = SimulatedGateway()

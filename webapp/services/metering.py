@@ -19,7 +19,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Booking, Charger, ChargingSession, Connector, MeterSample
 from ..timeutil import parse_iso, utcnow
-from . import bulk, chargers, events, lifecycle
+from . import bulk, chargers, events, lifecycle, topups
 
 ENERGY = "Energy.Active.Import.Register"
 POWER = "Power.Active.Import"
@@ -76,6 +76,7 @@ def record(readings: list[Reading]) -> None:
             meter = None
         if connector_pk is not None:  # connector 0 (the main meter) has no row of its own
             rows += sample_rows(connector_pk, meter.id if meter else None, reading.meter_value)
+    energy_before = {m.id: m.energy_wh for m in meters.values()}
     moved = []
     for session_id, samples in insert_samples(rows).items():
         if session_id in meters:
@@ -89,6 +90,7 @@ def record(readings: list[Reading]) -> None:
         if m.booking_id is not None and m.stopped_at is None and not m.remote_stop_sent and \
                 lifecycle.quota_met(m.quota_kwh, m.quota_minutes, m.energy_wh, m.started_at):
             lifecycle.session_progress(db.session.get(ChargingSession, m.id, populate_existing=True))
+    topups.check(moved, energy_before)
 
 
 def sample_rows(connector_pk: int, session_id: int | None, meter_value: list[dict]) -> list[dict]:
@@ -228,7 +230,7 @@ def _new_connector(charger_pk: int, number: int) -> int:
 
 @dataclass
 class _Meter:
-    """What MeterValues move in a locked session, and what the quota check needs from its booking."""
+    """What MeterValues move in a locked session, and what the quota and top-up checks need from its booking."""
 
     id: int
     connector_id: int
@@ -244,9 +246,11 @@ class _Meter:
     booking_id: int | None
     quota_kwh: float | None
     quota_minutes: int | None
+    topup_at_wh: int | None
 
 
-_METER_COLUMNS = [getattr(ChargingSession, f.name) for f in fields(_Meter)[:-2]]
+_BOOKING_FIELDS = 3  # the last fields of _Meter come from the booking
+_METER_COLUMNS = [getattr(ChargingSession, f.name) for f in fields(_Meter)[:-_BOOKING_FIELDS]]
 
 
 def _locked_meters(ids: set[int]) -> dict[int, _Meter]:
@@ -254,7 +258,7 @@ def _locked_meters(ids: set[int]) -> dict[int, _Meter]:
     if not ids:
         return {}
     rows = db.session.execute(
-        select(*_METER_COLUMNS, Booking.quota_kwh, Booking.quota_minutes)
+        select(*_METER_COLUMNS, Booking.quota_kwh, Booking.quota_minutes, Booking.topup_at_wh)
         .outerjoin(Booking, Booking.id == ChargingSession.booking_id)
         .where(ChargingSession.id.in_(ids)).order_by(ChargingSession.id)
         .with_for_update(of=ChargingSession.__table__)).all()

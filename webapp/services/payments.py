@@ -1,52 +1,136 @@
-"""Money: authorise at confirmation, capture what was delivered, refund or void the rest.
+"""Money: authorise at confirmation, raise the authorisation when a session nears it, capture what was
+delivered, release the rest; whatever capture cannot take is owed on the driver's balance (services/ledger.py).
 
-Every gateway call is recorded first as a pending Payment row whose idempotency key is unique, so a
-double submit or a retried job can never charge twice: the second attempt finds the row.
+Every gateway call follows one protocol (`_record`): the pending Payment row, whose idempotency key is unique,
+is committed first (together with what the caller changed so far, so the state change and the intent to pay
+commit as one); the gateway is then called with no transaction open and no row locked; the outcome is applied
+in a new transaction by a conditional UPDATE of the still-pending row, so it takes effect exactly once, whether
+this request, a retry with the same key or the reconciliation job (services/reconcile.py) gets there first.
 """
 import logging
-import uuid
+import math
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Booking, Payment
-from . import gateway, notifications
-from .errors import PaymentFailed
+from ..money import format_money
+from . import gateway, ledger, notifications, pricing
+from .errors import Conflict, PaymentFailed
 
 log = logging.getLogger(__name__)
+
+UNUSED = "unused authorisation"
+#: Kinds whose call needs what the driver typed (never stored): a row of these that the gateway never
+#: received cannot be re-sent, only closed as failed.
+NEEDS_DETAILS = ("authorise", "settle")
 
 
 def _existing(key: str) -> Payment | None:
     return db.session.execute(select(Payment).where(Payment.idempotency_key == key)).scalar_one_or_none()
 
 
+def _send(kind: str, amount: int, currency: str, method: str, key: str, auth_ref: str | None,
+          details: str | None) -> gateway.GatewayResult | None:
+    """One call to the gateway; None when the outcome is unknown (unreachable, or nothing to re-send)."""
+    gw = gateway.get()
+    try:
+        if kind in NEEDS_DETAILS and details is None:
+            return gw.lookup(key)
+        if kind == "authorise":
+            return gw.authorise(amount, currency, method, details, key)
+        if kind == "settle":
+            return gw.charge(amount, method, details, key)
+        if kind == "increment":
+            return gw.increment(auth_ref, amount, key)
+        if kind == "capture":
+            return gw.capture(auth_ref, amount, key)
+        if kind == "refund":
+            return gw.refund(auth_ref, amount, key)
+        return gw.void(auth_ref, key)
+    except gateway.GatewayError as exc:  # it may or may not have happened: the reconciliation job asks again
+        log.warning("Gateway error on %s %s: %s", kind, key, exc)
+        return None
+
+
 def _record(booking: Booking | None, user_id: int, kind: str, amount: int, method: str, key: str,
-            call, reason: str | None = None) -> Payment:
-    """Insert the pending row (unique key), call the gateway once, store the outcome."""
+            details: str | None = None, reason: str | None = None, auth_ref: str | None = None,
+            currency: str | None = None) -> Payment:
+    """Commit the pending row, call the gateway outside any transaction, apply the outcome once."""
     found = _existing(key)
     if found is not None and found.status != "pending":
         return found
+    currency = currency or (booking.currency if booking is not None else "INR")
     if found is None:
-        payment = Payment(booking_id=booking.id if booking else None, user_id=user_id, kind=kind,
-                          amount=amount, currency=booking.currency if booking else "INR", method=method,
-                          status="pending", idempotency_key=key, reason=reason)
+        payment = Payment(booking_id=booking.id if booking is not None else None, user_id=user_id, kind=kind,
+                          amount=amount, currency=currency, method=method, status="pending", idempotency_key=key,
+                          reason=reason)
         try:
             with db.session.begin_nested():
                 db.session.add(payment)
         except IntegrityError:
-            return _existing(key)
+            found = _existing(key)
+            if found is None:  # not the key: another authorisation of this booking is in flight or held
+                raise Conflict("A payment for this booking is already being processed.")
+            if found.status != "pending":
+                return found
+            payment = found
     else:
         payment = found
-    try:
-        result = call()
-    except gateway.GatewayError as exc:
-        result = gateway.GatewayResult("failed", reason=str(exc) or "Gateway unreachable")
-    payment.status = result.status
-    payment.provider_ref = result.reference
-    payment.failure_reason = result.reason
-    db.session.flush()
+    payment_id = payment.id
+    amount, currency, method = payment.amount, payment.currency, payment.method
+    db.session.commit()  # the pending row (and the caller's changes) are durable before the gateway hears of it
+    result = _send(kind, amount, currency, method, key, auth_ref, details)
+    if result is None:
+        return db.session.get(Payment, payment_id)
+    return apply(payment_id, result)
+
+
+def apply(payment_id: int, result: gateway.GatewayResult) -> Payment:
+    """Record the gateway's answer for a pending payment and its effect on the booking, exactly once."""
+    booking_id = db.session.execute(select(Payment.booking_id).where(Payment.id == payment_id)).scalar_one()
+    # Lock the booking before the payment row, in the order every other writer takes them.
+    booking = db.session.execute(select(Booking).where(Booking.id == booking_id).with_for_update()
+                                 ).scalar_one_or_none() if booking_id else None
+    won = db.session.execute(
+        update(Payment).where(Payment.id == payment_id, Payment.status == "pending")
+        .values(status=result.status, provider_ref=result.reference, failure_reason=result.reason)
+        .execution_options(synchronize_session=False)).rowcount
+    payment = db.session.get(Payment, payment_id, populate_existing=True)
+    if won and payment.status == "succeeded":
+        _effect(booking, payment)
+    db.session.commit()
     return payment
+
+
+def _effect(booking: Booking | None, payment: Payment) -> None:
+    if payment.kind == "settle":
+        ledger.spread(payment.user_id, "paid", payment.amount, f"paid:payment:{payment.id}", payment.currency,
+                      "balance paid", payment_id=payment.id)
+        return
+    if booking is None:
+        return
+    if payment.kind == "authorise":
+        booking.amount_authorised = payment.amount
+    elif payment.kind == "increment":
+        booking.amount_authorised += payment.amount
+    elif payment.kind == "capture":
+        booking.amount_captured += payment.amount
+    elif payment.kind in ("refund", "void"):
+        booking.amount_refunded += payment.amount
+    if payment.kind in ("authorise", "increment"):
+        booking.topup_at_wh = topup_threshold(booking)
+
+
+def topup_threshold(booking: Booking) -> int | None:
+    """The session energy at which the booking's cost reaches AUTH_TOPUP_PERCENT of what is authorised."""
+    tariff = booking.connector.charger.station.tariff if booking.connector.charger.station else None
+    if tariff is None or not booking.amount_authorised:
+        return None
+    budget = booking.amount_authorised * current_app.config["AUTH_TOPUP_PERCENT"] / 100
+    return pricing.energy_within(tariff, budget, booking.connector.max_power_kw)
 
 
 def authorisation_of(booking: Booking) -> Payment | None:
@@ -54,100 +138,123 @@ def authorisation_of(booking: Booking) -> Payment | None:
 
 
 def authorise(booking: Booking, amount: int, method: str, details: str, key: str) -> Payment:
-    """Pre-authorise `amount` for a booking; raises PaymentFailed (with the gateway's reason) on failure."""
-    payment = _record(booking, booking.user_id, "authorise", amount, method, key,
-                      lambda: gateway.get().authorise(amount, booking.currency, method, details, key))
+    """Pre-authorise `amount` for a booking; raises PaymentFailed (with the gateway's reason) on failure.
+
+    Commits: the booking row lock the caller held is released, so the caller must re-check the booking."""
+    live = next((p for p in booking.payments if p.kind == "authorise" and p.status in ("pending", "succeeded")
+                 and p.idempotency_key != key), None)
+    if live is not None and live.status == "pending":
+        raise Conflict("A payment for this booking is already being processed.")
+    if live is not None:
+        return live  # already authorised by another submission: never authorise twice
+    booking_id, user_id = booking.id, booking.user_id
+    payment = _record(booking, user_id, "authorise", amount, method, key, details=details)
+    if payment.status == "pending":
+        raise PaymentFailed("The payment gateway has not answered yet. We will confirm it shortly; do not pay again.",
+                            {"payment_id": payment.id, "retryable": False})
     if payment.status != "succeeded":
-        db.session.commit()  # keep the failed attempt on record
-        notifications.notify(booking.user_id, "payment_failed", "Payment failed",
+        notifications.notify(user_id, "payment_failed", "Payment failed",
                              payment.failure_reason or "The payment did not go through.",
-                             link=f"/bookings/{booking.id}")
+                             link=f"/bookings/{booking_id}")
         db.session.commit()
         raise PaymentFailed(payment.failure_reason or "The payment did not go through.",
                             {"payment_id": payment.id, "retryable": True})
-    booking.amount_authorised = amount
     return payment
 
 
-def settle(booking: Booking, total: int) -> None:
-    """Capture `total` (capped at what was authorised), then refund the rest; a failed capture is a debt."""
+def increment(booking: Booking, extra: int, key: str) -> Payment:
+    """Raise the booking's authorisation by `extra` (an incremental authorisation, idempotent by key)."""
     auth = authorisation_of(booking)
     if auth is None:
+        raise Conflict("This booking has no authorisation to raise.")
+    return _record(booking, booking.user_id, "increment", extra, auth.method, key, auth_ref=auth.provider_ref)
+
+
+def settle(booking: Booking, total: int) -> None:
+    """Capture what the booking cost (up to what is authorised), release the rest, owe the shortfall.
+
+    Idempotent (every step has its own key; the first settlement fixes the total), so a retry or the
+    reconciliation job can run it again. Commits."""
+    if booking.amount_due is None:
+        booking.amount_due = total
+    total = booking.amount_due
+    auth = authorisation_of(booking)
+    if auth is None:
+        if total > 0:
+            ledger.owe(booking, total, "no authorisation")
         return
-    capture_amount = min(total, auth.amount)
+    booking_id, user_id, currency = booking.id, booking.user_id, booking.currency
+    method, auth_ref, authorised = auth.method, auth.provider_ref, booking.amount_authorised
+    captured = 0
+    capture_amount = min(total, authorised)
     if capture_amount > 0:
-        cap = _record(booking, booking.user_id, "capture", capture_amount, auth.method,
-                      f"booking-{booking.id}-capture",
-                      lambda: gateway.get().capture(auth.provider_ref, capture_amount,
-                                                    f"booking-{booking.id}-capture"))
+        cap = _record(booking, user_id, "capture", capture_amount, method, f"booking-{booking_id}-capture",
+                      auth_ref=auth_ref)
+        if cap.status == "pending":
+            return  # outcome unknown: the reconciliation job finishes this settlement
         if cap.status == "succeeded":
-            booking.amount_captured = capture_amount
-            notifications.notify(booking.user_id, "payment_captured", "Payment captured",
-                                 f"{_money(capture_amount, booking.currency)} charged for booking #{booking.id}.",
-                                 link=f"/bookings/{booking.id}", dedupe_key=f"captured-{booking.id}")
-        else:
-            notifications.notify(booking.user_id, "payment_failed", "Payment could not be collected",
-                                 "Settle the outstanding amount before your next booking.",
-                                 link="/account/balance", dedupe_key=f"capture-failed-{booking.id}")
-            return
-    rest = auth.amount - capture_amount
+            captured = capture_amount
+            notifications.notify(user_id, "payment_captured", "Payment captured",
+                                 f"{format_money(capture_amount, currency)} charged for booking #{booking_id}.",
+                                 link=f"/bookings/{booking_id}", dedupe_key=f"captured-{booking_id}")
+    rest = authorised - captured
     if rest > 0:
-        kind = "void" if capture_amount == 0 else "refund"
-        key = f"booking-{booking.id}-{kind}"
-        call = ((lambda: gateway.get().void(auth.provider_ref, key)) if kind == "void"
-                else (lambda: gateway.get().refund(auth.provider_ref, rest, key)))
-        ref = _record(booking, booking.user_id, kind, rest, auth.method, key, call, reason="unused authorisation")
-        if ref.status == "succeeded":
-            booking.amount_refunded += rest
-            notifications.notify(booking.user_id, "payment_refunded", "Refunded",
-                                 f"{_money(rest, booking.currency)} of the pre-authorisation released.",
-                                 link=f"/bookings/{booking.id}", dedupe_key=f"refunded-{booking.id}")
+        kind = "void" if captured == 0 else "refund"
+        released = _record(booking, user_id, kind, rest, method, f"booking-{booking_id}-{kind}", reason=UNUSED,
+                           auth_ref=auth_ref)
+        if released.status == "succeeded":
+            notifications.notify(user_id, "payment_refunded", "Refunded",
+                                 f"{format_money(rest, currency)} of the pre-authorisation released.",
+                                 link=f"/bookings/{booking_id}", dedupe_key=f"refunded-{booking_id}")
+    owed = total - captured
+    if owed > 0:
+        booking = db.session.get(Booking, booking_id)
+        reason = "capture failed" if captured == 0 else "cost above the authorisation"
+        if ledger.owe(booking, owed, reason):
+            notifications.notify(user_id, "payment_failed", "Amount outstanding",
+                                 f"{format_money(owed, currency)} of booking #{booking_id} could not be collected. "
+                                 "Pay it on your balance page before your next booking.",
+                                 link="/account/balance", dedupe_key=f"owed-{booking_id}")
+    db.session.commit()
 
 
-def refund(booking: Booking, amount: int, reason: str, by_user_id: int | None = None) -> Payment:
-    """Refund part or all of what was captured (payment disputes)."""
+def refund(booking: Booking, amount: int, reason: str, key: str, by_user_id: int | None = None) -> Payment:
+    """Refund part or all of what was captured (payment disputes); the same key refunds once."""
+    found = _existing(key)
+    if found is not None:
+        return found
     auth = authorisation_of(booking)
     refundable = booking.amount_captured - _refunded_of_capture(booking)
     if auth is None or amount <= 0 or amount > refundable:
         raise PaymentFailed(f"Refund must be between 1 and {refundable} ({booking.currency} minor units)")
-    key = f"booking-{booking.id}-dispute-{uuid.uuid4().hex[:8]}"
-    payment = _record(booking, booking.user_id, "refund", amount, auth.method, key,
-                      lambda: gateway.get().refund(auth.provider_ref, amount, key), reason=reason)
+    booking_id, user_id, currency = booking.id, booking.user_id, booking.currency
+    payment = _record(booking, user_id, "refund", amount, auth.method, key, reason=reason, auth_ref=auth.provider_ref)
     if payment.status == "succeeded":
-        booking.amount_refunded += amount
-        notifications.notify(booking.user_id, "payment_refunded", "Refund issued",
-                             f"{_money(amount, booking.currency)} refunded: {reason}", link=f"/bookings/{booking.id}")
+        notifications.notify(user_id, "payment_refunded", "Refund issued",
+                             f"{format_money(amount, currency)} refunded: {reason}", link=f"/bookings/{booking_id}")
     return payment
 
 
 def _refunded_of_capture(booking: Booking) -> int:
+    """Dispute refunds made or in flight (a pending one counts, so two forms at once cannot over-refund)."""
     return sum(p.amount for p in booking.payments
-               if p.kind == "refund" and p.status == "succeeded" and p.reason != "unused authorisation")
+               if p.kind == "refund" and p.status in ("succeeded", "pending") and p.reason != UNUSED)
 
 
 def outstanding_debt(user_id: int) -> int:
-    """Captures that failed and were not settled since: they block the next booking."""
-    failed = db.session.execute(select(func.coalesce(func.sum(Payment.amount), 0)).where(
-        Payment.user_id == user_id, Payment.kind == "capture", Payment.status == "failed")).scalar_one()
-    settled = db.session.execute(select(func.coalesce(func.sum(Payment.amount), 0)).where(
-        Payment.user_id == user_id, Payment.kind == "settle", Payment.status == "succeeded")).scalar_one()
-    return max(0, failed - settled)
+    """What the driver owes on their balance: it blocks the next booking."""
+    return ledger.outstanding(user_id)
 
 
-def settle_debt(user_id: int, method: str, details: str, key: str) -> Payment:
-    """Pay the outstanding debt in one charge."""
-    amount = outstanding_debt(user_id)
-    if amount <= 0:
-        raise PaymentFailed("Nothing to settle")
-    payment = _record(None, user_id, "settle", amount, method, key,
-                      lambda: gateway.get().charge(amount, method, details, key))
-    db.session.commit()
-    if payment.status != "succeeded":
-        raise PaymentFailed(payment.failure_reason or "The payment did not go through.", {"retryable": True})
-    return payment
+def charge_balance(user_id: int, amount: int, currency: str, method: str, details: str, key: str) -> Payment:
+    """Charge `amount` against the driver's balance (authorise and capture at once)."""
+    return _record(None, user_id, "settle", amount, method, key, details=details, currency=currency)
 
 
-def _money(amount: int, currency: str) -> str:
-    from ..money import format_money
+def extra_for(booking: Booking) -> int:
+    """How much one incremental authorisation adds: a quarter of the first authorisation, at least 1.00."""
+    auth = authorisation_of(booking)
+    return max(100, math.ceil((auth.amount if auth else booking.amount_authorised) * TOPUP_STEP_PERCENT / 100))
 
-    return format_money(amount, currency)
+
+TOPUP_STEP_PERCENT = 25

@@ -60,3 +60,11 @@ def authorisation(tariff: Tariff, quota_kwh: float, max_power_kw: float) -> int:
     wh = int(round((quota_kwh + headroom_kwh(quota_kwh, max_power_kw)) * 1000))
     minutes = math.ceil(quota_kwh / max(max_power_kw, 1.0) * 60) if tariff.price_per_minute else 0
     return energy_cost(tariff, wh) + tariff.session_fee + tariff.price_per_minute * minutes
+
+
+def energy_within(tariff: Tariff, budget: float, max_power_kw: float) -> int:
+    """The session energy (Wh) whose cost (energy, session fee, and time at full power) reaches `budget`."""
+    per_wh = tariff.price_per_kwh / 1000 + tariff.price_per_minute * 60 / (max(max_power_kw, 1.0) * 1000)
+    if per_wh <= 0:
+        return 2**31 - 1  # free energy never outruns an authorisation
+    return max(0, int((budget - tariff.session_fee) / per_wh))

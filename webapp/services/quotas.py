@@ -1,5 +1,6 @@
 """What the driver buys: kWh presets with their pre-authorisation, a custom kWh, or an amount to spend."""
 from ..models import Booking
+from ..money import parse_money
 from . import pricing
 from .bookings import QUOTA_LIMITS_KWH, quote
 from .errors import InvalidInput
@@ -37,8 +38,7 @@ def parse(booking: Booking, form) -> float:
         if choice == "kwh":
             kwh = float((form.get("custom_kwh") or "").strip())
         elif choice == "amount":
-            text = (form.get("amount") or "").strip().replace(",", "")
-            kwh = kwh_for_amount(booking, round(float(text) * 100))
+            kwh = kwh_for_amount(booking, parse_money(form.get("amount"), "amount", "The amount"))
         elif choice:
             kwh = float(choice)
         else:

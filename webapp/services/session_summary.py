@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Booking, Charger, Connector, MeterSample, Payment
 from ..timeutil import utcnow
-from . import pricing
+from . import ledger, pricing
 
 
 #: Loader options for a booking about to be shown live: its session, connector, charger, station and tariff
@@ -91,22 +91,38 @@ class Receipt:
     average_kw: float
     breakdown: pricing.Breakdown
     payments: list[Payment] = field(default_factory=list)
+    #: The booking's shortfall: what capture could not take and went to the driver's balance, and how much of
+    #: it has been paid or waived since. captured + outstanding == total.
+    owed: ledger.Owed | None = None
     clock_suspect: bool = False
 
     @property
+    def total(self) -> int:
+        return self.breakdown.total
+
+    @property
+    def outstanding(self) -> int:
+        return self.owed.owed if self.owed else 0
+
+    @property
+    def outstanding_due(self) -> int:
+        return self.owed.due if self.owed else 0
+
+    @property
     def capped(self) -> bool:
-        """The bill was larger than the pre-authorisation, so only the authorised amount was taken."""
-        return self.breakdown.total > self.booking.amount_captured and self.booking.amount_captured > 0 \
-            and self.booking.amount_captured == self.booking.amount_authorised
+        """The bill was larger than what could be charged to the card: the rest is on the driver's balance."""
+        return self.outstanding > 0
 
 
 def receipt(booking: Booking) -> Receipt:
-    """The receipt of a finished booking: energy, duration, average power, cost breakdown, payments."""
+    """The receipt of a finished booking: energy, duration, average power, cost breakdown, payments, balance."""
     session, tariff = booking.session, booking.connector.charger.station.tariff
     payments = [p for p in booking.payments if p.status != "pending"]
+    owed = ledger.of_booking(booking.id)
     if session is None or session.stopped_at is None:
-        fee = booking.amount_captured  # a no-show or cancellation: only a fee, if anything
-        return Receipt(booking, 0, timedelta(0), 0.0, pricing.Breakdown(0, 0, fee), payments)
+        # a no-show or cancellation: only a fee, if anything
+        fee = booking.amount_due if booking.amount_due is not None else booking.amount_captured
+        return Receipt(booking, 0, timedelta(0), 0.0, pricing.Breakdown(0, 0, fee), payments, owed)
     duration = session.stopped_at - session.started_at
     average, suspect = average_power(session.energy_wh, duration, booking.connector.max_power_kw)
     if tariff is not None:
@@ -115,4 +131,4 @@ def receipt(booking: Booking) -> Receipt:
         base = pricing.Breakdown(0, 0, 0)
     breakdown = pricing.Breakdown(base.energy, base.time, base.session_fee, booking.idle_fee)
     return Receipt(booking, session.energy_wh, duration, average if average is not None else 0.0, breakdown,
-                   payments, clock_suspect=suspect)
+                   payments, owed, clock_suspect=suspect)

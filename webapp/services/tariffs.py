@@ -5,25 +5,19 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Station, Tariff
+from ..money import parse_money
 from .errors import Conflict, InvalidInput
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
-_AMOUNT = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 PRICE_FIELDS = (("price_per_kwh", "Price per kWh"), ("price_per_minute", "Price per minute"),
                 ("session_fee", "Session fee"), ("idle_fee_per_minute", "Idle fee per minute"))
 
 
 def parse_amount(text, field: str, label: str, required: bool = False) -> int:
-    """'18', '18.5' or '18.50' (major units) -> 1850 minor units; raises InvalidInput naming the field."""
-    raw = str(text or "").strip().replace(",", "")
-    if not raw:
-        if required:
-            raise InvalidInput(f"{label} is required.", {"field": field})
+    """'18', '18.5', '0,10' (major units) -> minor units (money.parse_money); raises InvalidInput naming the field."""
+    if not str(text or "").strip() and not required:
         return 0
-    if not _AMOUNT.match(raw):
-        raise InvalidInput(f"{label} must be an amount such as 18 or 18.50 (not negative).", {"field": field})
-    major, _, minor = raw.partition(".")
-    return int(major) * 100 + int((minor + "00")[:2])
+    return parse_money(text, field, label)
 
 
 def tariff_values(data) -> dict:
