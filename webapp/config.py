@@ -50,6 +50,8 @@ class Config:
     OCPP_MAX_MESSAGE_BYTES = _int("OCPP_MAX_MESSAGE_BYTES", 65536)
     OCPP_PING_INTERVAL = _int("OCPP_PING_INTERVAL", 60)
     OCPP_LOG_KEEP = _int("OCPP_LOG_KEEP", 200)  # messages kept per charger
+    # A charger timestamp more than this far ahead of our clock is stored as given but orders as now + this.
+    OCPP_CLOCK_SKEW_SECONDS = _int("OCPP_CLOCK_SKEW_SECONDS", 300)
     LAST_SEEN_WRITE_SECONDS = _int("LAST_SEEN_WRITE_SECONDS", 5)
     OCPP_LOG_FLUSH_SECONDS = float(os.environ.get("OCPP_LOG_FLUSH_SECONDS", 1))
     METER_BATCH_MS = float(os.environ.get("METER_BATCH_MS", 20))
