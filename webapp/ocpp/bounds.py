@@ -6,10 +6,10 @@ PropertyConstraintViolation. Strings may carry a NUL or an unpaired surrogate (J
 PostgreSQL and UTF-8 do not): each becomes U+FFFD, so an idTag with one is simply unknown and a vendor
 string is stored as sent, minus what cannot be stored.
 """
+from ..textutil import clean_text
 from .schemas import OcppError
 
 INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
-REPLACEMENT = "\ufffd"
 
 
 def checked(action: str, payload: dict) -> dict:
@@ -45,16 +45,3 @@ def clean(value):
     if isinstance(value, list):
         return [clean(item) for item in value]
     return value
-
-
-def clean_text(text: str) -> str:
-    """NUL and unpaired surrogates replaced by U+FFFD; anything else kept."""
-    if "\x00" in text:
-        text = text.replace("\x00", REPLACEMENT)
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return "".join(REPLACEMENT if "\ud800" <= ch <= "\udfff" else ch for ch in text)

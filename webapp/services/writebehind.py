@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, select, update
 
 from ..extensions import db
 from ..models import Charger, OcppMessage
+from ..textutil import clip
 from ..timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -112,20 +113,41 @@ def touch(cp_id: str, connection_id: str, node_id: str) -> None:
 
 # -- the OCPP message log --------------------------------------------------------------------------------
 def _flush_log(rows: list[dict]) -> None:
+    """Insert a batch of logged frames; when the database refuses it, row by row, dropping only the rows it
+    refuses (a charger deleted meanwhile, anything log_frames could not foresee)."""
     from . import bulk, events
 
-    bulk.insert(OcppMessage.__table__, rows)
-    db.session.commit()
-    for charger_id in {r["charger_id"] for r in rows}:
-        events.maybe_trim_log(charger_id)
-    db.session.commit()
+    try:
+        bulk.insert(OcppMessage.__table__, rows)
+        db.session.commit()
+        for charger_id in {r["charger_id"] for r in rows}:
+            events.maybe_trim_log(charger_id)
+        db.session.commit()
+        return
+    except Exception:
+        db.session.rollback()
+        if len(rows) == 1:
+            raise
+        log.warning("OCPP log batch of %d rows refused; inserting them one by one", len(rows), exc_info=True)
+    dropped = 0
+    for row in rows:
+        try:
+            bulk.insert(OcppMessage.__table__, [row])
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            dropped += 1
+            log.warning("OCPP log row of charger %s dropped: %r", row["charger_id"], row, exc_info=True)
+    if dropped:
+        log.error("OCPP log: %d of %d rows dropped", dropped, len(rows))
 
 
 def log_frames(charger_id: int, frames: list[tuple[str, str | None, str | None, str]]) -> None:
     """Log frames (direction, action, unique id, text) of a charger, batched unless the interval is 0."""
     now = utcnow()
-    rows = [{"charger_id": charger_id, "direction": d, "action": a, "unique_id": u, "payload": p[:4000],
-             "created_at": now} for d, a, u, p in frames]
+    # Cut to the columns and cleaned: one frame the database cannot store must not fail its whole batch.
+    rows = [{"charger_id": charger_id, "direction": d, "action": clip(a, 48), "unique_id": clip(u, 64),
+             "payload": clip(p, 4000), "created_at": now} for d, a, u, p in frames]
     interval = current_app.config["OCPP_LOG_FLUSH_SECONDS"]
     if interval <= 0:
         _flush_log(rows)
