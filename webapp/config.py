@@ -56,6 +56,16 @@ class Config:
     OCPP_LOG_FLUSH_SECONDS = float(os.environ.get("OCPP_LOG_FLUSH_SECONDS", 1))
     METER_BATCH_MS = float(os.environ.get("METER_BATCH_MS", 20))
     METER_CONNECTOR_CACHE_SECONDS = float(os.environ.get("METER_CONNECTOR_CACHE_SECONDS", 30))
+    # Items waiting in each write-behind queue (last seen, OCPP log, MeterValues) before a socket that adds
+    # one waits for the flush: memory stays bounded when the database is slow or down.
+    WRITEBEHIND_MAX_PENDING = _int("WRITEBEHIND_MAX_PENDING", 20000)
+
+    # Database pool per process (not used for SQLite). A gevent worker serves thousands of sockets, but a
+    # frame holds a connection only while its handler runs; callers past size + overflow wait up to the
+    # timeout and then get an error (an OCPP InternalError, an HTTP 500).
+    DB_POOL_SIZE = _int("DB_POOL_SIZE", 10)
+    DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 20)
+    DB_POOL_TIMEOUT = _int("DB_POOL_TIMEOUT", 10)
 
     # Timers run in this process when Redis is not configured.
     EMBEDDED_SCHEDULER = _bool("EMBEDDED_SCHEDULER", True)

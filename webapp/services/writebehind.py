@@ -31,7 +31,8 @@ class _Pending:
 class Flusher:
     """Collects items and hands them to `flush(items)` in batches, from one background thread.
 
-    A plain flusher writes what arrived in each `interval`. A group-commit flusher (`group_commit=True`)
+    At most WRITEBEHIND_MAX_PENDING items wait; `add` blocks beyond that. A plain flusher writes what
+    arrived in each `interval`. A group-commit flusher (`group_commit=True`)
     waits for the first item, gathers for at most `interval`, flushes, and then flushes whatever arrived
     during that flush at once: under load the batch is what piles up while the previous one is written,
     so waiting adds no latency, and when idle the thread sleeps.
@@ -40,19 +41,29 @@ class Flusher:
     def __init__(self, app: Flask, name: str, interval: float, flush, max_items: int = 500,
                  group_commit: bool = False):
         self.app, self.name, self.interval, self.flush, self.max_items = app, name, interval, flush, max_items
+        self.bound = max(1, app.config["WRITEBEHIND_MAX_PENDING"])
         self.group_commit = group_commit
         self._items: list = []
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
 
     def add(self, item) -> None:
+        """Queue an item; while `bound` items are already waiting, block until the flush makes room (push
+        back: the caller, a charger's socket, is answered late rather than its data dropped)."""
         with self._cond:
+            waited = 0.0
+            while len(self._items) >= self.bound:
+                self._cond.notify_all()  # the flusher: a full queue is worth a batch now
+                self._cond.wait(5.0)
+                waited += 5.0
+                if waited % 30 == 0 and len(self._items) >= self.bound:
+                    log.warning("%s queue full (%d items) for %.0f s", self.name, len(self._items), waited)
             self._items.append(item)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name=f"chargeway-{self.name}", daemon=True)
                 self._thread.start()
             if len(self._items) >= self.max_items or (self.group_commit and len(self._items) == 1):
-                self._cond.notify()
+                self._cond.notify_all()
 
     def _loop(self) -> None:
         backlog = False
@@ -65,6 +76,7 @@ class Flusher:
                     while len(self._items) < self.max_items and (left := deadline - time.monotonic()) > 0:
                         self._cond.wait(left)
                 items, self._items = self._items, []
+                self._cond.notify_all()  # room again for callers blocked in add()
             for start in range(0, len(items), self.max_items):
                 # Bounded batches, with a pause between them: under gevent a long flush would stall sockets.
                 self.run(items[start:start + self.max_items])
