@@ -50,6 +50,12 @@ class Config:
     OCPP_MAX_MESSAGE_BYTES = _int("OCPP_MAX_MESSAGE_BYTES", 65536)
     OCPP_PING_INTERVAL = _int("OCPP_PING_INTERVAL", 60)
     OCPP_LOG_KEEP = _int("OCPP_LOG_KEEP", 200)  # messages kept per charger
+    # Retention (services/retention.py), run every RETENTION_SECONDS; the OCPP log keeps OCPP_LOG_KEEP per charger.
+    RETENTION_SECONDS = _int("RETENTION_SECONDS", 3600)
+    METER_SAMPLE_KEEP_DAYS = _int("METER_SAMPLE_KEEP_DAYS", 180)
+    CHARGER_EVENT_KEEP_DAYS = _int("CHARGER_EVENT_KEEP_DAYS", 90)
+    NOTIFICATION_KEEP_DAYS = _int("NOTIFICATION_KEEP_DAYS", 90)
+    API_TOKEN_KEEP_DAYS = _int("API_TOKEN_KEEP_DAYS", 7)
     # A charger timestamp more than this far ahead of our clock is stored as given but orders as now + this.
     OCPP_CLOCK_SKEW_SECONDS = _int("OCPP_CLOCK_SKEW_SECONDS", 300)
     LAST_SEEN_WRITE_SECONDS = _int("LAST_SEEN_WRITE_SECONDS", 5)

@@ -54,3 +54,17 @@ def test_a_row_the_database_still_refuses_costs_only_itself(app, factory):
     count = db.session.execute(select(func.count()).select_from(OcppMessage)
                                .where(OcppMessage.charger_id == charger.id)).scalar()
     assert count == 2
+
+
+def test_the_ocpp_log_is_trimmed_by_the_periodic_job(app, raw, make_charger, scheduler):
+    app.config.update(OCPP_LOG_KEEP=5, OCPP_LOG_FLUSH_SECONDS=0)
+    client = raw("CP-LOG-TRIM", make_charger("CP-LOG-TRIM"))
+    client.boot()
+    for _ in range(20):
+        assert client.call("Heartbeat", {})[0] == 3
+    from webapp.services import timers
+
+    # The scheduler ran every periodic job when it started; the next retention run is due now.
+    timers.backend().schedule("webapp.services.timers._periodic", utcnow(), ("jobs.retention.run",
+                                                                              "RETENTION_SECONDS"))
+    wait_until(lambda: len(_logged("CP-LOG-TRIM")) == 5, message="the OCPP log was not trimmed on schedule")

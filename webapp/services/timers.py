@@ -25,6 +25,7 @@ PERIODIC = (
     ("jobs.presence.detect_offline", "OFFLINE_CHECK_SECONDS"),
     ("jobs.sweep.run", "SWEEP_SECONDS"),
     ("jobs.maintenance.tick", "MAINTENANCE_TICK_SECONDS"),
+    ("jobs.retention.run", "RETENTION_SECONDS"),
 )
 
 

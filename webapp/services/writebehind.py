@@ -127,13 +127,10 @@ def touch(cp_id: str, connection_id: str, node_id: str) -> None:
 def _flush_log(rows: list[dict]) -> None:
     """Insert a batch of logged frames; when the database refuses it, row by row, dropping only the rows it
     refuses (a charger deleted meanwhile, anything log_frames could not foresee)."""
-    from . import bulk, events
+    from . import bulk
 
-    try:
+    try:  # trimmed by the retention job (services/retention.py), not here
         bulk.insert(OcppMessage.__table__, rows)
-        db.session.commit()
-        for charger_id in {r["charger_id"] for r in rows}:
-            events.maybe_trim_log(charger_id)
         db.session.commit()
         return
     except Exception:
