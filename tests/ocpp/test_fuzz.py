@@ -8,6 +8,7 @@ server must log no error. CI runs a fixed seed (derandomize) and FUZZ_EXAMPLES e
 """
 import logging
 import os
+from collections import Counter
 from datetime import datetime
 
 import pytest
@@ -88,6 +89,7 @@ def test_every_schema_shaped_call_gets_a_spec_answer(raw, make_charger, server_e
     client = raw("CP-FUZZ", make_charger("CP-FUZZ"))
     client.boot()
     answered = {"result": 0, "error": 0}
+    codes = Counter()
 
     @settings(max_examples=EXAMPLES, derandomize=SEED is None, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
@@ -100,12 +102,15 @@ def test_every_schema_shaped_call_gets_a_spec_answer(raw, make_charger, server_e
         if answer[0] == 3:
             validate_result(action, answer[2])
             answered["result"] += 1
+            codes[f"{action}:CALLRESULT"] += 1
         else:
             assert answer[0] == 4 and answer[2] in OCPP_J_CODES, answer
             answered["error"] += 1
+            codes[f"{action}:{answer[2]}"] += 1
         assert not server_errors, [r.getMessage() for r in server_errors]
 
     if SEED is not None:
         check = seed(int(SEED))(check)
     check()
+    print(f"\nfuzz: {answered} {sorted(codes.items())}")  # shown with -s: the figures in bench/README.md
     assert answered["result"] > EXAMPLES // 4  # the generator reaches the handlers, not just the validator
