@@ -149,3 +149,23 @@ def test_frame_limit_counts_bytes_not_characters(booted, raw, make_charger):
         booted.recv()
     assert err.value.rcvd is not None and err.value.rcvd.code == 1009
     assert other.call("Heartbeat", {})[0] == 3
+
+
+@pytest.mark.parametrize("start, stop", [("0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z"),
+                                         ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59.999Z")])
+def test_a_real_session_with_extreme_timestamps_gets_answers(booted, factory, station, start, stop):
+    user = factory.user(role="operator")
+    user.stations = [station]
+    db.session.commit()
+    tag = user.id_tag
+    answer = booted.call("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 0, "timestamp": start})
+    assert answer[0] == 3 and answer[2]["idTagInfo"]["status"] == "Accepted", answer
+    tx = answer[2]["transactionId"]
+    meter = booted.call("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [
+        {"timestamp": stop, "sampledValue": [{"value": "2147483647"}]}]})
+    assert meter[0] == 3, meter
+    assert booted.call("StopTransaction", {"transactionId": tx, "meterStop": 2 ** 31 - 1, "timestamp": stop}
+                       )[0] == 3
+    _notify(booted, "Finishing", stop)
+    _notify(booted, "Available", iso(utcnow()))
+    assert booted.call("Heartbeat", {})[0] == 3
