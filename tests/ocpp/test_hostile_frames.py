@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 import pytest
+import requests
 from sqlalchemy import select
 from websockets.exceptions import ConnectionClosed
 
@@ -169,3 +170,11 @@ def test_a_real_session_with_extreme_timestamps_gets_answers(booted, factory, st
     _notify(booted, "Finishing", stop)
     _notify(booted, "Available", iso(utcnow()))
     assert booted.call("Heartbeat", {})[0] == 3
+
+
+@pytest.mark.parametrize("cp_id", ["CP%00X", "CP%0AX", "CP%09X"])
+def test_a_charger_id_with_control_characters_is_refused_at_the_handshake(live_server, cp_id):
+    response = requests.get(f"{live_server.url}/ocpp/{cp_id}", stream=True, timeout=5, headers={
+        "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol": "ocpp1.6"})
+    assert response.status_code == 404
