@@ -178,3 +178,17 @@ def test_a_charger_id_with_control_characters_is_refused_at_the_handshake(live_s
         "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
         "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol": "ocpp1.6"})
     assert response.status_code == 404
+
+
+def test_meter_registers_are_never_negative(booted, factory, station):
+    user = factory.user(role="operator")
+    user.stations = [station]
+    db.session.commit()
+    tag = user.id_tag
+    start = booted.call("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": -(2 ** 31),
+                                             "timestamp": NOW})
+    assert start[0] == 4 and start[2] == PCV, start  # else meterStop 2^31-1 gives 2^32 Wh: out of range
+    start = booted.call("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 0, "timestamp": NOW})
+    stop = booted.call("StopTransaction", {"transactionId": start[2]["transactionId"], "meterStop": -1,
+                                           "timestamp": NOW})
+    assert stop[0] == 4 and stop[2] == PCV, stop

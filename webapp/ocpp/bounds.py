@@ -1,7 +1,8 @@
 """What the JSON schemas of OCPP 1.6 leave open: 32-bit integers, connector ids, clean strings.
 
 OCPP 1.6 defines `integer` as 32 bit (31 bit resolution, 1 sign bit), and so are our columns; connector
-ids are never negative and a transaction starts on a real connector (> 0). Values outside these bounds are
+ids are never negative, a transaction starts on a real connector (> 0) and a meter register (meterStart,
+meterStop, in Wh) is never negative. Values outside these bounds are
 PropertyConstraintViolation. Strings may carry a NUL or an unpaired surrogate (JSON allows the escapes,
 PostgreSQL and UTF-8 do not): each becomes U+FFFD, so an idTag with one is simply unknown and a vendor
 string is stored as sent, minus what cannot be stored.
@@ -21,6 +22,10 @@ def checked(action: str, payload: dict) -> dict:
                         f"connectorId: {connector} is not a connector id"
                         + (" (a transaction starts on a connector > 0)" if connector == 0 else ""),
                         {"field": "connectorId"})
+    for field in ("meterStart", "meterStop"):  # an energy register in Wh: negative would make 2^32 Wh sessions
+        if payload.get(field, 0) < 0:
+            raise OcppError("PropertyConstraintViolation", f"{field}: a meter register is never negative",
+                            {"field": field})
     return clean(payload)
 
 
