@@ -70,7 +70,7 @@ class Config:
     # frame holds a connection only while its handler runs; callers past size + overflow wait up to the
     # timeout and then get an error (an OCPP InternalError, an HTTP 500).
     DB_POOL_SIZE = _int("DB_POOL_SIZE", 10)
-    DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 20)
+    DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 10)
     DB_POOL_TIMEOUT = _int("DB_POOL_TIMEOUT", 10)
 
     # Timers run in this process when Redis is not configured.
