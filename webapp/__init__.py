@@ -26,6 +26,7 @@ def create_app(config_class=None) -> Flask:
         "max_message_size": app.config["OCPP_MAX_MESSAGE_BYTES"],
         "ping_interval": app.config["OCPP_PING_INTERVAL"],
     }
+    _pool_options(app)
     _check_secrets(app)
     _check_runtime(app)
     from . import logs
@@ -39,6 +40,15 @@ def create_app(config_class=None) -> Flask:
     register_template_helpers(app)
     register_runtime(app)
     return app
+
+
+def _pool_options(app: Flask) -> None:
+    """The database pool from DB_POOL_SIZE, DB_MAX_OVERFLOW and DB_POOL_TIMEOUT (SQLite keeps its own)."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "pool_size": app.config["DB_POOL_SIZE"], "max_overflow": app.config["DB_MAX_OVERFLOW"],
+        "pool_timeout": app.config["DB_POOL_TIMEOUT"], **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
 
 
 def _check_secrets(app: Flask) -> None:

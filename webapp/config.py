@@ -65,10 +65,28 @@ class Config:
     OCPP_BOOT_TIMEOUT_SECONDS = float(os.environ.get("OCPP_BOOT_TIMEOUT_SECONDS", 120))
     BUS_REDIS_TIMEOUT_SECONDS = float(os.environ.get("BUS_REDIS_TIMEOUT_SECONDS", 5))
     OCPP_LOG_KEEP = _int("OCPP_LOG_KEEP", 200)  # messages kept per charger
+    # Retention (services/retention.py), run every RETENTION_SECONDS; the OCPP log keeps OCPP_LOG_KEEP per charger.
+    RETENTION_SECONDS = _int("RETENTION_SECONDS", 3600)
+    METER_SAMPLE_KEEP_DAYS = _int("METER_SAMPLE_KEEP_DAYS", 180)
+    CHARGER_EVENT_KEEP_DAYS = _int("CHARGER_EVENT_KEEP_DAYS", 90)
+    NOTIFICATION_KEEP_DAYS = _int("NOTIFICATION_KEEP_DAYS", 90)
+    API_TOKEN_KEEP_DAYS = _int("API_TOKEN_KEEP_DAYS", 7)
+    # A charger timestamp more than this far ahead of our clock is stored as given but orders as now + this.
+    OCPP_CLOCK_SKEW_SECONDS = _int("OCPP_CLOCK_SKEW_SECONDS", 300)
     LAST_SEEN_WRITE_SECONDS = _int("LAST_SEEN_WRITE_SECONDS", 5)
     OCPP_LOG_FLUSH_SECONDS = float(os.environ.get("OCPP_LOG_FLUSH_SECONDS", 1))
     METER_BATCH_MS = float(os.environ.get("METER_BATCH_MS", 20))
     METER_CONNECTOR_CACHE_SECONDS = float(os.environ.get("METER_CONNECTOR_CACHE_SECONDS", 30))
+    # Items waiting in each write-behind queue (last seen, OCPP log, MeterValues) before a socket that adds
+    # one waits for the flush: memory stays bounded when the database is slow or down.
+    WRITEBEHIND_MAX_PENDING = _int("WRITEBEHIND_MAX_PENDING", 20000)
+
+    # Database pool per process (not used for SQLite). A gevent worker serves thousands of sockets, but a
+    # frame holds a connection only while its handler runs; callers past size + overflow wait up to the
+    # timeout and then get an error (an OCPP InternalError, an HTTP 500).
+    DB_POOL_SIZE = _int("DB_POOL_SIZE", 10)
+    DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 10)
+    DB_POOL_TIMEOUT = _int("DB_POOL_TIMEOUT", 10)
 
     # Money: MeterValues past this share of the authorisation ask the gateway for more (an incremental
     # authorisation); pending payments older than AFTER are finished by the reconciliation job every RECONCILE.

@@ -76,9 +76,9 @@ def booking_json(b) -> dict:
 def create_booking(body):
     """Place a hold."""
     if "station_id" in body:
-        connector = connector_lookup.first_bookable(body["station_id"], body.get("plug_type"))
-    else:
-        connector = connector_lookup.by_number(body["charger_id"], body["connector_id"])
+        return booking_json(connector_lookup.hold_first_free(g.api_user, body["station_id"],
+                                                             body.get("plug_type"))), 201
+    connector = connector_lookup.by_number(body["charger_id"], body["connector_id"])
     return booking_json(bookings.place_hold(g.api_user, connector.id)), 201
 
 

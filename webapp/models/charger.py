@@ -77,7 +77,12 @@ class Connector(db.Model):
     error_code: Mapped[str | None] = mapped_column(String(32))
     vendor_error_code: Mapped[str | None] = mapped_column(String(50))
     status_info: Mapped[str | None] = mapped_column(String(50))
-    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the charger's timestamp, as given
+    # What orders StatusNotifications: the timestamp, capped at arrival + OCPP_CLOCK_SKEW_SECONDS (a clock in
+    # 9999 must not block later ones), and the connection it came by (in one connection, arrival order
+    # wins). A BootNotification clears status_order_at: the first status after a boot always applies.
+    status_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_connection_id: Mapped[str | None] = mapped_column(String(32))
 
     charger: Mapped[Charger] = relationship(back_populates="connectors")
 

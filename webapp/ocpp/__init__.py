@@ -24,7 +24,7 @@ def check_handshake():
         log.warning("Refused %s: subprotocols offered %s", request.path, offered or "none")
         abort(400, description="Subprotocol ocpp1.6 required")
     cp_id = (request.view_args or {}).get("cp_id", "")
-    if not cp_id or len(cp_id) > 48:
+    if not cp_id or len(cp_id) > 48 or not cp_id.isprintable():  # no NUL, control or surrogate characters
         abort(404)
     user, password = _basic_auth()
     allowed = chargers.password_check(cp_id, password if user == cp_id else None)

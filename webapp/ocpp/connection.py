@@ -12,7 +12,7 @@ from simple_websocket import ConnectionClosed, Server
 from ..extensions import db
 from ..services import bus, chargers, redaction, writebehind
 from ..services.errors import CommandFailed
-from . import frames, handlers
+from . import bounds, frames, handlers
 from .schemas import OcppError, validate_call, validate_result
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class ChargerConnection:
         self._touch_every = cfg["LAST_SEEN_WRITE_SECONDS"]
         self._wait = max(1.0, cfg["OCPP_PING_INTERVAL"] / 2)
         self._validate_out = cfg.get("TESTING", False)
+        self._max_bytes = cfg["OCPP_MAX_MESSAGE_BYTES"]
         self.charger_pk: int | None = None  # known once the charger exists in the database
         self.accepted = False  # registration Accepted: refreshed after every BootNotification
         self.booted = False  # an accepted BootNotification came on this socket: only then is it online
@@ -154,6 +155,8 @@ class ChargerConnection:
 
     def handle(self, raw) -> None:
         """Handle one text frame."""
+        if self._too_big(raw):
+            return
         try:
             frame = frames.parse(raw)
         except frames.FrameError as exc:
@@ -165,12 +168,26 @@ class ChargerConnection:
         else:
             self._resolve(frame, raw)
 
+    def _too_big(self, raw) -> bool:
+        """Close with 1009 when a text frame is over OCPP_MAX_MESSAGE_BYTES in UTF-8: the WebSocket layer
+        counts characters, up to four bytes each."""
+        if not isinstance(raw, str) or len(raw) * 4 <= self._max_bytes or \
+                len(raw.encode("utf-8", "surrogatepass")) <= self._max_bytes:
+            return False
+        log.warning("%s sent a frame over %d bytes; closing", self.cp_id, self._max_bytes)
+        try:
+            self.ws.close(reason=1009, message="Message is too big")
+        except Exception:  # already closed
+            pass
+        return True
+
     def _handle_call(self, frame: frames.Frame, raw: str) -> None:
         try:
             validate_call(frame.action, frame.payload)
+            payload = bounds.checked(frame.action, frame.payload)
             if frame.action != "BootNotification" and not self.accepted:
                 raise OcppError("SecurityError", "Charge point is not accepted: send BootNotification first")
-            result = handlers.dispatch(self.cp_id, frame.action, frame.payload)
+            result = handlers.dispatch(self.cp_id, frame.action, payload, self.connection_id)
             if self._validate_out:
                 validate_result(frame.action, result)
             reply = frames.result(frame.unique_id, result)

@@ -35,6 +35,8 @@ def parse(raw) -> Frame:
         msg = json.loads(raw)
     except ValueError:
         raise FrameError("FormationViolation", "Frame is not valid JSON")
+    except RecursionError:  # nesting deeper than the interpreter's stack; no OCPP payload comes close
+        raise FrameError("FormationViolation", "Frame is nested too deeply")
     if not isinstance(msg, list) or not msg:
         raise FrameError("FormationViolation", "Frame must be a JSON array")
     unique_id = msg[1] if len(msg) > 1 and isinstance(msg[1], str) else "-1"

@@ -28,7 +28,7 @@ def heartbeat(cp_id, **kwargs):
 def status_notification(cp_id, connector_id, error_code, status, **kwargs):
     timestamp = parse_iso(kwargs["timestamp"]) if kwargs.get("timestamp") else None
     chargers.status_notification(cp_id, connector_id, status, error_code, timestamp, kwargs.get("info"),
-                                 kwargs.get("vendor_error_code"))
+                                 kwargs.get("vendor_error_code"), kwargs.get("connection_id"))
     return call_result.StatusNotification()
 
 
@@ -92,11 +92,13 @@ def _snake(key: str) -> str:
     return next(iter(camel_to_snake_case({key: None})))
 
 
-def dispatch(cp_id: str, action: str, payload: dict) -> dict:
+def dispatch(cp_id: str, action: str, payload: dict, connection_id: str | None = None) -> dict:
     """Call the handler for a validated CALL and return the CALLRESULT payload (camelCase).
 
     Only the top-level fields become snake_case arguments; nested values (meterValue, transactionData)
-    keep OCPP's camelCase keys, which is how the services read them.
+    keep OCPP's camelCase keys, which is how the services read them. `connection_id` (the socket's) is
+    passed to every handler; no OCPP 1.6 payload has a field of that name.
     """
-    result = HANDLERS[action](cp_id, **{_snake(key): value for key, value in payload.items()})
+    result = HANDLERS[action](cp_id, connection_id=connection_id,
+                              **{_snake(key): value for key, value in payload.items()})
     return snake_to_camel_case(remove_nones(serialize_as_dict(result)))

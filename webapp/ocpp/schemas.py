@@ -6,7 +6,7 @@ keyword so the CALLERROR carries the right OCPP-J error code.
 """
 import json
 import os
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import lru_cache
 
 import fastjsonschema
@@ -42,7 +42,12 @@ def _is_datetime(value) -> bool:
         return True
     if "T" not in value:
         raise ValueError("not an ISO 8601 date-time")
-    datetime.fromisoformat(value.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    try:  # the instant must exist in UTC too (9999-12-31T23:00-05:00 does not): we store UTC
+        if parsed.tzinfo is not None:
+            parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("date-time outside years 1-9999 in UTC")
     return True
 
 

@@ -50,6 +50,9 @@ def boot(cp_id: str, vendor: str, model: str, serial: str | None, firmware: str 
     charger.serial_number = (serial or charger.serial_number or None)
     charger.firmware_version = firmware or charger.firmware_version
     charger.last_boot = charger.last_seen = now
+    # A reboot resets status ordering: whatever the charger's clock said before cannot block what it says now.
+    db.session.execute(update(Connector).where(Connector.charger_id == charger.id)
+                       .values(status_order_at=None, status_connection_id=None))
     events.record(charger.id, "boot", f"{vendor} {model} fw {firmware or '?'}: {charger.registration_status}")
     return charger.registration_status, charger.heartbeat_interval
 
@@ -154,23 +157,28 @@ def get_connector(charger: Charger, number: int, create: bool = True) -> Connect
 
 def status_notification(cp_id: str, connector_id: int, status: str, error_code: str,
                         timestamp: datetime | None, info: str | None = None,
-                        vendor_error_code: str | None = None) -> Connector | None:
-    """Record a StatusNotification; a late one (older than what we hold) is logged but not applied."""
+                        vendor_error_code: str | None = None, connection_id: str | None = None) -> Connector | None:
+    """Record a StatusNotification; a late one (older than what we hold, from another connection since the
+    last boot) is logged but not applied."""
     charger = get_by_cp_id(cp_id)
-    when = timestamp or utcnow()
+    arrived = utcnow()
+    when = timestamp or arrived
     detail = f"{status}" + (f" ({error_code})" if error_code and error_code != "NoError" else "")
     kind = "fault" if status == "Faulted" else "status"
     events.record(charger.id, kind, detail + (f": {info}" if info else ""), connector_id, occurred_at=when)
     if connector_id == 0:
         return None
     connector = get_connector(charger, connector_id)
-    if connector.status_at is not None and when < connector.status_at:
+    order_at = min(when, arrived + timedelta(seconds=current_app.config["OCPP_CLOCK_SKEW_SECONDS"]))
+    same_connection = connection_id is not None and connection_id == connector.status_connection_id
+    if connector.status_order_at is not None and not same_connection and order_at < connector.status_order_at:
         events.record(charger.id, "late_message", f"StatusNotification {status} of {when} is older than "
-                      f"{connector.status_at}; not applied", connector_id)
+                      f"{connector.status_order_at}; not applied", connector_id)
         return None
     previous = connector.status
     connector.status, connector.error_code = status, error_code
     connector.status_info, connector.vendor_error_code, connector.status_at = info, vendor_error_code, when
+    connector.status_order_at, connector.status_connection_id = order_at, connection_id
     db.session.flush()
     from . import lifecycle
 

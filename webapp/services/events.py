@@ -1,5 +1,4 @@
 """Charger events and the bounded OCPP message log."""
-import random
 from datetime import datetime
 
 from flask import current_app
@@ -19,19 +18,14 @@ def record(charger_id: int, kind: str, detail: str = "", connector_id: int | Non
     return event
 
 
-def maybe_trim_log(charger_id: int) -> None:
-    """About one call in twenty trims the charger's log back to OCPP_LOG_KEEP rows."""
-    if random.random() < 0.05:
-        trim_log(charger_id)
-
-
-def trim_log(charger_id: int) -> None:
-    """Delete all but the newest OCPP_LOG_KEEP logged frames of a charger."""
+def trim_log(charger_id: int) -> int:
+    """Delete all but the newest OCPP_LOG_KEEP logged frames of a charger; returns how many went."""
     keep = current_app.config["OCPP_LOG_KEEP"]
     cutoff = db.session.execute(
         select(OcppMessage.id).where(OcppMessage.charger_id == charger_id)
         .order_by(OcppMessage.id.desc()).offset(keep).limit(1)
     ).scalar()
-    if cutoff is not None:
-        db.session.execute(delete(OcppMessage).where(OcppMessage.charger_id == charger_id,
-                                                     OcppMessage.id <= cutoff))
+    if cutoff is None:
+        return 0
+    return db.session.execute(delete(OcppMessage).where(OcppMessage.charger_id == charger_id,
+                                                        OcppMessage.id <= cutoff)).rowcount

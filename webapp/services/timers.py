@@ -26,6 +26,7 @@ PERIODIC = (
     ("jobs.sweep.run", "SWEEP_SECONDS"),
     ("jobs.maintenance.tick", "MAINTENANCE_TICK_SECONDS"),
     ("jobs.money.reconcile_payments", "PAYMENT_RECONCILE_SECONDS"),
+    ("jobs.retention.run", "RETENTION_SECONDS"),
 )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, or_, select, update
 
 from ..extensions import db
 from ..models import Charger, OcppMessage
+from ..textutil import clip
 from ..timeutil import utcnow
 from . import redaction
 
@@ -31,7 +32,8 @@ class _Pending:
 class Flusher:
     """Collects items and hands them to `flush(items)` in batches, from one background thread.
 
-    A plain flusher writes what arrived in each `interval`. A group-commit flusher (`group_commit=True`)
+    At most WRITEBEHIND_MAX_PENDING items wait; `add` blocks beyond that. A plain flusher writes what
+    arrived in each `interval`. A group-commit flusher (`group_commit=True`)
     waits for the first item, gathers for at most `interval`, flushes, and then flushes whatever arrived
     during that flush at once: under load the batch is what piles up while the previous one is written,
     so waiting adds no latency, and when idle the thread sleeps.
@@ -40,6 +42,7 @@ class Flusher:
     def __init__(self, app: Flask, name: str, interval: float, flush, max_items: int = 500,
                  group_commit: bool = False):
         self.app, self.name, self.interval, self.flush, self.max_items = app, name, interval, flush, max_items
+        self.bound = max(1, app.config["WRITEBEHIND_MAX_PENDING"])
         self.group_commit = group_commit
         self._items: list = []
         self._cond = threading.Condition()
@@ -47,13 +50,22 @@ class Flusher:
         self._writing = 0  # batches taken from `_items` and not yet written
 
     def add(self, item) -> None:
+        """Queue an item; while `bound` items are already waiting, block until the flush makes room (push
+        back: the caller, a charger's socket, is answered late rather than its data dropped)."""
         with self._cond:
+            waited = 0.0
+            while len(self._items) >= self.bound:
+                self._cond.notify_all()  # the flusher: a full queue is worth a batch now
+                self._cond.wait(5.0)
+                waited += 5.0
+                if waited % 30 == 0 and len(self._items) >= self.bound:
+                    log.warning("%s queue full (%d items) for %.0f s", self.name, len(self._items), waited)
             self._items.append(item)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name=f"chargeway-{self.name}", daemon=True)
                 self._thread.start()
             if len(self._items) >= self.max_items or (self.group_commit and len(self._items) == 1):
-                self._cond.notify()
+                self._cond.notify_all()
 
     def _loop(self) -> None:
         backlog = False
@@ -67,6 +79,7 @@ class Flusher:
                         self._cond.wait(left)
                 items, self._items = self._items, []
                 self._writing += 1
+                self._cond.notify_all()  # room again for callers blocked in add()
             try:
                 for start in range(0, len(items), self.max_items):
                     # Bounded batches, with a pause between them: under gevent a long flush would stall sockets.
@@ -141,20 +154,38 @@ def touch(cp_id: str, connection_id: str, booted: bool) -> None:
 
 # -- the OCPP message log --------------------------------------------------------------------------------
 def _flush_log(rows: list[dict]) -> None:
-    from . import bulk, events
+    """Insert a batch of logged frames; when the database refuses it, row by row, dropping only the rows it
+    refuses (a charger deleted meanwhile, anything log_frames could not foresee)."""
+    from . import bulk
 
-    bulk.insert(OcppMessage.__table__, rows)
-    db.session.commit()
-    for charger_id in {r["charger_id"] for r in rows}:
-        events.maybe_trim_log(charger_id)
-    db.session.commit()
+    try:  # trimmed by the retention job (services/retention.py), not here
+        bulk.insert(OcppMessage.__table__, rows)
+        db.session.commit()
+        return
+    except Exception:
+        db.session.rollback()
+        if len(rows) == 1:
+            raise
+        log.warning("OCPP log batch of %d rows refused; inserting them one by one", len(rows), exc_info=True)
+    dropped = 0
+    for row in rows:
+        try:
+            bulk.insert(OcppMessage.__table__, [row])
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            dropped += 1
+            log.warning("OCPP log row of charger %s dropped: %r", row["charger_id"], row, exc_info=True)
+    if dropped:
+        log.error("OCPP log: %d of %d rows dropped", dropped, len(rows))
 
 
 def log_frames(charger_id: int, frames: list[tuple[str, str | None, str | None, str]]) -> None:
     """Log frames (direction, action, unique id, text) of a charger, batched unless the interval is 0."""
     now = utcnow()
-    rows = [{"charger_id": charger_id, "direction": d, "action": a, "unique_id": u,
-             "payload": redaction.frame(a, p)[:4000], "created_at": now} for d, a, u, p in frames]
+    # Cut to the columns and cleaned: one frame the database cannot store must not fail its whole batch.
+    rows = [{"charger_id": charger_id, "direction": d, "action": clip(a, 48), "unique_id": clip(u, 64),
+             "payload": clip(redaction.frame(a, p), 4000), "created_at": now} for d, a, u, p in frames]
     interval = current_app.config["OCPP_LOG_FLUSH_SECONDS"]
     if interval <= 0:
         _flush_log(rows)

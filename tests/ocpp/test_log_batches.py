@@ -1,0 +1,70 @@
+"""One charger's bad frame never costs the OCPP message log of the others (issue 11 point 6)."""
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import release_db, wait_until
+from webapp.extensions import db
+from webapp.models import Charger, OcppMessage
+from webapp.services import writebehind
+from webapp.timeutil import utcnow
+
+pytestmark = pytest.mark.both_dbs
+
+
+@pytest.fixture
+def app_overrides():
+    return {"HEARTBEAT_INTERVAL": 2, "OCPP_PING_INTERVAL": 2, "OCPP_LOG_FLUSH_SECONDS": 0.5}
+
+
+def _logged(cp_id):
+    release_db()
+    return db.session.execute(select(OcppMessage).join(Charger, Charger.id == OcppMessage.charger_id)
+                              .where(Charger.charge_point_id == cp_id).order_by(OcppMessage.id)).scalars().all()
+
+
+def test_hostile_actions_are_logged_cleaned_and_the_other_chargers_rows_survive(raw, make_charger):
+    good = raw("CP-LOG-GOOD", make_charger("CP-LOG-GOOD"))
+    bad = raw("CP-LOG-BAD", make_charger("CP-LOG-BAD"))
+    good.boot()
+    bad.boot()
+    wait_until(lambda: len(_logged("CP-LOG-GOOD")) == 2 and len(_logged("CP-LOG-BAD")) == 2)
+    # In one flush interval: the good charger's heartbeats and five hostile frames of the other one.
+    assert good.call("Heartbeat", {})[0] == 3
+    for frame, answer in (('[2, "a", "' + "Y" * 60 + '", {}]', 4), ('[2, "b", "Bad\\u0000Action", {}]', 4),
+                          ('[2, "c", "\\ud800", {}]', 4), ('[2, "d\\u0000", "Heartbeat", {}]', 3),
+                          ("\x00 not json", 4)):
+        bad.send_raw(frame)
+        assert bad.recv()[0] == answer
+    assert good.call("Heartbeat", {})[0] == 3
+    wait_until(lambda: len(_logged("CP-LOG-GOOD")) == 6, message="the good charger's heartbeats were lost")
+    wait_until(lambda: len(_logged("CP-LOG-BAD")) == 2 + 9)
+    rows = _logged("CP-LOG-BAD")[2:]
+    assert rows[0].action == "Y" * 48
+    assert rows[2].action == "Bad\ufffdAction" and rows[4].action == "\ufffd"
+    assert all("\x00" not in (r.payload + (r.action or "") + (r.unique_id or "")) for r in rows)
+
+
+def test_a_row_the_database_still_refuses_costs_only_itself(app, factory):
+    charger = factory.charger(cp_id="CP-LOG-ROW")
+    rows = [{"charger_id": charger.id, "direction": "in", "action": "Heartbeat", "unique_id": str(i),
+             "payload": "[]", "created_at": utcnow()} for i in range(3)]
+    rows[1]["charger_id"] = 999_999  # no such charger (deleted meanwhile): the foreign key refuses this row
+    db.session.commit()
+    writebehind._flush_log(rows)
+    count = db.session.execute(select(func.count()).select_from(OcppMessage)
+                               .where(OcppMessage.charger_id == charger.id)).scalar()
+    assert count == 2
+
+
+def test_the_ocpp_log_is_trimmed_by_the_periodic_job(app, raw, make_charger, scheduler):
+    app.config.update(OCPP_LOG_KEEP=5, OCPP_LOG_FLUSH_SECONDS=0)
+    client = raw("CP-LOG-TRIM", make_charger("CP-LOG-TRIM"))
+    client.boot()
+    for _ in range(20):
+        assert client.call("Heartbeat", {})[0] == 3
+    from webapp.services import timers
+
+    # The scheduler ran every periodic job when it started; the next retention run is due now.
+    timers.backend().schedule("webapp.services.timers._periodic", utcnow(), ("jobs.retention.run",
+                                                                              "RETENTION_SECONDS"))
+    wait_until(lambda: len(_logged("CP-LOG-TRIM")) == 5, message="the OCPP log was not trimmed on schedule")
