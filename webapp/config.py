@@ -41,6 +41,14 @@ class Config:
     HOLD_SECONDS = _int("HOLD_SECONDS", 0)
     ARRIVAL_GRACE_SECONDS = _int("ARRIVAL_GRACE_SECONDS", 0)
     EXIT_GRACE_SECONDS = _int("EXIT_GRACE_SECONDS", 0)
+    # The server's RemoteStopTransaction is retried this often until StopTransaction arrives; after this
+    # many failed attempts staff are alerted and the connector is made Inoperative when the booking ends.
+    QUOTA_STOP_RETRY_SECONDS = _int("QUOTA_STOP_RETRY_SECONDS", 30)
+    QUOTA_STOP_ALERT_ATTEMPTS = _int("QUOTA_STOP_ALERT_ATTEMPTS", 3)
+    # A live booking whose charger is silent this long (or FINISHING/OVERSTAY this long past its exit-by)
+    # is flagged stuck and staff alerted; STUCK_SESSION_SECONDS > 0 wins (tests and demos).
+    STUCK_SESSION_MINUTES = _int("STUCK_SESSION_MINUTES", 30)
+    STUCK_SESSION_SECONDS = _int("STUCK_SESSION_SECONDS", 0)
 
     # OCPP
     HEARTBEAT_INTERVAL = _int("HEARTBEAT_INTERVAL", 300)
