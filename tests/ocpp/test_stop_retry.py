@@ -2,15 +2,13 @@
 the first RemoteStopTransaction, one that never answers it, one that says Accepted and keeps metering.
 After QUOTA_STOP_ALERT_ATTEMPTS failures staff are alerted once, and the connector is made Inoperative
 when the booking ends."""
-import uuid
-
 import pytest
 from sqlalchemy import select
 
 from tests.conftest import wait_until
+from tests.ocpp.booked import charge
 from webapp.extensions import db
 from webapp.models import Booking, ChargerEvent, ChargingSession, Notification
-from webapp.services import bookings
 
 CP = "SIM-STOP-1"
 
@@ -42,19 +40,7 @@ def sim_charger(live_server, make_charger, sim, scheduler):
 
 def charge_on_quota(sim_charger, factory) -> tuple[int, int]:
     """A driver pays for 1 kWh, swipes and charges; returns (booking id, transaction id)."""
-    from webapp.services import chargers
-
-    wait_until(lambda: chargers.get_by_cp_id(CP).connector(1).status == "Available")
-    driver = factory.user(email=f"d-{uuid.uuid4().hex[:6]}@example.com")
-    connector = chargers.get_by_cp_id(CP).connector(1)
-    booking = bookings.place_hold(driver, connector.id)
-    bookings.pay(driver, booking.id, 1, "card", "4242 4242 4242 4242", uuid.uuid4().hex)
-    booking_id = booking.id
-    sim_charger.wait_status(1, "Reserved", timeout=5)
-    assert sim_charger.swipe(driver.id_tag, 1) == "Accepted"
-    sim_charger.wait_status(1, "Charging", timeout=5)
-    tx = sim_charger.transaction_id(1)
-    wait_until(lambda: db.session.get(Booking, booking_id).status == "CHARGING", timeout=5)
+    _, booking_id, tx = charge(sim_charger, factory, quota_kwh=1)
     return booking_id, tx
 
 
