@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import Booking, ChargingSession, Connector
 from ..timeutil import utcnow
 from . import notifications, payments, pricing, stop_retry, timers
-from .alerts import alert_staff  # noqa: F401 - bookings and others import it from here
+from .alerts import alert_staff  # also imported from here by bookings
 
 log = logging.getLogger(__name__)
 
