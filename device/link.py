@@ -66,6 +66,7 @@ class OcppLink(ChargePoint):
         self._conn_tasks: set[asyncio.Task] = set()
         self._tasks: set[asyncio.Task] = set()
         self._deferred: list = []
+        self.scripted: dict[str, list[str]] = {}  # action -> answers for its next CALLs (script_answers)
         self._heartbeat_task: asyncio.Task | None = None
         self.outbox = Outbox(self)
 
@@ -98,6 +99,9 @@ class OcppLink(ChargePoint):
             msg = unpack(raw_msg)
             if msg.message_type_id == MessageType.Call:
                 self.received.append((msg.action, msg.payload))
+                if self.scripted.get(msg.action):
+                    await self._scripted_answer(msg, self.scripted[msg.action].pop(0))
+                    return
         except OCPPError:
             pass  # the library logs and drops it
         self._deferred = []
@@ -107,6 +111,17 @@ class OcppLink(ChargePoint):
             deferred, self._deferred = self._deferred, []
             for coro in deferred:
                 self.spawn(coro)
+
+    async def script_answers(self, action: str, *answers: str) -> None:
+        """Answer the next CALLs of ``action`` as scripted, one answer each, without acting on them:
+        a status ("Rejected", "Accepted": said but not done) or "silent" (never answered). Then the
+        charger's own handler answers again."""
+        self.scripted.setdefault(action, []).extend(answers)
+
+    async def _scripted_answer(self, msg, answer: str) -> None:
+        log.info("%s: scripted answer %s to %s", self.id, answer, msg.action)
+        if answer != "silent":
+            await self._send(msg.create_call_result({"status": answer}).to_json())
 
     # ---- connection lifecycle -----------------------------------------------------------
     def can_send(self) -> bool:

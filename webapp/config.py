@@ -54,6 +54,14 @@ class Config:
 
     # The payment gateway. Only "simulated" exists; production must name it explicitly (webapp/__init__.py).
     PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY") or None
+    # The server's RemoteStopTransaction is retried this often until StopTransaction arrives; after this
+    # many failed attempts staff are alerted and the connector is made Inoperative when the booking ends.
+    QUOTA_STOP_RETRY_SECONDS = _int("QUOTA_STOP_RETRY_SECONDS", 30)
+    QUOTA_STOP_ALERT_ATTEMPTS = _int("QUOTA_STOP_ALERT_ATTEMPTS", 3)
+    # A live booking whose charger is silent this long (or FINISHING/OVERSTAY this long past its exit-by)
+    # is flagged stuck and staff alerted; STUCK_SESSION_SECONDS > 0 wins (tests and demos).
+    STUCK_SESSION_MINUTES = _int("STUCK_SESSION_MINUTES", 30)
+    STUCK_SESSION_SECONDS = _int("STUCK_SESSION_SECONDS", 0)
 
     # OCPP
     HEARTBEAT_INTERVAL = _int("HEARTBEAT_INTERVAL", 300)

@@ -4,7 +4,7 @@ reservation_status keeps what the charger said (pending, Accepted, Occupied, Fau
 failed, none) so pages show the truth; start_requested_at measures the arrival grace at the press of Start.
 
 Revision ID: 0005_reservations
-Revises: 0003_money
+Revises: 0004_stop_retry
 Create Date: 2026-12-01 09:20:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005_reservations'
-down_revision = '0003_money'
+down_revision = '0004_stop_retry'
 branch_labels = None
 depends_on = None
 

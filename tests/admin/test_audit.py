@@ -72,6 +72,8 @@ def _steps(w, factory):
 
     confirmed = paid_booking(w.charger.connectors[1], factory.user(), status="CONFIRMED")
     taken = paid_booking(w.other_charger.connectors[1], factory.user(), status="CONFIRMED")
+    charging = paid_booking(w.other_connector, factory.user(), status="CONFIRMED")
+    charging.status = "CHARGING"
     running = ChargingSession(connector_id=w.connector.id, user_id=w.operator.id, id_tag=w.operator.id_tag,
                               meter_start=0, started_at=utcnow())
     db.session.add(running)
@@ -106,6 +108,7 @@ def _steps(w, factory):
         ("admin.connector_remove", lambda: {"connector_id": new_connector()}, {}),
         ("admin.booking_cancel", {"booking_id": confirmed.id}, {"reason": "test"}),
         ("admin.booking_take_over", {"booking_id": taken.id}, {"reason": "staff card"}),
+        ("admin.booking_force_finish", {"booking_id": charging.id}, {"reason": "test"}),
         ("admin.payment_refund", {"payment_id": w.capture.id}, {"amount": "1", "reason": "test",
                                                                 "idempotency_key": "a" * 32}),
         ("admin.session_stop", {"session_id": running.id}, {}),

@@ -12,7 +12,7 @@ CLOCK_MODULES = ("webapp.timeutil", "webapp.services.bookings", "webapp.services
                  "webapp.services.availability", "webapp.services.history", "webapp.services.session_summary",
                  "webapp.services.transactions", "webapp.services.notifications", "webapp.services.accounts",
                  "webapp.services.timers", "webapp.services.payments", "webapp.services.charging",
-                 "webapp.services.chargers")
+                 "webapp.services.chargers", "webapp.services.stop_retry", "webapp.services.stuck")
 
 
 class Clock:

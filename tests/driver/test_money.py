@@ -87,9 +87,14 @@ def test_declined_increment_stops_the_charge(client, driver, charger, link, cloc
     run_jobs()  # the stop job the decline enqueued
     increment = db.session.execute(select(Payment).where(Payment.kind == "increment")).scalar_one()
     assert increment.status == "declined"
-    # The quota stop went out too (10.5 kWh > 10): a charger that ignored it is stopped again.
-    stops = [c for c in link.calls if c == ("CP-TEST-1", "RemoteStopTransaction", {"transactionId": tx})]
-    assert len(stops) == 2
+    # The quota stop went out too (10.5 kWh > 10): the decline joins that one stop (no second chain, no
+    # burst), and a charger that ignored it is stopped again by the retry.
+    def stops():
+        return [c for c in link.calls if c == ("CP-TEST-1", "RemoteStopTransaction", {"transactionId": tx})]
+    assert len(stops()) == 1
+    clock.advance(seconds=31)
+    run_jobs()
+    assert len(stops()) == 2
     note = db.session.execute(select(Notification).where(Notification.kind == "authorisation_declined")).scalar_one()
     assert note.user_id == driver.id
 

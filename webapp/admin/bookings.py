@@ -1,17 +1,17 @@
-"""Bookings: a searchable list, the detail, cancelling one (with its refund)."""
+"""Bookings: a searchable list, the detail, cancelling one (with its refund), force-finishing a stuck one."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..auth.decorators import staff_required
 from ..extensions import db
 from ..models import FINAL_STATUSES, LIVE_STATUSES
-from ..services import audit, disputes, records, reservations
+from ..services import audit, disputes, records, reservations, stuck
 from ..services.errors import DomainError
 from . import bp
 from .access import booking_or_abort
 from .common import PER_PAGE, arg_date, audit_action, page_number
 
-BOOKING_FIELDS = ("status", "end_reason", "amount_authorised", "amount_captured", "amount_refunded")
+BOOKING_FIELDS = ("status", "end_reason", "amount_authorised", "amount_captured", "amount_refunded", "stuck_at")
 
 
 def _filters() -> dict:
@@ -74,4 +74,22 @@ def booking_take_over(booking_id: int):
                  dict(audit.snapshot(booking, BOOKING_FIELDS), reason=reason.strip()))
     flash(f"{booking.connector.label} is yours: booking #{booking_id} ended with nothing charged and the driver "
           "was told.", "success")
+    return redirect(url_for("admin.booking_detail", booking_id=booking_id))
+
+
+@bp.route("/bookings/<int:booking_id>/force-finish", methods=["POST"])
+@staff_required
+def booking_force_finish(booking_id: int):
+    """End a charging, finishing or overstaying booking now, settled from the last stored reading."""
+    booking = booking_or_abort(booking_id)
+    before = audit.snapshot(booking, BOOKING_FIELDS)
+    reason = request.form.get("reason", "").strip()
+    try:
+        stuck.force_finish(booking.id, reason)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.booking_detail", booking_id=booking_id))
+    audit_action("booking.force_finish", "booking", booking_id, before,
+                 dict(audit.snapshot(booking, BOOKING_FIELDS), reason=reason))
+    flash(f"Booking #{booking_id} finished; the driver pays for the last reading and was notified.", "success")
     return redirect(url_for("admin.booking_detail", booking_id=booking_id))

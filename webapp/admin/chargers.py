@@ -103,17 +103,18 @@ def charger_password_set(charger_id: int):
 @bp.route("/chargers/<int:charger_id>/retire", methods=["POST"])
 @staff_required
 def charger_retire(charger_id: int):
-    """Take a charger out of service; bookings not started yet are cancelled and refunded."""
+    """Take a charger out of service; bookings not started are cancelled, running ones force-finished."""
     charger = charger_or_abort(charger_id)
     before = audit.snapshot(charger, CHARGER_FIELDS)
     try:
-        cancelled = stations.retire_charger(charger)
+        cancelled, finished = stations.retire_charger(charger)
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.charger_detail", charger_id=charger.id))
-    audit_action("charger.retire", "charger", charger.id, before, dict(audit.snapshot(charger, CHARGER_FIELDS),
-                                                                         bookings_cancelled=cancelled))
-    flash(f"Charger {charger.charge_point_id} retired; {cancelled} booking(s) cancelled and refunded.", "success")
+    audit_action("charger.retire", "charger", charger.id, before, dict(
+        audit.snapshot(charger, CHARGER_FIELDS), bookings_cancelled=cancelled, sessions_finished=finished))
+    flash(f"Charger {charger.charge_point_id} retired; {cancelled} booking(s) cancelled and refunded, "
+          f"{finished} session(s) force-finished from their last reading.", "success")
     return redirect(url_for("admin.charger_detail", charger_id=charger.id))
 
 

@@ -58,6 +58,8 @@ def session_stop(session_id: int):
     audit_action("session.stop", "session", session_id, {"active": True}, {"stop_accepted": accepted})
     if accepted:
         flash("The charger accepted the stop; the session ends when it sends StopTransaction.", "success")
+    elif accepted is None:
+        flash("A stop was sent moments ago; it is repeated until the charger confirms.", "info")
     else:
         flash("The charger did not accept the stop (see its timeline for why).", "error")
     return redirect(url_for("admin.session_detail", session_id=session_id))

@@ -58,6 +58,7 @@ class Booking(db.Model):
     idle_fee: Mapped[int] = mapped_column(default=0)
     end_reason: Mapped[str | None] = mapped_column(String(40))
     rating: Mapped[int | None]
+    stuck_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # flagged by the sweep (services/stuck.py)
 
     user = relationship("User")
     connector = relationship("Connector")

@@ -39,6 +39,12 @@ class ChargingSession(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="INR")
     rating: Mapped[int | None]
     remote_stop_sent: Mapped[bool] = mapped_column(default=False)
+    # The server's stop, retried until StopTransaction arrives (services/stop_retry.py).
+    stop_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stop_reason_requested: Mapped[str | None] = mapped_column(String(32))
+    stop_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    stop_attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stop_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import Booking, ChargingSession, Connector, User
 from ..timeutil import utcnow
 from ..money import format_money
-from . import grace, hours, ledger, notifications, payments, pricing, timers
+from . import grace, hours, ledger, notifications, payments, pricing, stop_retry, stuck, timers
 from .errors import ChargerUnavailable, Conflict, Forbidden, InvalidInput, NotFound, StationClosed
 
 log = logging.getLogger(__name__)
@@ -244,19 +244,18 @@ def start_charging(user: User, booking_id: int, connector_id: int) -> Booking:
 
 
 def stop_charging(user: User, booking_id: int) -> ChargingSession:
-    """The driver stops: RemoteStopTransaction; StopTransaction will move the booking on."""
-    from . import commands
-
+    """The driver stops: RemoteStopTransaction (retried until StopTransaction moves the booking on)."""
     booking = get_for_user(user, booking_id)
     session = booking.session
     if booking.status != "CHARGING" or session is None or session.stopped_at is not None:
         raise Conflict("This booking is not charging.")
-    session.remote_stop_sent = True
     booking.end_reason = "stopped by driver"
-    cp_id, tx = booking.connector.charger.charge_point_id, session.id
+    stop_retry.request(session, "driver", enqueue=False)
+    session_id = session.id
     db.session.commit()
-    if not commands.remote_stop(cp_id, tx):
-        raise ChargerUnavailable("The charger did not accept the stop. Unplug at the charger to end the session.")
+    if stop_retry.attempt(session_id) is False:
+        raise ChargerUnavailable("The charger did not accept the stop yet; we keep asking. "
+                                 "Unplug at the charger to end the session.")
     return session
 
 
@@ -362,3 +361,5 @@ def sweep() -> None:
                                                                   Booking.exit_by < now)).scalars().all():
         exit_grace(booking_id)
     db.session.commit()
+    stop_retry.rearm_lost()  # a stop whose next retry was lost (restart): send it again
+    stuck.flag_stuck()

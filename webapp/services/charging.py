@@ -1,33 +1,27 @@
 """Server-initiated charging commands decided elsewhere: quota or fault stops, reservations."""
 import logging
 
+from sqlalchemy import select
+
 from ..extensions import db
 from ..models import Booking, ChargingSession
-from . import commands, events, reservations
+from . import commands, events, reservations, stop_retry
 from .errors import CommandFailed
 
 log = logging.getLogger(__name__)
 
 
-def stop_session(session_id: int, reason: str) -> bool:
-    """RemoteStopTransaction for a running session (quota reached, fault, operator)."""
-    session = db.session.get(ChargingSession, session_id)
+def stop_session(session_id: int, reason: str) -> bool | None:
+    """Stop a running session now (staff): RemoteStopTransaction, retried until StopTransaction arrives.
+
+    Returns the charger's answer, or None when a stop was sent moments ago and is being retried."""
+    session = db.session.execute(select(ChargingSession).where(ChargingSession.id == session_id)
+                                 .with_for_update()).scalar_one_or_none()
     if session is None or session.stopped_at is not None:
         return False
-    charger = session.connector.charger
-    if session.booking is not None and session.booking.end_reason is None:
-        session.booking.end_reason = {"quota": "quota reached", "fault": "charger fault"}.get(reason, reason)
-    cp_id, charger_id = charger.charge_point_id, charger.id
+    stop_retry.request(session, reason, enqueue=False)
     db.session.commit()
-    try:
-        accepted = commands.remote_stop(cp_id, session_id)
-    except CommandFailed as exc:
-        accepted = False
-        log.warning("Remote stop of session %s (%s) failed: %s", session_id, reason, exc)
-    if not accepted:
-        events.record(charger_id, "command_failed", f"RemoteStopTransaction {session_id} ({reason}) not accepted")
-        db.session.commit()
-    return accepted
+    return stop_retry.attempt(session_id)
 
 
 def reserve(booking_id: int) -> str | None:

@@ -6,12 +6,12 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Booking, ChargingSession, Connector, User
+from ..models import Booking, ChargingSession, Connector
 from ..timeutil import utcnow
-from . import grace, notifications, payments, pricing, timers
+from . import grace, notifications, payments, pricing, stop_retry, timers
+from .alerts import alert_staff  # also imported from here by bookings
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +69,7 @@ def session_progress(session: ChargingSession) -> None:
     booking = session.booking
     if booking is None or session.stopped_at is not None or session.remote_stop_sent:
         return
-    if quota_reached(booking, session):
-        session.remote_stop_sent = True
-        timers.enqueue("jobs.charging.stop_session", session.id, "quota")
+    if quota_reached(booking, session) and stop_retry.request(session, "quota"):
         notifications.notify(booking.user_id, "quota_reached", "Quota reached",
                              "You got the energy you paid for; stopping the charge.",
                              link=f"/bookings/{booking.id}/live", dedupe_key=f"quota-{booking.id}")
@@ -80,10 +78,9 @@ def session_progress(session: ChargingSession) -> None:
 def charging_stopped(session: ChargingSession) -> None:
     """StopTransaction: the session's cost is fixed, the exit grace starts."""
     connector = session.connector
-    tariff = connector.charger.station.tariff if connector.charger.station else None
-    if tariff is not None and session.auth_status == "Accepted" and session.user and not session.user.is_staff:
-        session.cost = pricing.session_cost(tariff, session.energy_wh, session.started_at, session.stopped_at).total
+    price_session(session)
     if session.booking_id is None:
+        stop_retry.after_end(session)
         return
     booking = locked_booking(session.booking_id)
     if booking.status not in ("CHARGING", "CONFIRMED"):
@@ -102,6 +99,14 @@ def charging_stopped(session: ChargingSession) -> None:
         finalise(booking)
 
 
+def price_session(session: ChargingSession) -> None:
+    """Fix a stopped session's cost from its energy and times (staff sessions are not billed)."""
+    station = session.connector.charger.station
+    tariff = station.tariff if station else None
+    if tariff is not None and session.auth_status == "Accepted" and session.user and not session.user.is_staff:
+        session.cost = pricing.session_cost(tariff, session.energy_wh, session.started_at, session.stopped_at).total
+
+
 def connector_status_changed(connector: Connector, previous: str, status: str) -> None:
     """React to a StatusNotification: a freed connector completes its booking, a fault ends its session."""
     if status == "Available" and previous != "Available":
@@ -118,9 +123,8 @@ def _connector_faulted(connector: Connector) -> None:
     session = db.session.execute(select(ChargingSession).where(
         ChargingSession.connector_id == connector.id, ChargingSession.stopped_at.is_(None),
         ChargingSession.auth_status == "Accepted")).scalars().first()
-    if session is not None and not session.remote_stop_sent:
-        session.remote_stop_sent = True
-        timers.enqueue("jobs.charging.stop_session", session.id, "fault")
+    if session is not None:
+        stop_retry.request(session, "fault")
     from . import bookings  # a fault cancels bookings that have not started
 
     booking = db.session.execute(select(Booking).where(
@@ -141,8 +145,10 @@ def _connector_faulted(connector: Connector) -> None:
                 f"Error {connector.error_code}", f"/admin/chargers/{connector.charger_id}")
 
 
-def finalise(booking: Booking) -> None:
-    """Connector free again after a session: capture the real cost, refund the rest, COMPLETED."""
+def finalise(booking: Booking, idle_until: datetime | None = None) -> None:
+    """Connector free again after a session: capture the real cost, refund the rest, COMPLETED.
+
+    `idle_until`: when the connector is taken to have been freed, if not now (a force-finish)."""
     if booking is None or booking.status not in ("FINISHING", "OVERSTAY"):
         return
     now = utcnow()
@@ -151,19 +157,11 @@ def finalise(booking: Booking) -> None:
     tariff = booking.connector.charger.station.tariff
     total = session.cost if session is not None else 0
     if booking.status == "OVERSTAY" and tariff is not None and booking.exit_by is not None:
-        booking.idle_fee = pricing.idle_fee(tariff, booking.exit_by, now)
+        booking.idle_fee = pricing.idle_fee(tariff, booking.exit_by, min(now, idle_until or now))
         total += booking.idle_fee
     booking.status, booking.ended_at = "COMPLETED", now
     payments.settle(booking, total)
+    stop_retry.after_end(session)
     from . import app_sessions
 
     app_sessions.apply_rating(booking.id)  # a rating the app sent while still charging counts now
-
-
-def alert_staff(station_id: int | None, kind: str, title: str, body: str, link: str) -> None:
-    """Notify the operators of a station and every admin."""
-    staff = db.session.execute(select(User).where(User.role.in_(("operator", "admin")), User.active.is_(True))
-                               .options(selectinload(User.stations))).scalars()
-    for user in staff:
-        if user.role == "admin" or any(s.id == station_id for s in user.stations):
-            notifications.notify(user.id, kind, title, body, link)

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Booking, Charger, ChargingSession, Connector, MeterSample, Station, Tariff
-from . import charger_passwords, hours, notifications
+from . import charger_passwords, hours, notifications, stuck
 from .errors import Conflict, InvalidInput, NotFound
 
 CP_ID = re.compile(r"^[A-Za-z0-9._\-]{1,48}$")
@@ -106,28 +106,33 @@ def _live_bookings(connector_ids: list[int]) -> list[Booking]:
         .with_for_update()).scalars())
 
 
-def _take_out_of_service(connector_ids: list[int], what: str) -> int:
-    """Refuse while a car is on a connector; cancel (and refund) bookings that have not started."""
+def _take_out_of_service(connector_ids: list[int], what: str, finish_running: bool = False) -> tuple[int, int]:
+    """Cancel (and refund) bookings that have not started; running ones are force-finished when
+    `finish_running` (settled from the last reading, services/stuck.py), else refused.
+    Returns (cancelled, finished)."""
     from .bookings import release
 
     live = _live_bookings(connector_ids)
     busy = [b for b in live if b.status in BUSY_STATUSES]
-    if busy:
+    if busy and not finish_running:
         raise Conflict(f"{what} has {len(busy)} session(s) in progress; wait until they end.")
-    for booking in live:
+    for booking in busy:
+        stuck.finish(booking, f"{what} taken out of service")
+    waiting = [b for b in live if b not in busy]
+    for booking in waiting:
         release(booking, "CANCELLED", f"{what} taken out of service")
         notifications.notify(booking.user_id, "booking_cancelled", "Booking cancelled",
                              f"{booking.connector.label} was taken out of service. Your payment was released.",
                              link=f"/bookings/{booking.id}")
-    return len(live)
+    return len(waiting), len(busy)
 
 
 def retire_station(station: Station) -> int:
     """Retire a station: hidden from drivers, bookings not yet started are cancelled and refunded."""
     if station.status == "retired":
         raise Conflict("This station is already retired.")
-    cancelled = _take_out_of_service([c.id for ch in station.chargers for c in ch.connectors],
-                                     f"Station {station.name}")
+    cancelled, _ = _take_out_of_service([c.id for ch in station.chargers for c in ch.connectors],
+                                        f"Station {station.name}")
     station.status = "retired"
     db.session.commit()
     return cancelled
@@ -218,14 +223,16 @@ def set_charger_password(charger: Charger, password: str | None) -> None:
     db.session.commit()
 
 
-def retire_charger(charger: Charger) -> int:
-    """Take a charger out of service for good; bookings not yet started are cancelled and refunded."""
+def retire_charger(charger: Charger) -> tuple[int, int]:
+    """Take a charger out of service for good: bookings not yet started are cancelled and refunded, running
+    ones force-finished from their last reading. Returns (cancelled, finished)."""
     if charger.retired:
         raise Conflict("This charger is already retired.")
-    cancelled = _take_out_of_service([c.id for c in charger.connectors], f"Charger {charger.charge_point_id}")
+    counts = _take_out_of_service([c.id for c in charger.connectors], f"Charger {charger.charge_point_id}",
+                                  finish_running=True)
     charger.retired = True
     db.session.commit()
-    return cancelled
+    return counts
 
 
 def reinstate_charger(charger: Charger) -> Charger:
