@@ -30,13 +30,13 @@ class Node:
             stderr=subprocess.STDOUT, start_new_session=True,
             env={**env, "PORT": str(self.port), "HOST": "127.0.0.1", "NODE_ID": name, "WEB_CONCURRENCY": str(workers)})
 
-    def wait_ready(self, timeout=30):
+    def wait_ready(self, timeout=30, path="/readyz"):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited: see {self.log.name}")
             try:
-                if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
+                if requests.get(self.url + path, timeout=1).status_code == 200:
                     return self
             except requests.RequestException:
                 pass

@@ -23,12 +23,14 @@ print(json.dumps({"sweep": app.config["SWEEP_SECONDS"], "tick": app.config["MAIN
 def test_periods_and_route_ttl_are_read_from_the_environment():
     env = {**os.environ, "SECRET_KEY": "s" * 40, "DATABASE_URL": "sqlite://", "REDIS_URL": "redis://127.0.0.1:6379/5",
            "SWEEP_SECONDS": "7", "MAINTENANCE_TICK_SECONDS": "45", "BUS_ROUTE_TTL_SECONDS": "33",
-           "OFFLINE_CHECK_SECONDS": "20", "LOG_LEVEL": "WARNING"}
+           "OFFLINE_CHECK_SECONDS": "20", "PAYMENT_RECONCILE_SECONDS": "50", "RETENTION_SECONDS": "600",
+           "LOG_LEVEL": "WARNING"}
     env.pop("CHARGEWAY_PRODUCTION", None)
     done = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert (seen["sweep"], seen["tick"], seen["route_ttl"]) == (7, 45, 33)
-    assert seen["cron"] == {"jobs.sweep.run": 7, "jobs.maintenance.tick": 45, "jobs.presence.detect_offline": 20}
+    assert seen["cron"] == {"jobs.sweep.run": 7, "jobs.maintenance.tick": 45, "jobs.presence.detect_offline": 20,
+                            "jobs.money.reconcile_payments": 50, "jobs.retention.run": 600}
 
