@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from . import secret_checks
 from .extensions import csrf, db, htmx, login_manager, migrate, sock
 
 log = logging.getLogger(__name__)
@@ -42,11 +43,15 @@ def create_app(config_class=None) -> Flask:
 
 
 def _check_secrets(app: Flask) -> None:
+    """Production: both keys strong (secret_checks) and different, so one leak does not give away the other."""
     if app.config.get("PRODUCTION"):
         for name in ("SECRET_KEY", "QR_SIGNING_KEY"):
-            value = app.config.get(name)
-            if not value or len(value) < 16 or value.startswith(("dev", "change", "test")):
-                raise RuntimeError(f"{name} must be set to a real secret in production")
+            weak = secret_checks.weaknesses(app.config.get(name))
+            if weak:
+                raise RuntimeError(f"{name} must be set to a real secret in production: {'; '.join(weak)}. "
+                                   "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+        if app.config["SECRET_KEY"].strip() == app.config["QR_SIGNING_KEY"].strip():
+            raise RuntimeError("QR_SIGNING_KEY must differ from SECRET_KEY in production")
     if not app.config.get("QR_SIGNING_KEY"):
         app.config["QR_SIGNING_KEY"] = app.config["SECRET_KEY"] + ":qr"
 
