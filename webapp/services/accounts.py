@@ -12,11 +12,11 @@ from ..extensions import db
 from ..models import ROLES, AuditLog, User
 from ..timeutil import utcnow
 from .errors import Conflict, Forbidden, InvalidInput
+from .password_policy import check_new as check_new_password
 
 log = logging.getLogger(__name__)
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 8
 
 
 def new_id_tag() -> str:
@@ -35,8 +35,7 @@ def register(email: str, name: str, password: str, role: str = "driver", battery
         raise InvalidInput("Enter a valid email address.", {"field": "email"})
     if not name:
         raise InvalidInput("Enter your name.", {"field": "name"})
-    if len(password or "") < MIN_PASSWORD:
-        raise InvalidInput(f"The password needs at least {MIN_PASSWORD} characters.", {"field": "password"})
+    check_new_password(password)
     if role not in ROLES:
         raise InvalidInput("Unknown role.", {"field": "role"})
     if battery_kwh is not None and not (5 <= battery_kwh <= 250):
