@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from . import secret_checks
 from .extensions import csrf, db, htmx, login_manager, migrate, sock
+from .services import signouts
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +97,9 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        user = db.session.get(models.User, int(user_id))
-        return user if user is not None and user.active else None  # a suspension ends open sessions too
+        """"id:epoch" from the session or remember cookie; a cookie from before the last sign-out-everywhere
+        (logout, suspension, password change) carries an old epoch and signs nobody in."""
+        return signouts.user_for_cookie(user_id)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -91,6 +91,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_HTTPONLY = True
     PRODUCTION = _bool("CHARGEWAY_PRODUCTION", False)
 
 
@@ -117,6 +119,8 @@ class ProductionConfig(Config):
 
     PRODUCTION = True
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    # The remember cookie signs in for a year: HTTPS only, never readable by scripts.
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 
 class TestConfig(Config):

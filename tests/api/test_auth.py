@@ -11,7 +11,7 @@ from webapp.timeutil import utcnow
 from .conftest import assert_error
 
 
-def _issue(client, email, password="password123"):
+def _issue(client, email, password="charge-test-pass"):
     return client.post("/api/auth/token", json={"email": email, "password": password})
 
 
