@@ -8,7 +8,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import secret_checks
-from .extensions import csrf, db, htmx, login_manager, migrate, sock
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .extensions import csrf, db, htmx, limiter, login_manager, migrate, sock
 from .services import signouts
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,9 @@ def create_app(config_class=None) -> Flask:
     if app.config.get("PRODUCTION"):
         log.warning("Payments are SIMULATED (PAYMENT_GATEWAY=simulated): no money moves")
     os.makedirs(app.instance_path, exist_ok=True)
+    trusted = app.config["TRUSTED_PROXIES"]
+    if trusted:  # the client address (and scheme) from that many proxies' X-Forwarded-For/-Proto, no more
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -90,6 +95,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     sock.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     htmx.init_app(app)
     from .services import snapshots
 

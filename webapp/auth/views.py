@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..services import accounts, passwords, signouts
+from ..services import accounts, login_limits, passwords, signouts
 from ..services.errors import DomainError
 from . import bp
 
@@ -43,6 +43,7 @@ def register():
     if request.method == "POST":
         battery = request.form.get("battery_kwh", "").strip()
         try:
+            login_limits.check_registration(request.remote_addr)
             user = accounts.register(request.form.get("email", ""), request.form.get("name", ""),
                                      request.form.get("password", ""),
                                      battery_kwh=float(battery) if battery else None)
