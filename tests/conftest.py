@@ -153,7 +153,7 @@ class Factory:
         db.session.commit()
         return c
 
-    def user(self, role="driver", email=None, password="password123", **kw):
+    def user(self, role="driver", email=None, password="charge-test-pass", **kw):
         from webapp.services import accounts
 
         user = accounts.register(email or f"user{self._next()}@example.com", kw.pop("name", "Test User"), password,
@@ -171,9 +171,9 @@ def factory(app):
 
 @pytest.fixture
 def login(client):
-    """login(user, password='password123') logs the test client in through the real form."""
+    """login(user, password='charge-test-pass') logs the test client in through the real form."""
 
-    def do(user, password="password123"):
+    def do(user, password="charge-test-pass"):
         response = client.post("/login", data={"email": user.email, "password": password})
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return response

@@ -7,7 +7,11 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .extensions import csrf, db, htmx, login_manager, migrate, sock
+from . import secret_checks
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .extensions import csrf, db, htmx, limiter, login_manager, migrate, sock
+from .services import signouts
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,9 @@ def create_app(config_class=None) -> Flask:
     if app.config.get("PRODUCTION"):
         log.warning("Payments are SIMULATED (PAYMENT_GATEWAY=simulated): no money moves")
     os.makedirs(app.instance_path, exist_ok=True)
+    trusted = app.config["TRUSTED_PROXIES"]
+    if trusted:  # the client address (and scheme) from that many proxies' X-Forwarded-For/-Proto, no more
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -52,11 +59,15 @@ def _pool_options(app: Flask) -> None:
 
 
 def _check_secrets(app: Flask) -> None:
+    """Production: both keys strong (secret_checks) and different, so one leak does not give away the other."""
     if app.config.get("PRODUCTION"):
         for name in ("SECRET_KEY", "QR_SIGNING_KEY"):
-            value = app.config.get(name)
-            if not value or len(value) < 16 or value.startswith(("dev", "change", "test")):
-                raise RuntimeError(f"{name} must be set to a real secret in production")
+            weak = secret_checks.weaknesses(app.config.get(name))
+            if weak:
+                raise RuntimeError(f"{name} must be set to a real secret in production: {'; '.join(weak)}. "
+                                   "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+        if app.config["SECRET_KEY"].strip() == app.config["QR_SIGNING_KEY"].strip():
+            raise RuntimeError("QR_SIGNING_KEY must differ from SECRET_KEY in production")
     if not app.config.get("QR_SIGNING_KEY"):
         app.config["QR_SIGNING_KEY"] = app.config["SECRET_KEY"] + ":qr"
 
@@ -94,6 +105,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     sock.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     htmx.init_app(app)
     from .services import snapshots
 
@@ -101,8 +113,9 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        user = db.session.get(models.User, int(user_id))
-        return user if user is not None and user.active else None  # a suspension ends open sessions too
+        """"id:epoch" from the session or remember cookie; a cookie from before the last sign-out-everywhere
+        (logout, suspension, password change) carries an old epoch and signs nobody in."""
+        return signouts.user_for_cookie(user_id)
 
 
 def register_blueprints(app: Flask) -> None:

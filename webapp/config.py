@@ -109,10 +109,16 @@ class Config:
     API_REFRESH_DAYS = _int("API_REFRESH_DAYS", 30)
     API_VALIDATE_RESPONSES = _bool("API_VALIDATE_RESPONSES", False)  # tests turn it on
 
-    LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
-    LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
-    LOGIN_IP_MAX_FAILURES = _int("LOGIN_IP_MAX_FAILURES", 20)  # per address, whatever the accounts tried
-    LOGIN_IP_WINDOW_MINUTES = _int("LOGIN_IP_WINDOW_MINUTES", 15)
+    # Failed logins allowed (Flask-Limiter syntax, "N per M minutes"; several separated by ";"). Past them the
+    # pair or the address gets 429 until the window moves on; the account itself is never locked.
+    LOGIN_FAILURES_PER_ACCOUNT_ADDRESS = os.environ.get("LOGIN_FAILURES_PER_ACCOUNT_ADDRESS", "5 per 15 minutes")
+    LOGIN_FAILURES_PER_ADDRESS = os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20 per 15 minutes")
+    REGISTER_LIMIT = os.environ.get("REGISTER_LIMIT", "10 per hour")  # sign-up attempts per address
+    # Where the limits are counted: shared Redis when there is one (every process sees the same counts).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    RATELIMIT_ENABLED = True  # the limiter is one object for every app in a process: say it each time
+    # How many proxies (load balancers) in front of us set X-Forwarded-For/-Proto; 0 trusts none of it.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 
     # Station availability (the driver's station list and connectors, the API's station reads) is cached per
     # process for this long: every driver sees the same, every phone polls it. A status change shows within
@@ -123,6 +129,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_HTTPONLY = True
     PRODUCTION = _bool("CHARGEWAY_PRODUCTION", False)
 
 
@@ -149,6 +157,8 @@ class ProductionConfig(Config):
 
     PRODUCTION = True
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    # The remember cookie signs in for a year: HTTPS only, never readable by scripts.
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 
 class TestConfig(Config):
@@ -160,6 +170,7 @@ class TestConfig(Config):
     QR_SIGNING_KEY = "test-qr-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     REDIS_URL = None
+    RATELIMIT_STORAGE_URI = "memory://"
     WTF_CSRF_ENABLED = False
     EMBEDDED_SCHEDULER = False
     OCPP_AUTO_REGISTER = False

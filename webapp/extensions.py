@@ -1,5 +1,7 @@
 """Extension singletons, bound to the app in create_app."""
 from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sock import Sock
@@ -27,3 +29,6 @@ login_manager = LoginManager()
 sock = Sock()
 csrf = CSRFProtect()
 htmx = HTMX()
+# Used for the login and registration limits (services/login_limits.py); storage from RATELIMIT_STORAGE_URI.
+# A moving window: a burst at a window's edge cannot double the allowance.
+limiter = Limiter(get_remote_address, strategy="moving-window")

@@ -125,7 +125,7 @@ def client_as(app, user):
     client = app.test_client()
     if user is not None:
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()  # "id:epoch", as login_user stores it
             session["_fresh"] = True
     return client
 

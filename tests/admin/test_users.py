@@ -74,7 +74,7 @@ def test_suspend_logs_out_cancels_bookings_and_blocks_login(admin_client, world,
     assert not db.session.get(User, world.other_driver.id).active
     # their open session is over, and they cannot log in again
     assert victim.get("/history").status_code == 302
-    login = client.post("/login", data={"email": "driver2@example.com", "password": "password123"})
+    login = client.post("/login", data={"email": "driver2@example.com", "password": "charge-test-pass"})
     assert login.status_code == 403 and "suspended" in login.get_data(as_text=True)
     [entry] = entries("user.suspend")
     assert entry.before["active"] is True and entry.after["active"] is False
@@ -82,7 +82,7 @@ def test_suspend_logs_out_cancels_bookings_and_blocks_login(admin_client, world,
     assert "already suspended" in again.get_data(as_text=True)
     assert admin_client.post(f"/admin/users/{world.other_driver.id}/reactivate").status_code == 302
     assert db.session.get(User, world.other_driver.id).active
-    assert client.post("/login", data={"email": "driver2@example.com", "password": "password123"}).status_code == 302
+    assert client.post("/login", data={"email": "driver2@example.com", "password": "charge-test-pass"}).status_code == 302
     assert len(entries("user.reactivate")) == 1
 
 

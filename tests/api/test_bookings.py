@@ -103,8 +103,10 @@ def test_read_own_booking_and_not_others(client, driver, factory, held, bearer):
     assert_error(client.get(f"/api/bookings/{held.id}"), 401)
 
 
-def test_operators_may_read_any_booking(client, factory, held, bearer):
-    assert client.get(f"/api/bookings/{held.id}", headers=bearer(factory.user(role="operator"))).status_code == 200
+def test_staff_cannot_read_a_drivers_booking_through_the_api(client, factory, held, bearer):
+    """Staff see drivers' bookings in the console (scoped to their stations), not through the driver's API."""
+    for role in ("operator", "admin"):
+        assert_error(client.get(f"/api/bookings/{held.id}", headers=bearer(factory.user(role=role))), 404)
 
 
 def test_expired_hold_reads_as_expired(client, driver, held, bearer, monkeypatch):

@@ -82,11 +82,11 @@ class TestCsrf:
         return {"WTF_CSRF_ENABLED": True}
 
     def test_api_and_device_posts_need_no_csrf_token(self, client, driver, charger):
-        assert client.post("/api/auth/token", json={"email": driver.email, "password": "password123"}
+        assert client.post("/api/auth/token", json={"email": driver.email, "password": "charge-test-pass"}
                            ).status_code == 201
         # no credentials: refused by Basic auth (401), not by CSRF (400)
         assert_error(client.post("/device/heartbeat", json={}), 401, "unauthorized")
 
     def test_pages_still_need_it(self, client, driver):
-        response = client.post("/login", data={"email": driver.email, "password": "password123"})
+        response = client.post("/login", data={"email": driver.email, "password": "charge-test-pass"})
         assert response.status_code == 400

@@ -71,7 +71,8 @@ def cluster_env(pg_schema, tmp_path):
     database_url = f"{PG_URL}?options=-csearch_path%3D{pg_schema}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "FLASK_"))}
     env.update({
-        "CHARGEWAY_PRODUCTION": "1", "SECRET_KEY": "cluster-" + "k" * 40, "QR_SIGNING_KEY": "cluster-" + "q" * 40,
+        "CHARGEWAY_PRODUCTION": "1", "SECRET_KEY": "_upwPblylR1Z44gTto1wv_TxmmFHukyERZ2wCVAP0mayE7Je",
+        "QR_SIGNING_KEY": "pGjZ3sd06zmAAQ21i3_vfpSMo8EpMy6ssxMUvvgTphWQOsHt",
         "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PYTHONPATH": str(ROOT),
         "HEARTBEAT_INTERVAL": "2", "OFFLINE_MARGIN_SECONDS": "1", "OFFLINE_CHECK_SECONDS": "1",
         "HOLD_SECONDS": "3", "OCPP_CALL_TIMEOUT": "5", "LAST_SEEN_WRITE_SECONDS": "0", "ACCESS_LOG": "0",

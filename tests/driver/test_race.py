@@ -21,7 +21,7 @@ def test_twenty_parallel_book_requests_leave_one_hold(app, factory):
         db.session.commit()  # SQLite: the test's transaction would hold the write lock
         client = app.test_client()
         with app.app_context():  # a fresh `g`: the test's own app context remembers the last signed-in user
-            assert client.post("/login", data={"email": email, "password": "password123"}).status_code == 302
+            assert client.post("/login", data={"email": email, "password": "charge-test-pass"}).status_code == 302
         clients.append(client)
     db.session.commit()  # SQLite: hold no lock while the others run
     barrier = threading.Barrier(20)

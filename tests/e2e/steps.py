@@ -18,7 +18,7 @@ def register(page, shots, name="Asha Driver") -> str:
     expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
     page.get_by_label("Name").fill(name)
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password (8+ characters)").fill(PASSWORD)
+    page.get_by_label("Password (10 to 128 characters)").fill(PASSWORD)
     shots(page, "register")
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Find a charger")).to_be_visible()

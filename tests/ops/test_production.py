@@ -26,8 +26,8 @@ def test_production_refuses_missing_or_default_secrets(monkeypatch, secret, qr):
 class RealProd(ProductionConfig):
     """Everything production needs (nothing is contacted at start-up)."""
 
-    SECRET_KEY = "a" * 48
-    QR_SIGNING_KEY = "b" * 48
+    SECRET_KEY = "dwTRA_jsKIhlz3JAuK_P8PhJOAsQgO9NrXW9bmYd-id38eb8"
+    QR_SIGNING_KEY = "t35LfYhMMg6jP8jdkaWiDc-lO6D1h4tqZINMn4hqVId7Xjnf"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     REDIS_URL = "redis://127.0.0.1:6379/5"
     PAYMENT_GATEWAY = "simulated"
@@ -67,7 +67,8 @@ def _start_wsgi(**env) -> subprocess.CompletedProcess:
     root = Path(__file__).resolve().parents[2]
     clean = {k: v for k, v in os.environ.items()
              if k not in ("REDIS_URL", "PAYMENT_GATEWAY", "SECRET_KEY", "QR_SIGNING_KEY", "DATABASE_URL")}
-    clean.update(CHARGEWAY_PRODUCTION="1", SECRET_KEY="s" * 40, QR_SIGNING_KEY="q" * 40,
+    clean.update(CHARGEWAY_PRODUCTION="1", SECRET_KEY=RealProd.SECRET_KEY,
+                 QR_SIGNING_KEY=RealProd.QR_SIGNING_KEY,
                  DATABASE_URL="sqlite://", LOG_FORMAT="text", **env)
     return subprocess.run([sys.executable, "-c", "import wsgi"], cwd=root, env=clean, capture_output=True,
                           text=True, timeout=60)

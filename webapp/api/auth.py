@@ -42,8 +42,9 @@ def _token_json(row, access: str, refresh: str) -> dict:
                     "password": {"type": "string", "minLength": 1, "maxLength": 200}},
                    required=("email", "password"),
                    examples=[{"email": "driver@chargeway.demo", "password": "drive-demo-123"}]),
-          responses={201: ("Token issued", TOKEN)}, errors=(401, 403),
-          description="Wrong credentials give 401; a suspended or locked-out account gives 403.")
+          responses={201: ("Token issued", TOKEN)}, errors=(401, 403, 429),
+          description="Wrong credentials give 401 (the same for an unknown email); a suspended account gives "
+                      "403; 429 after too many failures for this email from this address, or from this address.")
 def issue_token(body):
     """Issue a token pair for email and password."""
     row, access, refresh = tokens.issue(body["email"], body["password"], request.remote_addr,

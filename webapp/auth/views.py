@@ -1,10 +1,10 @@
 """Account pages."""
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..services import accounts
+from ..services import accounts, login_limits, passwords, signouts
 from ..services.errors import DomainError
 from . import bp
 
@@ -43,6 +43,7 @@ def register():
     if request.method == "POST":
         battery = request.form.get("battery_kwh", "").strip()
         try:
+            login_limits.check_registration(request.remote_addr)
             user = accounts.register(request.form.get("email", ""), request.form.get("name", ""),
                                      request.form.get("password", ""),
                                      battery_kwh=float(battery) if battery else None)
@@ -62,6 +63,25 @@ def register():
 @login_required
 def logout():
     """Log out (POST, so a link cannot do it)."""
+    signouts.log_out(current_user)  # a copy of this browser's cookies stops working too
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change your password: every other browser and every app signed in as you is signed out."""
+    if request.method == "POST":
+        try:
+            passwords.change(current_user, request.form.get("current_password", ""),
+                             request.form.get("new_password", ""), request.form.get("confirm_password", ""))
+        except DomainError as exc:
+            return render_template("auth/password.html", error=exc), 400
+        # The epoch moved on: sign this browser in again (keeping its remember cookie if it had one).
+        login_user(current_user._get_current_object(),
+                   remember=current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies)
+        flash("Password changed. You were signed out everywhere else.", "success")
+        return redirect(_home_for(current_user))
+    return render_template("auth/password.html", error=None)

@@ -32,11 +32,17 @@ class User(UserMixin, db.Model):
     id_tag: Mapped[str] = mapped_column(String(20), unique=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session and remember cookie (get_id); bumped to end them all (services/signouts.py).
+    auth_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     battery_kwh: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # Loaded on first use (operators' console pages), not with every request's user: most users are drivers.
     stations = relationship("Station", secondary=operator_stations)
+
+    def get_id(self) -> str:
+        """What Flask-Login signs into the session and the remember cookie: the id and the current epoch."""
+        return f"{self.id}:{self.auth_epoch}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -1,22 +1,23 @@
-"""Accounts: registration, authentication with lock-out, roles, suspension."""
+"""Accounts: registration and authentication (throttled by login_limits)."""
 import logging
 import re
 import secrets
-from datetime import timedelta
+from functools import lru_cache
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import generate_password_hash
 
 from ..extensions import db
 from ..models import ROLES, AuditLog, User
 from ..timeutil import utcnow
+from . import login_limits
 from .errors import Conflict, Forbidden, InvalidInput
+from .password_policy import check_new as check_new_password
 
 log = logging.getLogger(__name__)
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 8
 
 
 def new_id_tag() -> str:
@@ -35,8 +36,7 @@ def register(email: str, name: str, password: str, role: str = "driver", battery
         raise InvalidInput("Enter a valid email address.", {"field": "email"})
     if not name:
         raise InvalidInput("Enter your name.", {"field": "name"})
-    if len(password or "") < MIN_PASSWORD:
-        raise InvalidInput(f"The password needs at least {MIN_PASSWORD} characters.", {"field": "password"})
+    check_new_password(password)
     if role not in ROLES:
         raise InvalidInput("Unknown role.", {"field": "role"})
     if battery_kwh is not None and not (5 <= battery_kwh <= 250):
@@ -54,45 +54,34 @@ def register(email: str, name: str, password: str, role: str = "driver", battery
     return user
 
 
-class RateLimited(Forbidden):
-    status, code = 429, "rate_limited"
+def _dummy_check(password: str) -> None:
+    """Spend the time a real password check takes, so an unknown email answers as slowly as a known one."""
+    User(password_hash=_dummy_hash()).check_password(password)
 
 
-def _recent_failures(ip: str, since) -> int:
-    """Failed logins from one address since `since` (recorded in the audit log)."""
-    return db.session.execute(select(func.count(AuditLog.id)).where(
-        AuditLog.action == "login_failed", AuditLog.ip == ip, AuditLog.created_at >= since)).scalar_one()
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash made the way real passwords are (werkzeug's default method), once per process."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def authenticate(email: str, password: str, ip: str | None = None) -> User:
-    """Check credentials; repeated failures lock the account for a while. Every failure is logged."""
+    """Check credentials; failures are throttled per account+address and per address (login_limits), never by
+    locking the account. Unknown and known emails get the same answer in similar time. Every failure is logged."""
     email = (email or "").strip().lower()
-    now = utcnow()
-    cfg = current_app.config
-    if ip and _recent_failures(ip, now - timedelta(minutes=cfg["LOGIN_IP_WINDOW_MINUTES"])) >= \
-            cfg["LOGIN_IP_MAX_FAILURES"]:
-        log.warning("Login refused for %s: too many failures from %s", email, ip)
-        raise RateLimited("Too many failed logins from your network. Try again in a few minutes.")
-    user = db.session.execute(select(User).where(func.lower(User.email) == email).with_for_update()).scalar_one_or_none()
-    if user is not None and user.locked_until and user.locked_until > now:
-        log.warning("Login refused for locked account %s from %s", email, ip)
-        minutes = int((user.locked_until - now).total_seconds() // 60) + 1
-        raise Forbidden(f"Too many failed attempts. Try again in {minutes} min.")
+    login_limits.check_login(email, ip)
+    user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
+    if user is None:
+        _dummy_check(password or "")
     if user is None or not user.check_password(password or ""):
         log.warning("Failed login for %s from %s", email, ip)
+        login_limits.record_failure(email, ip)
         db.session.add(AuditLog(user_id=user.id if user else None, action="login_failed", target_type="user",
-                                target_id=email[:64], ip=(ip or "")[:45] or None, created_at=now))
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
-                user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"])
-                user.failed_logins = 0
-                log.warning("Account %s locked until %s", email, user.locked_until)
+                                target_id=email[:64], ip=(ip or "")[:45] or None, created_at=utcnow()))
         db.session.commit()
         raise InvalidInput("Wrong email or password.")
     if not user.active:
         log.warning("Login refused for suspended account %s from %s", email, ip)
         raise Forbidden("This account is suspended. Contact support.")
-    user.failed_logins, user.locked_until = 0, None
-    db.session.commit()
+    login_limits.forget_failures(email, ip)
     return user

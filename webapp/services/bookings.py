@@ -108,7 +108,10 @@ def timer_due(booking: Booking, now) -> bool:
 
 
 def get_for_user(user: User, booking_id: int, lock: bool = False, load=()) -> Booking:
-    """The user's booking, with stale timers applied; NotFound if it is not theirs.
+    """The user's own booking, with stale timers applied; NotFound if it is not theirs, whatever their role.
+
+    Staff act on drivers' bookings only through the console (scoped to their stations, audited, the driver
+    notified: services/disputes.py, services/reservations.py), never through the driver's own paths.
 
     `load`: loader options for what the caller reads next (one query instead of one per relationship).
     The timers are applied only when this booking's own timer is due, so a read of a booking that is not
@@ -118,7 +121,7 @@ def get_for_user(user: User, booking_id: int, lock: bool = False, load=()) -> Bo
     if lock:
         query = query.with_for_update()
     booking = db.session.execute(query).scalar_one_or_none()
-    if booking is None or (booking.user_id != user.id and not user.is_staff):
+    if booking is None or booking.user_id != user.id:
         raise NotFound("No such booking.")
     if timer_due(booking, utcnow()):
         expire_stale(user_id=booking.user_id)

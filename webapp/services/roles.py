@@ -4,6 +4,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import ROLES, Booking, Station, User
+from . import signouts
 from .errors import Conflict, InvalidInput
 
 
@@ -66,6 +67,7 @@ def suspend(actor: User, user: User) -> int:
     if not user.active:
         raise Conflict("This account is already suspended.")
     user.active = False
+    signouts.end_everything(user)  # web sessions and API tokens: none of them comes back on reactivation
     pending = list(db.session.execute(select(Booking).where(Booking.user_id == user.id,
                                                             Booking.status.in_(("HELD", "CONFIRMED")))
                                       .with_for_update()).scalars())

@@ -94,11 +94,12 @@ def revoke(row: ApiToken) -> None:
     db.session.commit()
 
 
-def revoke_all(user_id: int) -> int:
+def revoke_all(user_id: int, commit: bool = True) -> int:
     """Revoke every live token of a user (suspension, password change); returns how many."""
     result = db.session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
                                 .values(revoked_at=utcnow()))
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return result.rowcount or 0
 
 
