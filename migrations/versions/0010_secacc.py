@@ -5,7 +5,7 @@ password change add one, so every cookie issued before stops signing anyone in. 
 bare id and are refused: everyone signs in once more after this release.
 
 Revision ID: 0010_secacc
-Revises: 0002
+Revises: 0009_frames
 Create Date: 2026-12-01 12:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010_secacc'
-down_revision = '0002'
+down_revision = '0009_frames'
 branch_labels = None
 depends_on = None
 
