@@ -63,12 +63,15 @@ OWN = {
     ("GET", "/api/charging/sessions"), ("GET", "/api/charging/sessions/active"),
     ("PUT", "/api/charging/sessions/active/update"), ("GET", "/api/charging/stats"),
     ("GET", "/api/charging/dashboard"), ("GET", "/api/chargers/{charger_id}/status"),
+    ("GET", "/api/balance"), ("POST", "/api/balance/pay"),
 }
 OWN_REQUESTS = {
     ("POST", "/api/bookings"): lambda w: ("/api/bookings", {"charger_id": "CP-FREE", "connector_id": 1}),
     ("PUT", "/api/charging/sessions/active/update"): lambda w: ("/api/charging/sessions/active/update",
                                                                 {"batteryLevel": 50}),
     ("GET", "/api/chargers/{charger_id}/status"): lambda w: ("/api/chargers/CP-X/status", None),
+    ("POST", "/api/balance/pay"): lambda w: ("/api/balance/pay", {"payment_method": "card",
+                                                                  "payment_details": "4242424242424242"}),
 }
 ID_KEYS = {"id", "booking_id", "bookingId", "transaction_id", "transactionId", "userId", "sessionId"}
 
