@@ -6,7 +6,7 @@ kept, so every charger that has a password is flagged: it keeps working, and the
 replace it (the next password set or generated clears the flag).
 
 Revision ID: 0006_meter
-Revises: 0002
+Revises: 0005_reservations
 Create Date: 2026-12-01 09:30:00.000000
 
 """

@@ -192,3 +192,30 @@ def test_meter_registers_are_never_negative(booted, factory, station):
     stop = booted.call("StopTransaction", {"transactionId": start[2]["transactionId"], "meterStop": -1,
                                            "timestamp": NOW})
     assert stop[0] == 4 and stop[2] == PCV, stop
+
+
+def test_a_billed_session_metering_2_pow_31_wh_is_answered_and_owed(booted, factory, station):
+    """A booked, paid session whose StopTransaction says 2^31-1 Wh: its cost passes 2^31 minor units. The
+    charger still gets a CALLRESULT (not InternalError), and the money is captured or owed, never dropped."""
+    from tests.admin.conftest import paid_booking
+    from webapp.models import Booking, ChargingSession
+    from webapp.services import ledger
+
+    driver = factory.user()
+    connector = db.session.execute(select(Connector).join(Charger).where(
+        Charger.charge_point_id == "CP-HOST-1", Connector.connector_id == 1)).scalar_one()
+    booking = paid_booking(connector, driver, status="CONFIRMED")
+    booking_id, driver_id, tag = booking.id, driver.id, driver.id_tag
+    release_db()
+    answer = booted.call("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 0, "timestamp": NOW})
+    assert answer[0] == 3 and answer[2]["idTagInfo"]["status"] == "Accepted", answer
+    stop = booted.call("StopTransaction", {"transactionId": answer[2]["transactionId"], "meterStop": 2 ** 31 - 1,
+                                           "timestamp": NOW, "idTag": tag})
+    assert stop[0] == 3, stop
+    _notify(booted, "Available", iso(utcnow()))
+    assert booted.call("Heartbeat", {})[0] == 3
+    release_db()
+    booking = db.session.get(Booking, booking_id)
+    session = db.session.execute(select(ChargingSession).where(ChargingSession.booking_id == booking_id)).scalar_one()
+    assert booking.status == "COMPLETED" and session.cost > 2 ** 31
+    assert booking.amount_captured + ledger.outstanding(driver_id) == booking.amount_due == session.cost

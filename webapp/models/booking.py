@@ -1,7 +1,7 @@
 """Bookings and payments."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, CheckConstraint, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -46,16 +46,16 @@ class Booking(db.Model):
     # START_CONNECT_SECONDS of it even if the grace has ended meanwhile.
     start_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     currency: Mapped[str] = mapped_column(String(3), default="INR")
-    amount_authorised: Mapped[int] = mapped_column(default=0)
-    amount_captured: Mapped[int] = mapped_column(default=0)
-    amount_refunded: Mapped[int] = mapped_column(default=0)
+    amount_authorised: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_captured: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0)
     #: What the booking cost in the end (energy, time, fees, idle fee), fixed when it is settled; settling
     #: again (a retry, the reconciliation job) reads it, so the total never changes between attempts.
-    amount_due: Mapped[int | None]
+    amount_due: Mapped[int | None] = mapped_column(BigInteger)
     #: The session energy (Wh) at which its cost reaches AUTH_TOPUP_PERCENT of the authorisation: MeterValues
     #: past it ask the gateway for more (services/topups.py). None: nothing to watch.
     topup_at_wh: Mapped[int | None]
-    idle_fee: Mapped[int] = mapped_column(default=0)
+    idle_fee: Mapped[int] = mapped_column(BigInteger, default=0)
     end_reason: Mapped[str | None] = mapped_column(String(40))
     rating: Mapped[int | None]
     stuck_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # flagged by the sweep (services/stuck.py)
@@ -98,7 +98,7 @@ class Payment(db.Model):
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(12))
-    amount: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3), default="INR")
     method: Mapped[str] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(12))  # succeeded | declined | failed | pending

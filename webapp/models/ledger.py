@@ -1,7 +1,7 @@
 """The driver's balance (a ledger of what is owed, paid and waived) and the simulated gateway's memory."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -26,7 +26,7 @@ class BalanceEntry(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)
     kind: Mapped[str] = mapped_column(String(8))
-    amount: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3), default="INR")
     reason: Mapped[str | None] = mapped_column(String(200))
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

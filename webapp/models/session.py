@@ -1,7 +1,7 @@
 """OCPP transactions (charging sessions) and their meter samples."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -35,7 +35,7 @@ class ChargingSession(db.Model):
     power_w: Mapped[float | None]
     soc_start: Mapped[float | None]
     soc_last: Mapped[float | None]
-    cost: Mapped[int] = mapped_column(default=0)  # minor units
+    cost: Mapped[int] = mapped_column(BigInteger, default=0)  # minor units (64-bit: a hostile meter cannot overflow it)
     currency: Mapped[str] = mapped_column(String(3), default="INR")
     rating: Mapped[int | None]
     remote_stop_sent: Mapped[bool] = mapped_column(default=False)
