@@ -19,6 +19,25 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 
 
+def on_starting(server):
+    """Multiprocess metrics (PROMETHEUS_MULTIPROC_DIR): start from an empty directory, so the files of a
+    previous run's workers are not summed into this one's."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        os.makedirs(path, exist_ok=True)
+        for name in os.listdir(path):
+            if name.endswith(".db"):
+                os.remove(os.path.join(path, name))
+
+
+def child_exit(server, worker):
+    """A dead worker's live gauges (sockets, pool, queues) stop counting; its counters stay summed."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
 def post_worker_init(worker):
     """The worker has loaded the app: move everything alive now (modules, the app and its extensions, the
     compiled OCPP schemas) out of the cyclic garbage collector's reach. A full collection otherwise walks

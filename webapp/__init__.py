@@ -125,7 +125,9 @@ def register_blueprints(app: Flask) -> None:
     from .driver import bp as driver_bp
 
     from .ops import bp as ops_bp
+    from . import observe
 
+    observe.init_app(app)  # /metrics, the request id, HTTP latency (first, so it times every request)
     csrf.exempt(ocpp_bp)
     app.register_blueprint(ocpp_bp)
     app.register_blueprint(ops_bp)

@@ -125,6 +125,15 @@ class Config:
     # this time; 0 turns the cache off. See services/snapshots.py.
     FRAGMENT_CACHE_SECONDS = float(os.environ.get("FRAGMENT_CACHE_SECONDS", 2))
 
+    # Observability (webapp/observe.py): with METRICS_TOKEN set, /metrics needs `Authorization: Bearer <it>`;
+    # unset, only a direct loopback connection (no proxy header) may read it.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    # Timer jobs that talk to chargers or the gateway (services/timers.py RETRIED) are retried this many
+    # times after an error, waiting these seconds before each retry (RQ's rule: with fewer intervals than
+    # retries, the first repeats at the start).
+    JOB_RETRY_MAX = _int("JOB_RETRY_MAX", 3)
+    JOB_RETRY_INTERVALS = tuple(int(s) for s in os.environ.get("JOB_RETRY_INTERVALS", "10,60,300").split(",") if s.strip())
+
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_SAMESITE = "Lax"

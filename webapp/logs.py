@@ -1,9 +1,15 @@
-"""Logging: plain text on a laptop, one JSON object per line in production (LOG_FORMAT=json)."""
+"""Logging: plain text on a laptop, one JSON object per line in production (LOG_FORMAT=json).
+
+A JSON line carries `request_id` inside an HTTP request (webapp/observe.py sets it) and `charger_id` on a
+charger's socket (webapp/ocpp/connection.py sets it), so one charger's or one request's lines can be found.
+"""
 import json
 import logging
 import os
 import sys
 import time
+
+from flask import g, has_app_context
 
 
 class JsonFormatter(logging.Formatter):
@@ -15,6 +21,11 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
             "pid": record.process,
         }
+        if has_app_context():
+            for key in ("request_id", "charger_id"):
+                value = g.get(key)
+                if value is not None:
+                    entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

@@ -1,4 +1,4 @@
-"""POST /api/charging/start and /stop (seed 004) and GET /api/chargers/{id}/status.
+"""POST /api/charging/start and /stop and GET /api/chargers/{id}/status.
 
 The charger side here is the OCPP service layer called directly (StartTransaction, StopTransaction) with
 the command sender stubbed; test_golden_flow.py runs the same endpoints against the real simulator.

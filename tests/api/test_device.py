@@ -1,4 +1,4 @@
-"""POST /device/heartbeat (seed 000): per-device HTTP Basic, feeding the same online/offline logic as OCPP."""
+"""POST /device/heartbeat: per-device HTTP Basic, feeding the same online/offline logic as OCPP."""
 import base64
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""Seed 002's session endpoints: start/update/end with battery levels; energy from the meter, the EV, or the
+"""The app's session endpoints: start/update/end with battery levels; energy from the meter, the EV, or the
 driver's own battery capacity (never an assumed one); history, stats and dashboard."""
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""Remote start and stop (seed 004) and a charger's live status."""
+"""Remote start and stop and a charger's live status."""
 from flask import g
 
 from ..services import chargers, remote_charging

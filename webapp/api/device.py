@@ -1,4 +1,4 @@
-"""POST /device/heartbeat: simple chargers that do not speak OCPP (seed 000), authenticated per device."""
+"""POST /device/heartbeat: simple chargers that do not speak OCPP, authenticated per device."""
 from flask import g
 
 from ..models import CONNECTOR_STATUSES

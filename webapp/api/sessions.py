@@ -1,4 +1,4 @@
-"""Seed 002's session API: start, battery updates, end, history, stats and the dashboard (camelCase fields)."""
+"""The app's session API: start, battery updates, end, history, stats and the dashboard (camelCase fields)."""
 from flask import g
 
 from ..services import app_sessions, history
@@ -67,7 +67,7 @@ def session_json(s: app_sessions.AppSession) -> dict:
 
 
 def stats_json(user) -> dict:
-    """Seed 002's statistics, from the same totals and months as the history page."""
+    """The app's statistics, from the same totals and months as the history page."""
     totals, months = history.totals(user, "all-time"), history.monthly(user)
     return {"totalSessions": totals.sessions, "totalEnergyUsed": totals.energy_kwh, "totalSpent": totals.spent,
             "currency": app_sessions.currency_of(user), "averageSessionDuration": totals.average_minutes,

@@ -29,7 +29,7 @@ class ApiToken(db.Model):
 
 
 class AppSessionReport(db.Model):
-    """Battery levels (and optionally energy) the driver's app reports for a booking's charge (seed 002)."""
+    """Battery levels (and optionally energy) the driver's app reports for a booking's charge."""
 
     __tablename__ = "app_session_reports"
 

@@ -6,9 +6,10 @@ import threading
 import time
 import uuid
 
-from flask import current_app
+from flask import current_app, g
 from simple_websocket import ConnectionClosed, Server
 
+from .. import metrics
 from ..extensions import db
 from ..services import bus, chargers, redaction, writebehind
 from ..services.errors import CommandFailed
@@ -66,6 +67,7 @@ class ChargerConnection:
     # -- serving ---------------------------------------------------------------------------------
     def serve(self) -> None:
         """Run the receive loop until the socket closes, then mark the charger offline."""
+        g.charger_id = self.cp_id  # on every JSON log line of this socket (webapp/logs.py)
         the_bus = bus.get()
         replaced = the_bus.register(self)
         if replaced is not None:
@@ -75,6 +77,7 @@ class ChargerConnection:
             self.charger_pk, status = registration
             self.accepted = status == "Accepted"
         reason = "socket closed"
+        metrics.CHARGERS_CONNECTED.inc()
         try:
             while True:
                 raw = self.ws.receive(timeout=self._receive_timeout())
@@ -100,6 +103,7 @@ class ChargerConnection:
             log.error("Connection of %s failed", self.cp_id, exc_info=True)
             reason = "server error on the connection"
         finally:
+            metrics.CHARGERS_CONNECTED.dec()
             self._shutdown_socket()
             self._fail_pending("connection closed")
             try:
@@ -160,6 +164,7 @@ class ChargerConnection:
         try:
             frame = frames.parse(raw)
         except frames.FrameError as exc:
+            metrics.ocpp_message(None, exc.code)
             self._send(frames.error(exc.unique_id, exc.code, exc.description))
             self._log_safely("in", None, None, raw if isinstance(raw, str) else repr(raw[:200]))
             return
@@ -192,6 +197,7 @@ class ChargerConnection:
                 validate_result(frame.action, result)
             reply = frames.result(frame.unique_id, result)
             _end_session(commit=True)
+            outcome = "CALLRESULT"
             if frame.action == "BootNotification":
                 self.accepted = result.get("status") == "Accepted"
                 if self.charger_pk is None:  # registered by this BootNotification
@@ -202,15 +208,17 @@ class ChargerConnection:
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except OcppError as exc:
             _end_session(commit=False)
-            reply = frames.error(frame.unique_id, exc.code, exc.description, exc.details)
+            reply, outcome = frames.error(frame.unique_id, exc.code, exc.description, exc.details), exc.code
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except Exception:
             _end_session(commit=False)
             log.error("Handler %s for %s failed", frame.action, self.cp_id, exc_info=True)
             reply = frames.error(frame.unique_id, "InternalError", f"Could not process {frame.action}")
+            outcome = "InternalError"
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         finally:
             _end_session(commit=None)
+        metrics.ocpp_message(frame.action, outcome)
         self._send(reply)
 
     def _resolve(self, frame: frames.Frame, raw: str) -> None:

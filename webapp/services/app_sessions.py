@@ -1,4 +1,4 @@
-"""Charging sessions as the driver's app sees them (seed 002): start, battery updates, end, and the numbers.
+"""Charging sessions as the driver's app sees them: start, battery updates, end, and the numbers.
 
 A session is a booking's charge. Energy comes from the charger's meter whenever the charger reports
 one; otherwise from what the EV told the app; otherwise it is estimated from the battery levels and the

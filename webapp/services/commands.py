@@ -6,6 +6,7 @@ charger (the socket's own thread needs the database to process what the charger 
 import logging
 from datetime import datetime
 
+from .. import metrics
 from ..extensions import db
 from ..timeutil import iso
 from . import bus
@@ -17,7 +18,8 @@ log = logging.getLogger(__name__)
 def send(cp_id: str, action: str, payload: dict, timeout: float | None = None) -> dict:
     """Send any CALL; returns the CALLRESULT payload or raises CommandFailed."""
     db.session.commit()
-    return bus.call(cp_id, action, payload, timeout)
+    with metrics.command(action):
+        return bus.call(cp_id, action, payload, timeout)
 
 
 def _status(cp_id: str, action: str, payload: dict, ok=("Accepted",)) -> bool:

@@ -1,4 +1,4 @@
-"""Simple chargers that do not speak OCPP (seed 000): an authenticated HTTP heartbeat with connector statuses.
+"""Simple chargers that do not speak OCPP: an authenticated HTTP heartbeat with connector statuses.
 
 It feeds the same presence as OCPP: `online` and `last_seen` on the charger, the offline-detection job
 (`chargers.detect_offline`) for silence, and `chargers.status_notification` for connector changes.

@@ -1,7 +1,9 @@
 """Timers: RQ jobs when Redis is configured, an in-process scheduler otherwise.
 
 Jobs are named by dotted path and receive ids only. Every job re-reads the database, so running late,
-early (RQ truncates scheduled times to whole seconds) or twice is harmless.
+early (RQ truncates scheduled times to whole seconds) or twice is harmless. A job in RETRIED that raises
+(the database or Redis went away, the gateway errored) runs again after JOB_RETRY_INTERVALS: an RQ `Retry`
+in production, the same backoff in the in-process scheduler.
 """
 import heapq
 import itertools
@@ -14,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.utils import import_string
 
+from .. import metrics
 from ..timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,24 @@ PERIODIC = (
     ("jobs.retention.run", "RETENTION_SECONDS"),
 )
 
+#: Jobs that talk to chargers or the gateway (directly or through the booking timers' captures, refunds and
+#: CancelReservation): retried after an error. Each is idempotent: a stop claims its attempt number in the
+#: database, a reservation is re-sent with the same reservationId (which replaces it, OCPP 1.6 5.13), a
+#: payment reuses its idempotency key. Periodic jobs are not retried: their next period is the retry.
+RETRIED = ("jobs.charging.", "jobs.money.top_up", "jobs.bookings.")
+
+
+def retried(func: str) -> bool:
+    return func.startswith(RETRIED)
+
+
+def retry_delay(config, attempt: int) -> int:
+    """Seconds before retry `attempt` (1-based), picked as RQ's `Job.get_retry_interval` does: with fewer
+    intervals than retries the first one is repeated at the start."""
+    intervals = config["JOB_RETRY_INTERVALS"] or (0,)
+    retries_left = config["JOB_RETRY_MAX"] - attempt + 1
+    return intervals[min(max(len(intervals) - retries_left, 0), len(intervals) - 1)]
+
 
 class InProcessScheduler:
     """A heap of due jobs; a daemon thread runs them when started (embedded mode)."""
@@ -41,14 +62,14 @@ class InProcessScheduler:
         self._thread: threading.Thread | None = None
         self._stopping = False
 
-    def schedule(self, func: str, at: datetime, args: tuple) -> None:
+    def schedule(self, func: str, at: datetime, args: tuple, failures: int = 0) -> None:
         with self._cond:
-            heapq.heappush(self._heap, (at, next(self._seq), func, args))
+            heapq.heappush(self._heap, (at, next(self._seq), func, args, failures))
             self._cond.notify()
 
     def pending(self) -> list[tuple[datetime, str, tuple]]:
         with self._cond:
-            return [(at, func, args) for at, _, func, args in sorted(self._heap)]
+            return [(at, func, args) for at, _, func, args, _ in sorted(self._heap)]
 
     def run_due(self, now: datetime | None = None) -> int:
         """Run every job due by `now` in this thread; returns how many ran (tests call this directly)."""
@@ -57,16 +78,23 @@ class InProcessScheduler:
             with self._cond:
                 if not self._heap or self._heap[0][0] > (now or utcnow()):
                     return ran
-                _, _, func, args = heapq.heappop(self._heap)
-            self._run(func, args)
+                at, _, func, args, failures = heapq.heappop(self._heap)
+            self._run(func, args, at, failures)
             ran += 1
 
-    def _run(self, func: str, args: tuple) -> None:
+    def _run(self, func: str, args: tuple, at: datetime, failures: int = 0) -> None:
         with self.app.app_context():
+            if func != _PERIODIC:
+                metrics.timer_lag(func, (utcnow() - at).total_seconds())
             try:
                 import_string(func)(*args)
             except Exception:
                 log.error("Job %s%r failed", func, args, exc_info=True)
+                if retried(func) and failures < self.app.config["JOB_RETRY_MAX"]:
+                    delay = retry_delay(self.app.config, failures + 1)
+                    metrics.job_retried(func)
+                    log.info("Job %s%r: retry %d in %d s", func, args, failures + 1, delay)
+                    self.schedule(func, utcnow() + timedelta(seconds=delay), args, failures + 1)
             finally:
                 from ..extensions import db
 
@@ -77,7 +105,7 @@ class InProcessScheduler:
             return
         now = utcnow()
         for func, setting in PERIODIC:
-            self.schedule("webapp.services.timers._periodic", now, (func, setting))
+            self.schedule(_PERIODIC, now, (func, setting))
         self._thread = threading.Thread(target=self._loop, name="chargeway-timers", daemon=True)
         self._thread.start()
 
@@ -96,16 +124,17 @@ class InProcessScheduler:
                 self._cond.wait(wait)
 
 
+_PERIODIC = "webapp.services.timers._periodic"
+
+
 def _periodic(func: str, setting: str) -> None:
     """Run a periodic job, then schedule its next run."""
-    from datetime import timedelta
-
     try:
         import_string(func)()
     finally:
         period = current_app.config.get(setting, 30)
         current_app.extensions["chargeway_timers"].schedule(
-            "webapp.services.timers._periodic", utcnow() + timedelta(seconds=period), (func, setting))
+            _PERIODIC, utcnow() + timedelta(seconds=period), (func, setting))
 
 
 class RQTimers:
@@ -116,9 +145,16 @@ class RQTimers:
         from rq import Queue
 
         self.queue = Queue(QUEUE_NAME, connection=Redis.from_url(app.config["REDIS_URL"]))
+        self.retry = None
+        if app.config["JOB_RETRY_MAX"] > 0:
+            from rq import Retry
+
+            self.retry = Retry(max=app.config["JOB_RETRY_MAX"], interval=list(app.config["JOB_RETRY_INTERVALS"]) or 0)
 
     def schedule(self, func: str, at: datetime, args: tuple) -> None:
-        self.queue.enqueue_at(at, func, *args, failure_ttl=86400)
+        # `due` lets the worker measure the timer's lag (jobs/__init__.py).
+        self.queue.enqueue_at(at, func, *args, failure_ttl=86400, meta={"due": at.timestamp()},
+                              retry=self.retry if retried(func) else None)
 
     def pending(self) -> list:
         from rq.registry import ScheduledJobRegistry

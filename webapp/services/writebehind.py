@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 from sqlalchemy import bindparam, or_, select, update
 
+from .. import metrics
 from ..extensions import db
 from ..models import Charger, OcppMessage
 from ..textutil import clip
@@ -61,6 +62,7 @@ class Flusher:
                 if waited % 30 == 0 and len(self._items) >= self.bound:
                     log.warning("%s queue full (%d items) for %.0f s", self.name, len(self._items), waited)
             self._items.append(item)
+            metrics.queue_depth(self.name, len(self._items))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name=f"chargeway-{self.name}", daemon=True)
                 self._thread.start()
@@ -78,6 +80,7 @@ class Flusher:
                     while len(self._items) < self.max_items and (left := deadline - time.monotonic()) > 0:
                         self._cond.wait(left)
                 items, self._items = self._items, []
+                metrics.queue_depth(self.name, 0)
                 self._writing += 1
                 self._cond.notify_all()  # room again for callers blocked in add()
             try:
@@ -97,6 +100,7 @@ class Flusher:
         writing (shutdown: nothing buffered may be lost). Returns how many items this call wrote."""
         with self._cond:
             items, self._items = self._items, []
+            metrics.queue_depth(self.name, 0)
         for start in range(0, len(items), self.max_items):
             self.run(items[start:start + self.max_items])
         deadline = time.monotonic() + timeout
@@ -107,8 +111,10 @@ class Flusher:
 
     def run(self, items: list) -> None:
         with self.app.app_context():
+            start = time.perf_counter()
             try:
                 self.flush(items)
+                metrics.flush_time(self.name, time.perf_counter() - start)
             except Exception:
                 log.error("%s flush of %d items failed", self.name, len(items), exc_info=True)
                 db.session.rollback()
