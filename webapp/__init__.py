@@ -38,6 +38,9 @@ def create_app(config_class=None) -> Flask:
     register_blueprints(app)
     register_template_helpers(app)
     register_runtime(app)
+    from . import headers
+
+    headers.register(app)
     return app
 
 

@@ -117,6 +117,8 @@ class ProductionConfig(Config):
 
     PRODUCTION = True
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    # Strict-Transport-Security max-age sent in production (webapp/headers.py); 0 sends none.
+    HSTS_SECONDS = _int("HSTS_SECONDS", 31536000)
 
 
 class TestConfig(Config):
