@@ -3,8 +3,7 @@
 Each chunk ends its transaction before the rows are yielded, so a slow download never holds a database
 lock (SQLite takes the write lock at BEGIN) or a long snapshot.
 """
-import csv
-import io
+import re
 from collections.abc import Callable, Iterator
 
 from ..extensions import db
@@ -12,21 +11,42 @@ from ..models import ChargingSession, Payment, User
 from ..timeutil import iso
 
 CHUNK = 500
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may run as a formula when a cell starts with it (after blanks, which some trim), the
+# full-width forms included (OWASP CSV injection); a plain number such as -1.50 is a number, not a formula.
+_FORMULA_START = ("=", "+", "-", "@", "|", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+# Cells holding any of these are quoted: the separators of ',' and ';' locales, quotes, line breaks, and
+# blanks at either end, so every reader splits the line where we did.
+_QUOTE_IF = re.compile(r'[,;"\r\n\t]|^\s|\s$')
+# A ';' locale reading our ',' file starts a cell after every ';' (and a row after every line break) even
+# inside a quoted cell, quotes there being only honoured at a cell's start: a formula there is neutralised.
+_INNER_START = re.compile(r"([;\r\n][ ]*)(?=[=+\-@|\t＝＋－＠])")
 
 
 def _cell(value) -> str:
-    """A CSV cell; text that a spreadsheet would run as a formula is prefixed with a quote."""
+    """A CSV cell's text; text that a spreadsheet would run as a formula is prefixed with a quote."""
     if value is None:
         return ""
     if hasattr(value, "isoformat"):
         return iso(value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_START):
+    text = _INNER_START.sub(r"\1'", str(value))
+    if text.lstrip(" ").startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
+
+
+def _quoted(text: str) -> str:
+    if text.startswith("'") or _QUOTE_IF.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def format_row(values) -> str:
+    """One CSV line (RFC 4180, CRLF): formula-like text neutralised, and every cell that could split in a
+    ',' or ';' locale or start a formula quoted (csv.writer quotes neither ';' nor a neutralised cell)."""
+    return ",".join(_quoted(_cell(v)) for v in values) + "\r\n"
 
 
 def _major(amount: int | None) -> str:
@@ -50,15 +70,9 @@ def _chunks(query, model, to_row: Callable) -> Iterator[list[list]]:
 
 def stream(header: list[str], query, model, to_row: Callable) -> Iterator[str]:
     """CSV text, header first, one piece per chunk."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    yield buffer.getvalue()
+    yield format_row(header)
     for rows in _chunks(query, model, to_row):
-        buffer.seek(0)
-        buffer.truncate(0)
-        writer.writerows([[_cell(v) for v in row] for row in rows])
-        yield buffer.getvalue()
+        yield "".join(format_row(row) for row in rows)
 
 
 SESSION_HEADER = ["transaction_id", "station", "charger", "connector", "driver_email", "id_tag", "auth_status",
