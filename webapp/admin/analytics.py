@@ -74,7 +74,7 @@ def export_sessions():
     """Charging sessions at your stations as CSV (same filters as the sessions list)."""
     filters = {"q": request.args.get("q", "").strip(), "state": request.args.get("state", ""),
                "station_id": _station_filter(), "day_from": arg_date("day_from"), "day_to": arg_date("day_to")}
-    return _csv("sessions", exports.sessions_csv(records.sessions_query(current_user, **filters)), filters)
+    return _csv("sessions", exports.sessions_csv(records.sessions_query(current_user, **filters), current_user), filters)
 
 
 @bp.route("/exports/payments.csv")

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from ..extensions import db
 from ..models import ChargingSession, Payment, User
 from ..timeutil import iso
+from . import id_tags
 
 CHUNK = 500
 # What a spreadsheet may run as a formula when a cell starts with it (after blanks, which some trim), the
@@ -80,16 +81,17 @@ SESSION_HEADER = ["transaction_id", "station", "charger", "connector", "driver_e
                   "soc_start", "soc_last"]
 
 
-def _session_row(s: ChargingSession) -> list:
+def _session_row(s: ChargingSession, viewer=None) -> list:
     charger = s.connector.charger
     return [s.id, charger.station.name if charger.station else "", charger.charge_point_id, s.connector.connector_id,
-            s.user.email if s.user else "", s.id_tag, s.auth_status, s.booking_id, s.started_at, s.stopped_at,
+            s.user.email if s.user else "", id_tags.shown(viewer, s.id_tag), s.auth_status, s.booking_id, s.started_at, s.stopped_at,
             s.stop_reason, f"{s.energy_wh / 1000:.3f}", _major(s.cost), s.currency, s.soc_start, s.soc_last]
 
 
-def sessions_csv(query) -> Iterator[str]:
-    """Charging sessions as CSV (`query` from records.sessions_query)."""
-    return stream(SESSION_HEADER, query, ChargingSession, _session_row)
+def sessions_csv(query, viewer=None) -> Iterator[str]:
+    """Charging sessions as CSV (`query` from records.sessions_query); drivers' idTags hidden unless `viewer`
+    is an admin."""
+    return stream(SESSION_HEADER, query, ChargingSession, lambda s: _session_row(s, viewer))
 
 
 PAYMENT_HEADER = ["payment_id", "created_at", "booking_id", "station", "driver_email", "kind", "method", "status",

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from ..models import Charger
-from . import commands, redaction
+from . import commands, id_tags, redaction
 from .errors import CommandFailed, InvalidInput
 
 TRIGGERS = ("BootNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification", "Heartbeat",
@@ -58,7 +58,9 @@ def _remote_start(charger, data):
     id_tag = str(data.get("id_tag") or "").strip()
     if not 1 <= len(id_tag) <= 20:
         raise InvalidInput("idTag: 1 to 20 characters.", {"field": "id_tag"})
-    return "RemoteStartTransaction", {"connectorId": _connector(charger, data), "idTag": id_tag}
+    number = _connector(charger, data)
+    id_tags.check_remote_start(charger, number, id_tag)
+    return "RemoteStartTransaction", {"connectorId": number, "idTag": id_tag}
 
 
 def _remote_stop(charger, data):
