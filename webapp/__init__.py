@@ -34,6 +34,9 @@ def create_app(config_class=None) -> Flask:
     if app.config.get("PRODUCTION"):
         log.warning("Payments are SIMULATED (PAYMENT_GATEWAY=simulated): no money moves")
     os.makedirs(app.instance_path, exist_ok=True)
+    from . import params
+
+    params.register(app)  # before any blueprint adds a rule: `<int:...>` is bounded
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)

@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 
 from ..models import Charger
+from .. import params
+from ..params import DB_INT_MAX
 from . import commands, id_tags, redaction
 from .errors import CommandFailed, InvalidInput
 
@@ -37,9 +39,9 @@ def _connector(charger: Charger, data, name: str = "connector_id", allow_zero: b
     raw = str(data.get(name) or "").strip()
     if not raw and optional:
         return None
-    if not raw.isdigit():
+    number = params.bounded_int(raw, name)
+    if number is None:
         raise InvalidInput("Choose a connector.", {"field": name})
-    number = int(raw)
     if number == 0 and allow_zero:
         return 0
     if charger.connector(number) is None:
@@ -65,9 +67,10 @@ def _remote_start(charger, data):
 
 def _remote_stop(charger, data):
     raw = str(data.get("transaction_id") or "").strip()
-    if not raw.lstrip("-").isdigit():
+    transaction_id = params.bounded_int(raw, "transaction_id", minimum=-DB_INT_MAX - 1)
+    if transaction_id is None:
         raise InvalidInput("Transaction id must be a number.", {"field": "transaction_id"})
-    return "RemoteStopTransaction", {"transactionId": int(raw)}
+    return "RemoteStopTransaction", {"transactionId": transaction_id}
 
 
 def _unlock(charger, data):
