@@ -36,7 +36,7 @@ def create_app(config_class=None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     from . import params
 
-    params.register(app)  # before any blueprint adds a rule: `<int:...>` is bounded
+    params.register(app)  # path ids and NUL bytes, before any blueprint's own checks
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
