@@ -32,13 +32,13 @@ def console_helpers():
 @bp.app_template_filter("id_tag")
 def id_tag_filter(id_tag):
     """A driver's idTag hidden from operators (services/id_tags.py)."""
-    return id_tags.shown(current_user, id_tag)
+    return id_tags.shown(id_tag, id_tags.reveals(current_user))
 
 
 @bp.app_template_filter("frame")
 def frame_filter(text):
     """An OCPP frame with drivers' idTags hidden from operators."""
-    return id_tags.shown_in_frame(current_user, text)
+    return id_tags.shown_in_frame(text, id_tags.reveals(current_user))
 
 
 from . import (analytics, audit, bookings, chargers, commands, connectors, dashboard,  # noqa: E402,F401

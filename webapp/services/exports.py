@@ -81,17 +81,18 @@ SESSION_HEADER = ["transaction_id", "station", "charger", "connector", "driver_e
                   "soc_start", "soc_last"]
 
 
-def _session_row(s: ChargingSession, viewer=None) -> list:
+def _session_row(s: ChargingSession, reveal: bool) -> list:
     charger = s.connector.charger
     return [s.id, charger.station.name if charger.station else "", charger.charge_point_id, s.connector.connector_id,
-            s.user.email if s.user else "", id_tags.shown(viewer, s.id_tag), s.auth_status, s.booking_id, s.started_at, s.stopped_at,
+            s.user.email if s.user else "", id_tags.shown(s.id_tag, reveal), s.auth_status, s.booking_id, s.started_at, s.stopped_at,
             s.stop_reason, f"{s.energy_wh / 1000:.3f}", _major(s.cost), s.currency, s.soc_start, s.soc_last]
 
 
 def sessions_csv(query, viewer=None) -> Iterator[str]:
     """Charging sessions as CSV (`query` from records.sessions_query); drivers' idTags hidden unless `viewer`
     is an admin."""
-    return stream(SESSION_HEADER, query, ChargingSession, lambda s: _session_row(s, viewer))
+    reveal = id_tags.reveals(viewer)
+    return stream(SESSION_HEADER, query, ChargingSession, lambda s: _session_row(s, reveal))
 
 
 PAYMENT_HEADER = ["payment_id", "created_at", "booking_id", "station", "driver_email", "kind", "method", "status",

@@ -44,15 +44,21 @@ def _staff_tags() -> frozenset[str]:
     return cached
 
 
-def shown(viewer, id_tag: str | None) -> str:
-    """The idTag as `viewer` may see it: admins and staff tags as they are, a driver's tag hidden."""
-    if not id_tag or getattr(viewer, "is_admin", False) or id_tag in _staff_tags():
+def reveals(viewer) -> bool:
+    """Whether `viewer` sees drivers' idTags (admins do). Read it before streaming: rows are committed in
+    between and the user object would be expired."""
+    return bool(getattr(viewer, "is_admin", False))
+
+
+def shown(id_tag: str | None, reveal: bool) -> str:
+    """The idTag as a viewer may see it: all when `reveal` (admins), staff tags as they are, a driver's hidden."""
+    if not id_tag or reveal or id_tag in _staff_tags():
         return id_tag or ""
     return HIDDEN
 
 
-def shown_in_frame(viewer, text: str) -> str:
-    """An OCPP frame's text with every idTag `viewer` may not see replaced."""
-    if getattr(viewer, "is_admin", False) or "idTag" not in text:
+def shown_in_frame(text: str, reveal: bool) -> str:
+    """An OCPP frame's text with every idTag the viewer may not see replaced."""
+    if reveal or "idTag" not in text:
         return text
-    return _FRAME_TAG.sub(lambda m: m.group(1) + shown(viewer, m.group(2)) + m.group(3), text)
+    return _FRAME_TAG.sub(lambda m: m.group(1) + shown(m.group(2), reveal) + m.group(3), text)
