@@ -3,8 +3,6 @@ import csv
 import io
 import re
 
-import pytest
-
 from webapp.extensions import db
 from webapp.services import exports
 
