@@ -7,7 +7,10 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CHARGERS_DEMO ?= 1
 
-.PHONY: run test venv dev-deps clean
+.PHONY: run test venv dev-deps clean lock audit
+# The locks: the full dependency tree with hashes (pip-tools), regenerated from the direct pins.
+PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -26,6 +29,14 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	bash scripts/ensure-test-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lock: $(VENV)/.dev
+	$(PIP_COMPILE) --output-file requirements.lock requirements.txt
+	$(PIP_COMPILE) --output-file requirements-dev.lock requirements-dev.txt
+
+# Known vulnerabilities in the locked tree (pip-audit needs its vulnerability database: network).
+audit:
+	pipx run pip-audit --require-hashes --disable-pip -r requirements.lock
 
 clean:
 	rm -rf $(VENV) instance test-artifacts tests/ocpp_rpc_client/node_modules

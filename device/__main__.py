@@ -31,7 +31,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     auth = p.add_mutually_exclusive_group()
     auth.add_argument("--password", help="HTTP Basic password for every charger")
     auth.add_argument("--passwords-file", help='JSON {"cp_id": "password"}; its ids are used '
-                      "when neither --cp-ids nor --count is given")
+                      "when neither --cp-ids nor --count is given; an AuthorizationKey the server "
+                      "provisions is written back into it")
     p.add_argument("--vendor", default="Chargeway")
     p.add_argument("--model", default="SimCharger")
     p.add_argument("--no-reservation", action="store_true", help="drop the Reservation profile")
@@ -86,7 +87,8 @@ def build_chargers(args) -> list[SimulatedCharger]:
         solar_kw=args.solar_kw, solar_follow_sun=not args.solar_flat,
         meter_interval=args.meter_interval, time_scale=args.time_scale,
         heartbeat_interval=args.heartbeat, unplug_delay=unplug_delay(args),
-        meter_format=MeterFormat(phases=args.phases, total=not args.per_phase_only)) for cp_id in charger_ids(args, passwords)]
+        meter_format=MeterFormat(phases=args.phases, total=not args.per_phase_only),
+        passwords_file=args.passwords_file) for cp_id in charger_ids(args, passwords)]
 
 
 async def run(args) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from datetime import datetime, timezone
 
 from ocpp.routing import on
@@ -57,9 +58,11 @@ class SimulatedCharger(SessionMixin, OcppLink):
                  time_scale=1.0, auto_plug=True, plug_delay=0.2, response_timeout=10.0,
                  heartbeat_interval=None, serial_number=None, firmware_version="1.0.0",
                  solar_follow_sun=True, connection_timeout=90, unplug_delay=None, meter_format=None,
-                 meter_wh=None):
+                 meter_wh=None, passwords_file=None):
         super().__init__(cp_id, base_url, password=password, response_timeout=response_timeout,
                          heartbeat_interval=heartbeat_interval)
+        # Where a provisioned AuthorizationKey is kept ({"cp_id": "password"}), so a restart uses it too.
+        self.passwords_file = passwords_file
         self.vendor, self.model = vendor[:20], model[:20]
         self.serial_number = (serial_number or f"SN-{cp_id}")[:25]
         self.firmware_version = firmware_version[:50]
@@ -237,6 +240,15 @@ class SimulatedCharger(SessionMixin, OcppLink):
 
     @on(Action.change_configuration)
     def on_change_configuration(self, key, value, **kwargs):
+        if key == "AuthorizationKey":  # security profile 1: write-only, used from the next connection on
+            # 16 characters at least; up to 40 (the whitepaper's hex form of a 20-byte key).
+            if not 16 <= len(value) <= 40 or not all(0x21 <= ord(c) < 0x7F for c in value):
+                return call_result.ChangeConfiguration(status=ConfigurationStatus.rejected)
+            self.password = value
+            if key in self.config:  # a test's "leaky" charger that lists its key in GetConfiguration
+                self.config[key] = value
+            self._keep_password()
+            return call_result.ChangeConfiguration(status=ConfigurationStatus.accepted)
         if key not in self.configuration():
             return call_result.ChangeConfiguration(status=ConfigurationStatus.not_supported)
         valid = ((key not in INTEGER_KEYS or (value.isdigit() and int(value) >= 0))
@@ -252,6 +264,23 @@ class SimulatedCharger(SessionMixin, OcppLink):
         else:
             self.config[key] = value.lower() if key in BOOLEAN_KEYS else value
         return call_result.ChangeConfiguration(status=ConfigurationStatus.accepted)
+
+    def _keep_password(self) -> None:
+        """Write the new key into the passwords file (atomically: other chargers share the file)."""
+        if not self.passwords_file:
+            return
+        try:
+            with open(self.passwords_file, encoding="utf-8") as fh:
+                passwords = json.load(fh)
+        except (OSError, ValueError):
+            passwords = {}
+        passwords[self.id] = self.password
+        tmp = f"{self.passwords_file}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(passwords, fh, indent=2)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.passwords_file)
+        log.info("%s: AuthorizationKey stored in %s", self.id, self.passwords_file)
 
     async def _restart_heartbeat(self):
         self._start_heartbeat()

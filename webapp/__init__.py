@@ -42,10 +42,16 @@ def create_app(config_class=None) -> Flask:
     trusted = app.config["TRUSTED_PROXIES"]
     if trusted:  # the client address (and scheme) from that many proxies' X-Forwarded-For/-Proto, no more
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)
+    from . import params
+
+    params.register(app)  # path ids and NUL bytes, before any blueprint's own checks
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_runtime(app)
+    from . import headers
+
+    headers.register(app)
     return app
 
 

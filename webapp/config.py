@@ -67,6 +67,11 @@ class Config:
     HEARTBEAT_INTERVAL = _int("HEARTBEAT_INTERVAL", 300)
     OCPP_AUTO_REGISTER = _bool("OCPP_AUTO_REGISTER", False)
     OCPP_UNKNOWN_STATUS = os.environ.get("OCPP_UNKNOWN_STATUS", "Rejected")  # or Pending
+    # Wrong charger passwords at the handshake, per charger id and per address, within the window; past
+    # either limit the handshake is 429 until the window ends (services/charger_auth.py).
+    OCPP_AUTH_MAX_FAILURES = _int("OCPP_AUTH_MAX_FAILURES", 10)
+    OCPP_AUTH_IP_MAX_FAILURES = _int("OCPP_AUTH_IP_MAX_FAILURES", 30)
+    OCPP_AUTH_WINDOW_SECONDS = _int("OCPP_AUTH_WINDOW_SECONDS", 300)
     OCPP_CALL_TIMEOUT = float(os.environ.get("OCPP_CALL_TIMEOUT", 15))
     OCPP_MAX_MESSAGE_BYTES = _int("OCPP_MAX_MESSAGE_BYTES", 65536)
     OCPP_PING_INTERVAL = _int("OCPP_PING_INTERVAL", 60)
@@ -168,6 +173,8 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     # The remember cookie signs in for a year: HTTPS only, never readable by scripts.
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # Strict-Transport-Security max-age sent in production (webapp/headers.py); 0 sends none.
+    HSTS_SECONDS = _int("HSTS_SECONDS", 31536000)
 
 
 class TestConfig(Config):

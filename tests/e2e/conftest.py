@@ -71,6 +71,8 @@ def phone(browser, live_server):
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    # Anything our Content-Security-Policy blocked (an inline script, handler or style) is a page error too.
+    page.on("console", lambda msg: page.errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
     context.close()
 

@@ -1,4 +1,6 @@
 """The WebSocket handshake: subprotocol negotiation and charger authentication (security profile 1)."""
+import json
+
 import pytest
 from websockets.exceptions import InvalidStatus
 
@@ -30,15 +32,7 @@ def test_bad_password_is_refused(raw, make_charger, password):
     assert err.value.response.status_code == 401
 
 
-def test_unknown_charger_is_rejected_and_not_stored(raw, app):
-    client = raw("CP-STRANGER")
-    answer = client.boot()
-    assert answer["status"] == "Rejected"
-    assert "interval" in answer and answer["currentTime"].endswith("Z")
-    db.session.rollback()
-    assert chargers.get_by_cp_id("CP-STRANGER") is None
-    # Not accepted: other messages are refused until a boot is accepted.
-    assert client.call("Heartbeat", {})[2] == "SecurityError"
+# An unknown id without auto-registration is refused at the handshake: tests/ocpp/test_charger_identity.py.
 
 
 def test_unknown_charger_pending_when_configured(raw, app):
@@ -52,6 +46,9 @@ def test_auto_register_accepts_unknown_chargers(raw, app):
     app.config["OCPP_AUTO_REGISTER"] = True
     client = raw("CP-AUTO")
     assert client.boot()["status"] == "Accepted"
+    provisioning = client.recv()  # its AuthorizationKey (tests/ocpp/test_charger_identity.py)
+    assert provisioning[2] == "ChangeConfiguration"
+    client.send_raw(json.dumps([3, provisioning[1], {"status": "Accepted"}]))
     assert client.call("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Available"})[0] == 3
     db.session.rollback()
     charger = db.session.execute(db.select(Charger).where(Charger.charge_point_id == "CP-AUTO")).scalar_one()

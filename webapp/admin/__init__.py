@@ -8,6 +8,7 @@ from flask import Blueprint, abort
 from flask_login import current_user
 
 from ..extensions import login_manager
+from ..services import id_tags
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -26,6 +27,18 @@ def console_helpers():
     from .common import station_time
 
     return {"station_time": station_time}
+
+
+@bp.app_template_filter("id_tag")
+def id_tag_filter(id_tag):
+    """A driver's idTag hidden from operators (services/id_tags.py)."""
+    return id_tags.shown(id_tag, id_tags.reveals(current_user))
+
+
+@bp.app_template_filter("frame")
+def frame_filter(text):
+    """An OCPP frame with drivers' idTags hidden from operators."""
+    return id_tags.shown_in_frame(text, id_tags.reveals(current_user))
 
 
 from . import (analytics, audit, bookings, chargers, commands, connectors, dashboard,  # noqa: E402,F401

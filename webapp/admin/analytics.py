@@ -2,6 +2,7 @@
 from flask import Response, render_template, request, stream_with_context
 from flask_login import current_user
 
+from .. import params
 from ..auth.decorators import admin_required, staff_required
 from ..services import analytics as stats, exports, records, roles
 from ..timeutil import utcnow
@@ -10,14 +11,13 @@ from .common import arg_date, audit_action
 
 
 def _station_filter() -> int | None:
-    raw = request.args.get("station_id", "")
-    return int(raw) if raw.isdigit() else None
+    return params.int_arg("station_id")
 
 
 def _period():
     """[from, to] from ?day_from=&day_to= or ?days=N (default: the last 30 days)."""
-    days = request.args.get("days", "")
-    default = int(days) if days.isdigit() and 0 < int(days) <= stats.MAX_DAYS else 30
+    days = params.int_arg("days")
+    default = days if days is not None and 0 < days <= stats.MAX_DAYS else 30
     return stats.period(arg_date("day_from"), arg_date("day_to"), default)
 
 
@@ -74,7 +74,7 @@ def export_sessions():
     """Charging sessions at your stations as CSV (same filters as the sessions list)."""
     filters = {"q": request.args.get("q", "").strip(), "state": request.args.get("state", ""),
                "station_id": _station_filter(), "day_from": arg_date("day_from"), "day_to": arg_date("day_to")}
-    return _csv("sessions", exports.sessions_csv(records.sessions_query(current_user, **filters)), filters)
+    return _csv("sessions", exports.sessions_csv(records.sessions_query(current_user, **filters), current_user), filters)
 
 
 @bp.route("/exports/payments.csv")

@@ -1,6 +1,7 @@
 """The audit log (admins only): searchable, read-only."""
 from flask import render_template, request
 
+from .. import params
 from ..auth.decorators import admin_required
 from ..extensions import db
 from ..services import audit as audit_service
@@ -13,9 +14,8 @@ from .common import PER_PAGE, arg_date, page_number
 @admin_required
 def audit():
     """Every console action: who, what, target, before and after, IP, time; filter and search."""
-    user = request.args.get("user_id", "")
     filters = {"q": request.args.get("q", "").strip(), "action": request.args.get("action", "").strip(),
-               "target_type": request.args.get("target_type", ""), "user_id": int(user) if user.isdigit() else None,
+               "target_type": request.args.get("target_type", ""), "user_id": params.int_arg("user_id"),
                "day_from": arg_date("day_from"), "day_to": arg_date("day_to")}
     page = db.paginate(audit_service.search_query(**filters), page=page_number(), per_page=PER_PAGE, error_out=False)
     return render_template("admin/audit/list.html", filters=filters, page=page, actions=audit_service.actions(),

@@ -2,6 +2,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import params
 from ..auth.decorators import staff_required
 from ..extensions import db
 from ..models import FINAL_STATUSES, LIVE_STATUSES
@@ -15,9 +16,8 @@ BOOKING_FIELDS = ("status", "end_reason", "amount_authorised", "amount_captured"
 
 
 def _filters() -> dict:
-    station = request.args.get("station_id", "")
     return {"q": request.args.get("q", "").strip(), "status": request.args.get("status", ""),
-            "station_id": int(station) if station.isdigit() else None,
+            "station_id": params.int_arg("station_id"),
             "day_from": arg_date("day_from"), "day_to": arg_date("day_to")}
 
 

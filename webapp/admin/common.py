@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from flask import flash, render_template, request
 from flask_login import current_user
 
+from .. import params
 from ..services import audit
 from ..services.errors import DomainError, InvalidInput
 from ..timeutil import UTC
@@ -31,8 +32,7 @@ def form_error(template: str, exc: DomainError, **context):
 
 def page_number() -> int:
     """The ?page= argument (1 when missing or malformed)."""
-    raw = request.args.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
+    return max(1, params.int_arg("page", 1))
 
 
 def arg_date(name: str) -> date | None:

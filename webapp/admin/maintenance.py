@@ -2,6 +2,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import params
 from ..auth.decorators import staff_required
 from ..extensions import db
 from ..models import MaintenanceWindow
@@ -27,12 +28,13 @@ def maintenance_list():
 def _target(raw: str) -> tuple[int | None, int | None, str]:
     """'station:3' or 'charger:7' -> (station id, charger id, timezone), checked against your stations (403/404)."""
     kind, _, number = (raw or "").partition(":")
-    if not number.isdigit() or kind not in ("station", "charger"):
+    target_id = params.bounded_int(number, "target")
+    if target_id is None or kind not in ("station", "charger"):
         raise InvalidInput("Choose a station or a charger.", {"field": "target"})
     if kind == "station":
-        station = station_or_abort(int(number))
+        station = station_or_abort(target_id)
         return station.id, None, station.timezone
-    charger = charger_or_abort(int(number))
+    charger = charger_or_abort(target_id)
     return None, charger.id, charger.station.timezone
 
 

@@ -2,6 +2,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import params
 from ..auth.decorators import staff_required
 from ..extensions import db
 from ..fragments import page_or_fragment
@@ -15,9 +16,8 @@ from .common import PER_PAGE, arg_date, audit_action, page_number
 @staff_required
 def sessions():
     """Sessions at your stations: search by transaction id, driver, idTag, charger; filter by state and dates."""
-    station = request.args.get("station_id", "")
     filters = {"q": request.args.get("q", "").strip(), "state": request.args.get("state", ""),
-               "station_id": int(station) if station.isdigit() else None,
+               "station_id": params.int_arg("station_id"),
                "day_from": arg_date("day_from"), "day_to": arg_date("day_to")}
     query = records.sessions_query(current_user, **filters)
     return render_template("admin/sessions/list.html", filters=filters,

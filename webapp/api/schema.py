@@ -49,7 +49,7 @@ ERROR = obj({"error": obj({
 }, required=("code", "message", "details"))}, required=("error",))
 
 ERROR_TEXT = {
-    400: "Malformed request (bad JSON, missing header)",
+    400: "Malformed request (bad JSON, missing header, a NUL byte anywhere, a number out of range)",
     401: "Missing, expired or revoked credentials",
     402: "Payment declined or failed",
     403: "Forbidden (suspended account, station closed, not yours)",
@@ -88,10 +88,9 @@ class Spec:
         """Every status this endpoint may answer, with its description and body schema."""
         out = dict(self.responses)
         codes = set(self.errors)
+        codes.add(400)  # a NUL byte anywhere is refused before any endpoint runs (webapp/params.py)
         if self.auth:
             codes.update((401, 403))  # no or bad credentials; a suspended account or retired device
-        if self.body is not None or self.headers:
-            codes.add(400)
         if self.body is not None or self.query is not None:
             codes.add(422)
         for code in sorted(codes):

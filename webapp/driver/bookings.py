@@ -4,6 +4,7 @@ import uuid
 from flask import flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .. import params
 from ..extensions import db
 from ..fragments import page_or_fragment, wants_fragment
 from ..models import Connector
@@ -28,7 +29,7 @@ def payment_key(booking, form) -> str:
 @login_required
 def create_booking():
     """Hold a connector: a HELD booking with a countdown, or a clear reason why not."""
-    connector_id = request.form.get("connector_id", type=int)
+    connector_id = params.int_arg("connector_id", source=request.form)
     connector = db.session.get(Connector, connector_id) if connector_id else None
     back = (url_for("driver.station", station_id=connector.charger.station_id)
             if connector is not None and connector.charger.station_id else url_for("driver.home"))
@@ -123,7 +124,7 @@ def move(booking_id: int):
     own_booking(booking_id)
     back = url_for("driver.booking", booking_id=booking_id)
     try:
-        booking = reservations.move(current_user, booking_id, request.form.get("connector_id", type=int))
+        booking = reservations.move(current_user, booking_id, params.int_arg("connector_id", source=request.form))
     except DomainError as exc:
         return fail(exc, back)
     if wants_json():

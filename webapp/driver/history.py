@@ -2,6 +2,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .. import params
 from ..services import history, ratings, session_summary
 from ..services.errors import DomainError
 from . import bp
@@ -40,7 +41,7 @@ def history_page():
     chosen = request.args.get("filter", "all-time")
     if chosen not in history.FILTERS:
         abort(400, description="Unknown filter: use recent, this-month or all-time.")
-    number = max(1, request.args.get("page", 1, type=int) or 1)
+    number = max(1, params.int_arg("page", 1))
     months = history.monthly(current_user)
     return render_template("driver/history/index.html", page=history.page(current_user, chosen, number),
                            totals=history.totals(current_user, chosen), chosen=chosen, filters=history.FILTERS,

@@ -6,7 +6,8 @@ import logging
 from flask import Blueprint, abort, current_app, request
 
 from ..extensions import sock
-from ..services import chargers, shutdown
+from ..extensions import db
+from ..services import charger_auth, shutdown
 
 log = logging.getLogger(__name__)
 
@@ -15,8 +16,9 @@ bp = Blueprint("ocpp", __name__)
 
 @bp.before_request
 def check_handshake():
-    """Refuse before the upgrade: wrong subprotocol (400), a bad charger password (401), or this worker
-    shutting down (503: the charger tries another node)."""
+    """Refuse before the upgrade: wrong subprotocol (400), an unknown id or a bad charger password (401),
+    an id another socket holds (409), too many bad passwords (429), or this worker shutting down (503: the
+    charger tries another node). See services/charger_auth.py."""
     if shutdown.draining(current_app):
         abort(503, description="Shutting down; connect to another node")
     offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
@@ -27,13 +29,11 @@ def check_handshake():
     if not cp_id or len(cp_id) > 48 or not cp_id.isprintable():  # no NUL, control or surrogate characters
         abort(404)
     user, password = _basic_auth()
-    allowed = chargers.password_check(cp_id, password if user == cp_id else None)
-    from ..extensions import db
-
+    refusal = charger_auth.check(cp_id, user, password, request.remote_addr)
     db.session.rollback()  # release SQLite's lock before the long-lived socket starts
-    if allowed is False:
-        log.warning("Refused %s: bad or missing HTTP Basic credentials", cp_id)
-        return ("Unauthorized", 401, {"WWW-Authenticate": 'Basic realm="OCPP"'})
+    if refusal is not None:
+        log.warning("Refused %s from %s: %s", cp_id, request.remote_addr, refusal.message)
+        return (refusal.message, refusal.status, refusal.headers)
 
 
 def _basic_auth() -> tuple[str | None, str | None]:

@@ -11,7 +11,7 @@ from simple_websocket import ConnectionClosed, Server
 
 from .. import metrics
 from ..extensions import db
-from ..services import bus, chargers, redaction, writebehind
+from ..services import bus, chargers, provisioning, redaction, writebehind
 from ..services.errors import CommandFailed
 from . import bounds, frames, handlers
 from .schemas import OcppError, validate_call, validate_result
@@ -187,6 +187,7 @@ class ChargerConnection:
         return True
 
     def _handle_call(self, frame: frames.Frame, raw: str) -> None:
+        provision = False
         try:
             validate_call(frame.action, frame.payload)
             payload = bounds.checked(frame.action, frame.payload)
@@ -205,6 +206,7 @@ class ChargerConnection:
                 if self.accepted and not self.booted:  # online before the charger reads its answer
                     self.booted = True
                     self._commit(lambda: chargers.booted(self.cp_id, self.connection_id, bus.get().node_id))
+                provision = self.accepted and bool(self._commit(lambda: provisioning.needs_key(self.cp_id)))
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except OcppError as exc:
             _end_session(commit=False)
@@ -220,6 +222,25 @@ class ChargerConnection:
             _end_session(commit=None)
         metrics.ocpp_message(frame.action, outcome)
         self._send(reply)
+        if provision:
+            self._provision()
+
+    def _provision(self) -> None:
+        """Give an auto-registered charger its AuthorizationKey once it has its boot answer. In a thread: the
+        CALL's answer arrives through this receive loop."""
+        app = current_app._get_current_object()
+
+        def run():
+            with app.app_context():
+                try:
+                    provisioning.provision(self.cp_id, self.call)
+                except Exception:
+                    db.session.rollback()
+                    log.error("Provisioning %s failed", self.cp_id, exc_info=True)
+                finally:
+                    db.session.remove()
+
+        threading.Thread(target=run, name=f"provision-{self.cp_id}", daemon=True).start()
 
     def _resolve(self, frame: frames.Frame, raw: str) -> None:
         waiter = self._pending.get(frame.unique_id)

@@ -3,30 +3,51 @@
 Each chunk ends its transaction before the rows are yielded, so a slow download never holds a database
 lock (SQLite takes the write lock at BEGIN) or a long snapshot.
 """
-import csv
-import io
+import re
 from collections.abc import Callable, Iterator
 
 from ..extensions import db
 from ..models import ChargingSession, Payment, User
 from ..timeutil import iso
+from . import id_tags
 
 CHUNK = 500
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may run as a formula when a cell starts with it (after blanks, which some trim), the
+# full-width forms included (OWASP CSV injection); a plain number such as -1.50 is a number, not a formula.
+_FORMULA_START = ("=", "+", "-", "@", "|", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+# Cells holding any of these are quoted: the separators of ',' and ';' locales, quotes, line breaks, and
+# blanks at either end, so every reader splits the line where we did.
+_QUOTE_IF = re.compile(r'[,;"\r\n\t]|^\s|\s$')
+# A ';' locale reading our ',' file starts a cell after every ';' (and a row after every line break) even
+# inside a quoted cell, quotes there being only honoured at a cell's start: a formula there is neutralised.
+_INNER_START = re.compile(r"([;\r\n][ ]*)(?=[=+\-@|\t＝＋－＠])")
 
 
 def _cell(value) -> str:
-    """A CSV cell; text that a spreadsheet would run as a formula is prefixed with a quote."""
+    """A CSV cell's text; text that a spreadsheet would run as a formula is prefixed with a quote."""
     if value is None:
         return ""
     if hasattr(value, "isoformat"):
         return iso(value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_START):
+    text = _INNER_START.sub(r"\1'", str(value))
+    if text.lstrip(" ").startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
+
+
+def _quoted(text: str) -> str:
+    if text.startswith("'") or _QUOTE_IF.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def format_row(values) -> str:
+    """One CSV line (RFC 4180, CRLF): formula-like text neutralised, and every cell that could split in a
+    ',' or ';' locale or start a formula quoted (csv.writer quotes neither ';' nor a neutralised cell)."""
+    return ",".join(_quoted(_cell(v)) for v in values) + "\r\n"
 
 
 def _major(amount: int | None) -> str:
@@ -50,15 +71,9 @@ def _chunks(query, model, to_row: Callable) -> Iterator[list[list]]:
 
 def stream(header: list[str], query, model, to_row: Callable) -> Iterator[str]:
     """CSV text, header first, one piece per chunk."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    yield buffer.getvalue()
+    yield format_row(header)
     for rows in _chunks(query, model, to_row):
-        buffer.seek(0)
-        buffer.truncate(0)
-        writer.writerows([[_cell(v) for v in row] for row in rows])
-        yield buffer.getvalue()
+        yield "".join(format_row(row) for row in rows)
 
 
 SESSION_HEADER = ["transaction_id", "station", "charger", "connector", "driver_email", "id_tag", "auth_status",
@@ -66,16 +81,18 @@ SESSION_HEADER = ["transaction_id", "station", "charger", "connector", "driver_e
                   "soc_start", "soc_last"]
 
 
-def _session_row(s: ChargingSession) -> list:
+def _session_row(s: ChargingSession, reveal: bool) -> list:
     charger = s.connector.charger
     return [s.id, charger.station.name if charger.station else "", charger.charge_point_id, s.connector.connector_id,
-            s.user.email if s.user else "", s.id_tag, s.auth_status, s.booking_id, s.started_at, s.stopped_at,
+            s.user.email if s.user else "", id_tags.shown(s.id_tag, reveal), s.auth_status, s.booking_id, s.started_at, s.stopped_at,
             s.stop_reason, f"{s.energy_wh / 1000:.3f}", _major(s.cost), s.currency, s.soc_start, s.soc_last]
 
 
-def sessions_csv(query) -> Iterator[str]:
-    """Charging sessions as CSV (`query` from records.sessions_query)."""
-    return stream(SESSION_HEADER, query, ChargingSession, _session_row)
+def sessions_csv(query, viewer=None) -> Iterator[str]:
+    """Charging sessions as CSV (`query` from records.sessions_query); drivers' idTags hidden unless `viewer`
+    is an admin."""
+    reveal = id_tags.reveals(viewer)
+    return stream(SESSION_HEADER, query, ChargingSession, lambda s: _session_row(s, reveal))
 
 
 PAYMENT_HEADER = ["payment_id", "created_at", "booking_id", "station", "driver_email", "kind", "method", "status",

@@ -54,7 +54,8 @@ def revenue_since(user: User, since: datetime, until: datetime | None = None) ->
                  .where(Payment.kind.in_(kinds), Payment.status == "succeeded", Payment.created_at >= since, *extra))
         if until is not None:
             query = query.where(Payment.created_at < until)
-        return sign * db.session.execute(scoped(query, user, Charger.station_id)).scalar_one()
+        # int(): PostgreSQL sums a bigint column as numeric (a Decimal in Python)
+        return sign * int(db.session.execute(scoped(query, user, Charger.station_id)).scalar_one())
 
     amount = total(("capture",), 1) + total(("refund",), -1, (Payment.reason != "unused authorisation",))
     if user.is_admin:
@@ -62,7 +63,7 @@ def revenue_since(user: User, since: datetime, until: datetime | None = None) ->
             Payment.kind == "settle", Payment.status == "succeeded", Payment.created_at >= since)
         if until is not None:
             query = query.where(Payment.created_at < until)
-        amount += db.session.execute(query).scalar_one()
+        amount += int(db.session.execute(query).scalar_one())
     return amount
 
 

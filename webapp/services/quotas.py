@@ -1,4 +1,7 @@
 """What the driver buys: kWh presets with their pre-authorisation, a custom kWh, or an amount to spend."""
+from werkzeug.exceptions import BadRequest
+
+from .. import params
 from ..models import Booking
 from ..money import parse_money
 from . import pricing
@@ -34,16 +37,19 @@ def kwh_for_amount(booking: Booking, amount: int) -> float:
 def parse(booking: Booking, form) -> float:
     """The quota in kWh from the pay form: a preset, a custom kWh, or an amount in major units."""
     choice = (form.get("quota") or "").strip()
+    high = QUOTA_LIMITS_KWH[1]
     try:
         if choice == "kwh":
-            kwh = float((form.get("custom_kwh") or "").strip())
+            kwh = params.finite_float(form.get("custom_kwh"), "custom kWh", 0, 10 * high)
         elif choice == "amount":
             kwh = kwh_for_amount(booking, parse_money(form.get("amount"), "amount", "The amount"))
         elif choice:
-            kwh = float(choice)
+            kwh = params.finite_float(choice, "quota", 0, 10 * high)
         else:
             raise InvalidInput("Choose how much energy to buy.")
-    except ValueError:
+    except BadRequest as exc:
+        raise InvalidInput(f"Type a sensible number: {exc.description}")
+    if kwh is None:
         raise InvalidInput("Type a number: kWh for energy, or an amount of money.")
     if not QUOTA_LIMITS_KWH[0] <= kwh <= QUOTA_LIMITS_KWH[1]:
         raise InvalidInput(f"Choose between {QUOTA_LIMITS_KWH[0]} and {QUOTA_LIMITS_KWH[1]} kWh.")

@@ -3,6 +3,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import or_, select
 
+from .. import params
 from ..models import Booking, Charger, ChargingSession, Connector, MeterSample, Payment, Station, User
 from ..timeutil import UTC
 from .monitoring import station_scope
@@ -88,8 +89,9 @@ def _search(query, q: str, text_columns: list, id_columns: list):
         return query
     like = f"%{q}%"
     conditions = [column.ilike(like) for column in text_columns]
-    if q.lstrip("#").isdigit():
-        conditions += [column == int(q.lstrip("#")) for column in id_columns]
+    number = params.id_in(q)
+    if number is not None:
+        conditions += [column == number for column in id_columns]
     return query.where(or_(*conditions))
 
 

@@ -3,7 +3,9 @@
 from dataclasses import dataclass, field
 
 from ..models import Charger
-from . import commands, redaction
+from .. import params
+from ..params import DB_INT_MAX
+from . import commands, id_tags, redaction
 from .errors import CommandFailed, InvalidInput
 
 TRIGGERS = ("BootNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification", "Heartbeat",
@@ -37,9 +39,9 @@ def _connector(charger: Charger, data, name: str = "connector_id", allow_zero: b
     raw = str(data.get(name) or "").strip()
     if not raw and optional:
         return None
-    if not raw.isdigit():
+    number = params.bounded_int(raw, name)
+    if number is None:
         raise InvalidInput("Choose a connector.", {"field": name})
-    number = int(raw)
     if number == 0 and allow_zero:
         return 0
     if charger.connector(number) is None:
@@ -58,14 +60,17 @@ def _remote_start(charger, data):
     id_tag = str(data.get("id_tag") or "").strip()
     if not 1 <= len(id_tag) <= 20:
         raise InvalidInput("idTag: 1 to 20 characters.", {"field": "id_tag"})
-    return "RemoteStartTransaction", {"connectorId": _connector(charger, data), "idTag": id_tag}
+    number = _connector(charger, data)
+    id_tags.check_remote_start(charger, number, id_tag)
+    return "RemoteStartTransaction", {"connectorId": number, "idTag": id_tag}
 
 
 def _remote_stop(charger, data):
     raw = str(data.get("transaction_id") or "").strip()
-    if not raw.lstrip("-").isdigit():
+    transaction_id = params.bounded_int(raw, "transaction_id", minimum=-DB_INT_MAX - 1)
+    if transaction_id is None:
         raise InvalidInput("Transaction id must be a number.", {"field": "transaction_id"})
-    return "RemoteStopTransaction", {"transactionId": int(raw)}
+    return "RemoteStopTransaction", {"transactionId": transaction_id}
 
 
 def _unlock(charger, data):

@@ -2,6 +2,7 @@
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from .. import params
 from ..extensions import db
 from ..models import ROLES, Booking, Station, User
 from . import signouts
@@ -14,8 +15,8 @@ def users_query(q: str = "", role: str = "", state: str = ""):
     if q:
         like = f"%{q.strip()}%"
         conditions = [User.email.ilike(like), User.name.ilike(like), User.id_tag.ilike(like)]
-        if q.strip().isdigit():
-            conditions.append(User.id == int(q.strip()))
+        if params.id_in(q) is not None:
+            conditions.append(User.id == params.id_in(q))
         query = query.where(or_(*conditions))
     if role:
         query = query.where(User.role == role)
@@ -45,9 +46,10 @@ def assign_stations(user: User, station_ids: list[str]) -> User:
         raise Conflict("Only operators are assigned stations (admins manage every station).")
     ids = set()
     for raw in station_ids:
-        if not str(raw).isdigit():
+        station_id = params.bounded_int(raw, "station_ids")
+        if station_id is None:
             raise InvalidInput("Choose stations from the list.", {"field": "station_ids"})
-        ids.add(int(raw))
+        ids.add(station_id)
     stations = list(db.session.execute(select(Station).where(Station.id.in_(ids))).scalars()) if ids else []
     if len(stations) != len(ids):
         raise InvalidInput("One of the chosen stations does not exist.", {"field": "station_ids"})

@@ -12,6 +12,9 @@ from . import chargers, events
 log = logging.getLogger(__name__)
 
 VENDOR_ID = "Chargeway"
+#: The largest solar output a report may state (kW): a station array, not a power plant. Anything larger,
+#: or not finite, is refused: one 1e308 sample would overflow every sum the analytics make of it.
+MAX_KW = 10_000.0
 
 
 def data_transfer(cp_id: str, vendor_id: str, message_id: str | None, data: str | None) -> tuple[str, str | None]:
@@ -27,8 +30,11 @@ def data_transfer(cp_id: str, vendor_id: str, message_id: str | None, data: str 
         body = json.loads(data or "")
         kw = float(body["kw"])
         when = parse_iso(body["timestamp"]) if body.get("timestamp") else utcnow()
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return "Rejected", None
+    if not -MAX_KW <= kw <= MAX_KW:  # NaN fails this too
+        events.record(charger.id, "data_transfer", f"SolarProduction kw={body['kw']!r} out of range; rejected")
+        return "Rejected", json.dumps({"error": f"kw out of range (0 to {MAX_KW:g})"})
     exists = db.session.execute(select(SolarSample.id).where(SolarSample.charger_id == charger.id,
                                                              SolarSample.timestamp == when)).first()
     if not exists:

@@ -4,6 +4,7 @@ import re
 from flask import current_app
 from sqlalchemy import func, select
 
+from .. import params
 from ..extensions import db
 from ..models import Booking, Charger, ChargingSession, Connector, MeterSample, Station, Tariff
 from . import charger_passwords, hours, notifications, stuck
@@ -46,7 +47,8 @@ def _tariff(data) -> Tariff | None:
     raw = str(data.get("tariff_id") or "").strip()
     if not raw:
         return None
-    tariff = db.session.get(Tariff, int(raw)) if raw.isdigit() else None
+    tariff_id = params.bounded_int(raw, "tariff_id")
+    tariff = db.session.get(Tariff, tariff_id) if tariff_id is not None else None
     if tariff is None:
         raise InvalidInput("Choose an existing tariff.", {"field": "tariff_id"})
     return tariff
@@ -194,7 +196,8 @@ def update_charger(charger: Charger, data, allowed_station_ids: set[int] | None)
 
     `allowed_station_ids` None means any station (admins)."""
     station_id = str(data.get("station_id") or "").strip()
-    station = db.session.get(Station, int(station_id)) if station_id.isdigit() else None
+    number = params.bounded_int(station_id, "station_id")
+    station = db.session.get(Station, number) if number is not None else None
     if station is None or (allowed_station_ids is not None and station.id not in allowed_station_ids):
         raise InvalidInput("Choose one of your stations.", {"field": "station_id"})
     interval = _integer(data, "heartbeat_interval", "Heartbeat interval (s)", 10, 86400)
