@@ -41,55 +41,40 @@ def booking_detail(booking_id: int):
                            trail=audit.for_target("booking", booking.id))
 
 
+def _staff_action(booking_id: int, action: str, run, done: str):
+    """One staff action on a booking: the service with the form's reason, audited, the outcome flashed."""
+    booking = booking_or_abort(booking_id)
+    before = audit.snapshot(booking, BOOKING_FIELDS)
+    reason = request.form.get("reason", "").strip()
+    try:
+        run(booking.id, reason)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.booking_detail", booking_id=booking_id))
+    audit_action(action, "booking", booking_id, before, dict(audit.snapshot(booking, BOOKING_FIELDS), reason=reason))
+    flash(done.format(id=booking_id, connector=booking.connector.label), "success")
+    return redirect(url_for("admin.booking_detail", booking_id=booking_id))
+
+
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
 @staff_required
 def booking_cancel(booking_id: int):
     """Cancel a booking that has not started: the authorisation is released and the driver notified."""
-    booking = booking_or_abort(booking_id)
-    before = audit.snapshot(booking, BOOKING_FIELDS)
-    try:
-        disputes.cancel_booking(booking.id, request.form.get("reason", ""))
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("admin.booking_detail", booking_id=booking_id))
-    audit_action("booking.cancel", "booking", booking_id, before,
-                 dict(audit.snapshot(booking, BOOKING_FIELDS), reason=request.form.get("reason", "").strip()))
-    flash(f"Booking #{booking_id} cancelled; the driver was notified and the payment released.", "success")
-    return redirect(url_for("admin.booking_detail", booking_id=booking_id))
+    return _staff_action(booking_id, "booking.cancel", disputes.cancel_booking,
+                         "Booking #{id} cancelled; the driver was notified and the payment released.")
 
 
 @bp.route("/bookings/<int:booking_id>/take-over", methods=["POST"])
 @staff_required
 def booking_take_over(booking_id: int):
     """Take a held or booked connector over (e.g. for a staff card): the booking ends, nothing charged, audited."""
-    booking = booking_or_abort(booking_id)
-    before = audit.snapshot(booking, BOOKING_FIELDS)
-    reason = request.form.get("reason", "")
-    try:
-        reservations.take_over(booking.id, reason)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("admin.booking_detail", booking_id=booking_id))
-    audit_action("booking.take_over", "booking", booking_id, before,
-                 dict(audit.snapshot(booking, BOOKING_FIELDS), reason=reason.strip()))
-    flash(f"{booking.connector.label} is yours: booking #{booking_id} ended with nothing charged and the driver "
-          "was told.", "success")
-    return redirect(url_for("admin.booking_detail", booking_id=booking_id))
+    return _staff_action(booking_id, "booking.take_over", reservations.take_over,
+                         "{connector} is yours: booking #{id} ended with nothing charged and the driver was told.")
 
 
 @bp.route("/bookings/<int:booking_id>/force-finish", methods=["POST"])
 @staff_required
 def booking_force_finish(booking_id: int):
     """End a charging, finishing or overstaying booking now, settled from the last stored reading."""
-    booking = booking_or_abort(booking_id)
-    before = audit.snapshot(booking, BOOKING_FIELDS)
-    reason = request.form.get("reason", "").strip()
-    try:
-        stuck.force_finish(booking.id, reason)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("admin.booking_detail", booking_id=booking_id))
-    audit_action("booking.force_finish", "booking", booking_id, before,
-                 dict(audit.snapshot(booking, BOOKING_FIELDS), reason=reason))
-    flash(f"Booking #{booking_id} finished; the driver pays for the last reading and was notified.", "success")
-    return redirect(url_for("admin.booking_detail", booking_id=booking_id))
+    return _staff_action(booking_id, "booking.force_finish", stuck.force_finish,
+                         "Booking #{id} finished; the driver pays for the last reading and was notified.")
