@@ -98,3 +98,19 @@ def confirmed_booking(client, connector):
     assert response.status_code == 303
     db.session.expire_all()
     return booking_id
+
+
+@pytest.fixture
+def charging(client, driver, charger, link, clock):
+    """A CHARGING booking (10 kWh quota, 22 kW connector, ₹18/kWh + ₹20 fee) started from the QR code, and
+    its transaction id."""
+    from webapp.services import qr
+
+    from .flow import start_tx, status
+
+    booking_id = confirmed_booking(client, charger.connectors[0])
+    client.post(f"/c/{qr.token_for(charger.connectors[0])}/start")
+    status("Preparing")
+    tx = start_tx(driver.id_tag)
+    status("Charging")
+    return booking_id, tx

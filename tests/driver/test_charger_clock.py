@@ -2,27 +2,13 @@
 its energy is shown as such on the receipt and the live page, never corrected."""
 import re
 
-import pytest
 
-from webapp.services import qr
-
-from .conftest import confirmed_booking
-from .flow import meter, start_tx, status, stop_tx
+from .flow import meter, status, stop_tx
 from .pages import fragment_headers
 
 
-@pytest.fixture
-def started(client, driver, charger, link, clock):
-    booking_id = confirmed_booking(client, charger.connectors[0])
-    client.post(f"/c/{qr.token_for(charger.connectors[0])}/start")
-    status("Preparing")
-    tx = start_tx(driver.id_tag)
-    status("Charging")
-    return booking_id, tx
-
-
-def test_a_clock_that_disagrees_with_the_energy_is_said_not_corrected(client, started, clock):
-    booking_id, tx = started
+def test_a_clock_that_disagrees_with_the_energy_is_said_not_corrected(client, charging, clock):
+    booking_id, tx = charging
     clock.advance(seconds=60)
     meter(tx, 1_004_000, 22000)  # 4 kWh in one minute on a 22 kW connector would be 240 kW
     live = client.get(f"/bookings/{booking_id}/live", headers=fragment_headers("live-session")).get_data(as_text=True)
@@ -33,8 +19,8 @@ def test_a_clock_that_disagrees_with_the_energy_is_said_not_corrected(client, st
     assert 'data-average-kw="240.00"' in page and 'data-duration-s="60"' in page and 'id="clock-suspect"' in page
 
 
-def test_a_stop_stamped_at_the_start_has_no_average(client, started, clock):
-    booking_id, tx = started
+def test_a_stop_stamped_at_the_start_has_no_average(client, charging, clock):
+    booking_id, tx = charging
     meter(tx, 1_001_000, 22000)
     stop_tx(tx, 1_001_000)  # the frozen clock: StopTransaction carries the StartTransaction's time
     status("Available")
@@ -42,7 +28,7 @@ def test_a_stop_stamped_at_the_start_has_no_average(client, started, clock):
     assert re.search(r'data-average-kw="0.00">not known<', page) and 'id="clock-suspect"' in page
 
 
-def test_elapsed_follows_the_chargers_readings_when_its_clock_runs_ahead(client, started, clock):
+def test_elapsed_follows_the_chargers_readings_when_its_clock_runs_ahead(client, charging, clock):
     """A time-scaled charger stamps its readings ahead of the server's clock: the live page follows them."""
     from datetime import timedelta
 
@@ -50,7 +36,7 @@ def test_elapsed_follows_the_chargers_readings_when_its_clock_runs_ahead(client,
     from webapp.extensions import db
     from webapp.services import transactions
 
-    booking_id, tx = started
+    booking_id, tx = charging
     ahead = timeutil.iso(clock.now + timedelta(minutes=30))
     transactions.meter_values("CP-TEST-1", 1, tx, [{"timestamp": ahead, "sampledValue": [
         {"value": "1011000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}])

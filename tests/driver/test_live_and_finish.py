@@ -11,21 +11,10 @@ from webapp.models import Booking, Notification, Payment
 from webapp.services import qr
 
 from .conftest import confirmed_booking
-from .flow import meter, start_tx, status, stop_tx
+from .flow import meter, status, stop_tx
 from .pages import fragment_headers, text
 
 LIVE = fragment_headers("live-session")
-
-
-@pytest.fixture
-def charging(client, driver, charger, link, clock):
-    """A CHARGING booking (10 kWh quota, 22 kW connector, ₹18/kWh + ₹20 fee) and its transaction id."""
-    booking_id = confirmed_booking(client, charger.connectors[0])
-    client.post(f"/c/{qr.token_for(charger.connectors[0])}/start")
-    status("Preparing")
-    tx = start_tx(driver.id_tag)
-    status("Charging")
-    return booking_id, tx
 
 
 def booking(booking_id) -> Booking:

@@ -8,11 +8,10 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Booking, ChargingSession, Notification
-from webapp.services import bookings, qr, stuck, timers
+from webapp.services import bookings, stuck, timers
 from webapp.services.errors import Conflict, InvalidInput
 
-from .conftest import confirmed_booking
-from .flow import meter, start_tx, status, stop_tx
+from .flow import meter, status, stop_tx
 
 
 @pytest.fixture
@@ -21,16 +20,6 @@ def staff(factory, charger):
     user.stations = [charger.station]
     db.session.commit()
     return user
-
-
-@pytest.fixture
-def charging(client, driver, charger, link, clock):
-    booking_id = confirmed_booking(client, charger.connectors[0])
-    client.post(f"/c/{qr.token_for(charger.connectors[0])}/start")
-    status("Preparing")
-    tx = start_tx(driver.id_tag)
-    status("Charging")
-    return booking_id, tx
 
 
 def stops(link) -> int:
