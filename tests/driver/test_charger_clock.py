@@ -2,7 +2,6 @@
 its energy is shown as such on the receipt and the live page, never corrected."""
 import re
 
-
 from .flow import meter, status, stop_tx
 from .pages import fragment_headers
 
