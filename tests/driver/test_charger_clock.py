@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from webapp.services import qr
+from webapp.services.fleet import qr
 
 from .conftest import confirmed_booking
 from .flow import meter, start_tx, status, stop_tx
@@ -48,7 +48,7 @@ def test_elapsed_follows_the_chargers_readings_when_its_clock_runs_ahead(client,
 
     from webapp import timeutil
     from webapp.extensions import db
-    from webapp.services import transactions
+    from webapp.services.charging import transactions
 
     booking_id, tx = started
     ahead = timeutil.iso(clock.now + timedelta(minutes=30))

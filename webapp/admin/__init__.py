@@ -8,7 +8,7 @@ from flask import Blueprint, abort
 from flask_login import current_user
 
 from ..extensions import login_manager
-from ..services import id_tags
+from ..services.accounts import id_tags
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -31,7 +31,7 @@ def console_helpers():
 
 @bp.app_template_filter("id_tag")
 def id_tag_filter(id_tag):
-    """A driver's idTag hidden from operators (services/id_tags.py)."""
+    """A driver's idTag hidden from operators (services/accounts/id_tags.py)."""
     return id_tags.shown(id_tag, id_tags.reveals(current_user))
 
 
@@ -41,5 +41,19 @@ def frame_filter(text):
     return id_tags.shown_in_frame(text, id_tags.reveals(current_user))
 
 
-from . import (analytics, audit, bookings, chargers, commands, connectors, dashboard,  # noqa: E402,F401
-               health, maintenance, payments, sessions, stations, tariffs, users)
+from . import (
+    analytics,
+    audit,
+    bookings,
+    chargers,
+    commands,
+    connectors,
+    dashboard,
+    health,
+    maintenance,
+    payments,
+    sessions,
+    stations,
+    tariffs,
+    users,
+)

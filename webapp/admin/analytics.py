@@ -4,7 +4,8 @@ from flask_login import current_user
 
 from .. import params
 from ..auth.decorators import admin_required, staff_required
-from ..services import analytics as stats, exports, records, roles
+from ..services.accounts import roles
+from ..services.reports import analytics as stats, exports, records
 from ..timeutil import utcnow
 from . import bp, svg
 from .common import arg_date, audit_action

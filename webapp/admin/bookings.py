@@ -6,7 +6,11 @@ from .. import params
 from ..auth.decorators import staff_required
 from ..extensions import db
 from ..models import FINAL_STATUSES, LIVE_STATUSES
-from ..services import audit, disputes, records, reservations, stuck
+from ..services.booking import reservations
+from ..services.charging import stuck
+from ..services.money import disputes
+from ..services.platform import audit
+from ..services.reports import records
 from ..services.errors import DomainError
 from . import bp
 from .access import booking_or_abort

@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from ..auth.decorators import staff_required
 from ..fragments import page_or_fragment, wants_fragment
-from ..services import remote
+from ..services.fleet import remote
 from ..services.errors import InvalidInput
 from . import bp
 from .access import charger_or_abort

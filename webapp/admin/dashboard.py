@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from ..auth.decorators import staff_required
 from ..fragments import page_or_fragment
-from ..services import monitoring
+from ..services.reports import monitoring
 from . import bp
 
 

@@ -6,7 +6,9 @@ from .. import params
 from ..auth.decorators import staff_required
 from ..extensions import db
 from ..models import MaintenanceWindow
-from ..services import audit, maintenance, monitoring
+from ..services.fleet import maintenance
+from ..services.platform import audit
+from ..services.reports import monitoring
 from ..services.errors import DomainError, InvalidInput
 from . import bp
 from .access import charger_or_abort, station_or_abort, window_or_abort

@@ -4,7 +4,9 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..auth.decorators import admin_required, staff_required
-from ..services import audit, hours, maintenance, monitoring, qr, stations, tariffs
+from ..services.fleet import hours, maintenance, qr, stations, tariffs
+from ..services.platform import audit
+from ..services.reports import monitoring
 from ..services.errors import DomainError
 from . import bp
 from .access import station_or_abort

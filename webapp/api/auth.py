@@ -1,7 +1,7 @@
 """Tokens: email and password give a Bearer token with an expiry; refresh rotates it; revoke ends it."""
 from flask import g, request
 
-from ..services import tokens
+from ..services.accounts import tokens
 from ..timeutil import iso, utcnow
 from . import bp
 from .schema import DATETIME, ID, endpoint, nullable, obj

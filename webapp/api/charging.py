@@ -1,7 +1,8 @@
 """Remote start and stop and a charger's live status."""
 from flask import g
 
-from ..services import chargers, remote_charging
+from ..services.booking import remote_charging
+from ..services.fleet import chargers
 from ..services.errors import NotFound
 from ..timeutil import iso, utcnow
 from . import bp

@@ -8,7 +8,7 @@ from .. import params
 from ..extensions import db
 from ..fragments import page_or_fragment, wants_fragment
 from ..models import Connector
-from ..services import bookings, quotas, reservations
+from ..services.booking import bookings, quotas, reservations
 from ..services.errors import DomainError, InvalidInput
 from ..timeutil import iso
 from . import bp

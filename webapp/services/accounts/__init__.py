@@ -1,0 +1,2 @@
+"""Accounts: registration and login (throttled), roles and suspension, API tokens, passwords and their
+policy, sign-outs everywhere, drivers' idTags on the console. Uses: platform."""

@@ -1,0 +1,3 @@
+"""Fleet: stations, chargers and connectors (creating, changing, retiring them), presence, what can be booked
+now, tariffs, opening hours, maintenance windows, charger passwords, the socket handshake and provisioning,
+places and search, QR codes, plain HTTP devices and the console's remote commands. Uses: accounts, platform."""
