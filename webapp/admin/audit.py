@@ -5,7 +5,7 @@ from .. import params
 from ..auth.decorators import admin_required
 from ..extensions import db
 from ..services.platform import audit as audit_service
-from . import bp
+from .blueprint import bp
 from .access import audit_entry_or_abort
 from .common import PER_PAGE, arg_date, page_number
 

@@ -12,7 +12,7 @@ from ..services.money import disputes
 from ..services.platform import audit
 from ..services.reports import records
 from ..services.errors import DomainError
-from . import bp
+from .blueprint import bp
 from .access import booking_or_abort
 from .common import PER_PAGE, arg_date, audit_action, page_number
 

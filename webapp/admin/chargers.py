@@ -9,7 +9,7 @@ from ..services.platform import audit
 from ..services.reports import monitoring
 from ..services.errors import DomainError
 from ..timeutil import utcnow
-from . import bp
+from .blueprint import bp
 from .access import charger_or_abort
 from .common import audit_action, form_error
 

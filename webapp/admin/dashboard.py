@@ -4,7 +4,7 @@ from flask_login import current_user
 from ..auth.decorators import staff_required
 from ..fragments import page_or_fragment
 from ..services.reports import monitoring
-from . import bp
+from .blueprint import bp
 
 
 @bp.route("/")

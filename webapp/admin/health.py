@@ -3,7 +3,7 @@ from ..auth.decorators import admin_required
 from ..fragments import page_or_fragment, wants_fragment
 from ..services.platform import health as health_service
 from ..timeutil import utcnow
-from . import bp
+from .blueprint import bp
 
 
 @bp.route("/health")

@@ -10,7 +10,7 @@ from ..services.fleet import maintenance
 from ..services.platform import audit
 from ..services.reports import monitoring
 from ..services.errors import DomainError, InvalidInput
-from . import bp
+from .blueprint import bp
 from .access import charger_or_abort, station_or_abort, window_or_abort
 from .common import PER_PAGE, audit_action, form_error, local_datetime, page_number
 

@@ -12,7 +12,7 @@ from ..services.platform import audit
 from ..services.reports import records
 from ..services.errors import DomainError, InvalidInput
 from ..services.fleet.tariffs import parse_amount
-from . import bp
+from .blueprint import bp
 from .access import payment_or_abort
 from .common import PER_PAGE, arg_date, audit_action, form_error, page_number
 

@@ -9,7 +9,8 @@ from ..fragments import page_or_fragment
 from ..services.charging import interventions
 from ..services.platform import audit
 from ..services.reports import records
-from . import bp, svg
+from . import svg
+from .blueprint import bp
 from .access import session_or_abort
 from .common import PER_PAGE, arg_date, audit_action, page_number
 

@@ -8,7 +8,7 @@ from ..services.fleet import hours, maintenance, qr, stations, tariffs
 from ..services.platform import audit
 from ..services.reports import monitoring
 from ..services.errors import DomainError
-from . import bp
+from .blueprint import bp
 from .access import station_or_abort
 from .chargers import CHARGER_FIELDS, ocpp_url
 from .common import audit_action, form_error

@@ -5,7 +5,7 @@ from ..auth.decorators import admin_required
 from ..services.fleet import tariffs as tariff_service
 from ..services.platform import audit
 from ..services.errors import DomainError
-from . import bp
+from .blueprint import bp
 from .access import tariff_or_abort
 from .common import audit_action, form_error
 

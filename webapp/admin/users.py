@@ -11,7 +11,7 @@ from ..services.money import balance
 from ..services.platform import audit
 from ..services.reports import monitoring, records
 from ..services.errors import DomainError, InvalidInput
-from . import bp
+from .blueprint import bp
 from .access import user_or_abort
 from .common import PER_PAGE, audit_action, client_ip, form_error, page_number
 

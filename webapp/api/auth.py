@@ -3,7 +3,7 @@ from flask import g, request
 
 from ..services.accounts import tokens
 from ..timeutil import iso, utcnow
-from . import bp
+from .blueprint import bp
 from .schema import DATETIME, ID, endpoint, nullable, obj
 
 USER = obj({

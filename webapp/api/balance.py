@@ -3,7 +3,7 @@ from flask import g, request
 
 from ..services.money import balance
 from ..timeutil import iso
-from . import bp
+from .blueprint import bp
 from .bookings import PAYMENT, payment_json
 from .payments import IDEMPOTENCY_KEY
 from .schema import CURRENCY, ID, MONEY, endpoint, nullable, obj

@@ -8,7 +8,7 @@ from ..services.reports import history
 from ..services.errors import Conflict
 from ..services.fleet.stations import PLUG_TYPES
 from ..timeutil import iso, utcnow
-from . import bp
+from .blueprint import bp
 from .schema import CONNECTOR_NUMBER, CP_ID, CURRENCY, DATETIME, ID, MONEY, endpoint, nullable, obj
 
 STATUSES = ["HELD", "CONFIRMED", "CHARGING", "FINISHING", "OVERSTAY", "EXPIRED", "NO_SHOW", "CANCELLED",

@@ -5,7 +5,7 @@ from ..services.booking import remote_charging
 from ..services.fleet import chargers
 from ..services.errors import NotFound
 from ..timeutil import iso, utcnow
-from . import bp
+from .blueprint import bp
 from .schema import CONNECTOR_NUMBER, CP_ID, DATETIME, ID, endpoint, nullable, obj
 
 COMMAND_ANSWER = obj({

@@ -2,7 +2,7 @@
 from flask import g, request
 
 from ..services.booking import checkout
-from . import bp
+from .blueprint import bp
 from .bookings import BOOKING, PAYMENT, booking_json, payment_json
 from .schema import ID, MONEY, endpoint, obj
 

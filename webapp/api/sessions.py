@@ -4,7 +4,7 @@ from flask import g
 from ..services.booking import app_sessions
 from ..services.reports import history
 from ..timeutil import iso
-from . import bp
+from .blueprint import bp
 from .schema import CONNECTOR_NUMBER, CP_ID, CURRENCY, DATETIME, ID, MONEY, PERCENT, endpoint, nullable, obj
 
 SESSION_FIELDS = {

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..services.accounts import accounts, login_limits, passwords, signouts
 from ..services.errors import DomainError
-from . import bp
+from .blueprint import bp
 
 
 def _safe_next(target: str | None) -> str | None:

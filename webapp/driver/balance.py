@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from ..money import format_money
 from ..services.money import balance as balances
 from ..services.errors import DomainError, InvalidInput
-from . import bp
+from .blueprint import bp
 from .common import fail
 
 

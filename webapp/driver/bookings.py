@@ -11,7 +11,7 @@ from ..models import Connector
 from ..services.booking import bookings, quotas, reservations
 from ..services.errors import DomainError, InvalidInput
 from ..timeutil import iso
-from . import bp
+from .blueprint import bp
 from .common import fail, own_booking, wants_json
 
 WATCHED = ("HELD", "CONFIRMED")

@@ -10,7 +10,7 @@ from ..services.booking import bookings, scan
 from ..services.charging import session_summary
 from ..services.fleet import qr
 from ..services.errors import DomainError
-from . import bp
+from .blueprint import bp
 from .common import fail, own_booking
 
 LIVE = ("CONFIRMED", "CHARGING", "FINISHING", "OVERSTAY")

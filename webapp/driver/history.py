@@ -7,7 +7,7 @@ from ..services.booking import ratings
 from ..services.charging import session_summary
 from ..services.reports import history
 from ..services.errors import DomainError
-from . import bp
+from .blueprint import bp
 from .common import fail, own_booking
 
 

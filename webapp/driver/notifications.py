@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from ..services.platform import notifications
 from ..services.errors import NotFound
-from . import bp
+from .blueprint import bp
 
 
 @bp.route("/notifications")

@@ -19,7 +19,8 @@ from . import grace
 from ..charging import stop_retry, stuck
 from ..fleet import hours
 from ..money import ledger, payments, pricing
-from ..platform import notifications, timers
+from ..platform import commands, notifications, timers
+from ..platform.alerts import alert_staff
 from ..errors import ChargerUnavailable, Conflict, Forbidden, InvalidInput, NotFound, StationClosed
 
 log = logging.getLogger(__name__)
@@ -233,8 +234,6 @@ def check_can_start(user: User, booking: Booking, connector: Connector) -> None:
 
 def start_charging(user: User, booking_id: int, connector_id: int) -> Booking:
     """Send RemoteStartTransaction for a confirmed booking; StartTransaction will make it CHARGING."""
-    from ..platform import commands
-
     booking = get_for_user(user, booking_id, lock=True)  # the no-show timer waits for this decision
     connector = db.session.get(Connector, connector_id)
     if connector is None:
@@ -335,8 +334,6 @@ def _settled(booking: Booking) -> bool:
 
 def exit_grace(booking_id: int) -> bool:
     """FINISHING past exit-by -> OVERSTAY: idle fees accrue, staff are alerted."""
-    from ..charging.lifecycle import alert_staff
-
     booking = db.session.execute(select(Booking).where(Booking.id == booking_id).with_for_update()).scalar_one_or_none()
     if booking is None or booking.status != "FINISHING":
         return False

@@ -13,8 +13,8 @@ from ...timeutil import utcnow
 from ..booking import grace
 from . import stop_retry
 from ..money import payments, pricing
-from ..platform import notifications, timers
-from ..platform.alerts import alert_staff  # also imported from here by bookings
+from ..platform import listeners, notifications, timers
+from ..platform.alerts import alert_staff
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +128,6 @@ def _connector_faulted(connector: Connector) -> None:
         ChargingSession.auth_status == "Accepted")).scalars().first()
     if session is not None:
         stop_retry.request(session, "fault")
-    from ..booking import bookings  # a fault cancels bookings that have not started
-
     booking = db.session.execute(select(Booking).where(
         Booking.connector_id == connector.id, Booking.status.in_(("HELD", "CONFIRMED", "CHARGING")))
     ).scalar_one_or_none()
@@ -141,7 +139,7 @@ def _connector_faulted(connector: Connector) -> None:
                             if booking.status == "CHARGING" else "Your booking was cancelled and refunded."),
                          link=f"/bookings/{booking.id}", dedupe_key=f"fault-{booking.id}")
     if booking.status in ("HELD", "CONFIRMED"):
-        bookings.release(locked_booking(booking.id), "CANCELLED", "charger fault")
+        listeners.announce("unstarted_booking_faulted", locked_booking(booking.id))  # booking/ cancels it
     else:
         booking.end_reason = "charger fault"
     alert_staff(connector.charger.station_id, "charger_fault", f"{connector.label} faulted",
@@ -165,6 +163,4 @@ def finalise(booking: Booking, idle_until: datetime | None = None) -> None:
     booking.status, booking.ended_at = "COMPLETED", now
     payments.settle(booking, total)
     stop_retry.after_end(session)
-    from ..booking import app_sessions
-
-    app_sessions.apply_rating(booking.id)  # a rating the app sent while still charging counts now
+    listeners.announce("booking_completed", booking.id)  # booking/ applies a rating the app sent meanwhile

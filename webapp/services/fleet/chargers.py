@@ -9,6 +9,7 @@ from sqlalchemy import inspect, or_, select, update
 from ...extensions import db
 from ...models import Charger, Connector
 from ...timeutil import utcnow
+from ..charging import lifecycle
 from ..platform import events
 
 log = logging.getLogger(__name__)
@@ -180,7 +181,5 @@ def status_notification(cp_id: str, connector_id: int, status: str, error_code: 
     connector.status_info, connector.vendor_error_code, connector.status_at = info, vendor_error_code, when
     connector.status_order_at, connector.status_connection_id = order_at, connection_id
     db.session.flush()
-    from ..charging import lifecycle
-
     lifecycle.connector_status_changed(connector, previous, status)
     return connector
