@@ -8,7 +8,8 @@ from webapp.extensions import db
 from webapp.timeutil import utcnow
 
 #: Modules that did `from ..timeutil import utcnow`; the clock patches each of them.
-CLOCK_MODULES = ("webapp.timeutil", "webapp.services.booking.bookings", "webapp.services.charging.lifecycle",
+CLOCK_MODULES = ("webapp.timeutil", "webapp.services.booking.bookings", "webapp.services.booking.releases",
+                 "webapp.services.charging.lifecycle",
                  "webapp.services.fleet.hours", "webapp.services.fleet.availability",
                  "webapp.services.reports.history", "webapp.services.charging.session_summary",
                  "webapp.services.charging.transactions", "webapp.services.platform.notifications",

@@ -7,6 +7,8 @@ from ...extensions import db
 from ...models import ROLES, Booking, Station, User
 from . import signouts
 from ..errors import Conflict, InvalidInput
+from ..booking.releases import release
+from ..platform import notifications
 
 
 def users_query(q: str = "", role: str = "", state: str = ""):
@@ -61,9 +63,6 @@ def assign_stations(user: User, station_ids: list[str]) -> User:
 def suspend(actor: User, user: User) -> int:
     """Suspend an account: it cannot log in or book, its open web sessions end, and bookings not yet started
     are cancelled and refunded. Returns how many bookings were cancelled."""
-    from ..booking.bookings import release
-    from ..platform import notifications
-
     if user.id == actor.id:
         raise Conflict("You cannot suspend yourself.")
     if not user.active:

@@ -16,6 +16,7 @@ from ...models import Booking, ChargingSession, Connector, User
 from ...timeutil import utcnow
 from ...money import format_money
 from . import grace
+from .releases import release, release_reservation  # noqa: F401 - part of this module's API
 from ..charging import stop_retry, stuck
 from ..fleet import hours
 from ..money import ledger, payments, pricing
@@ -191,26 +192,6 @@ def cancel(user: User, booking_id: int) -> Booking:
     release(booking, "CANCELLED", "cancelled by driver")
     db.session.commit()
     return booking
-
-
-def release(booking: Booking, status: str, reason: str, fee: int = 0) -> None:
-    """End a booking that never charged: void (or capture `fee` of) the authorisation, free the charger."""
-    # Settling commits (the gateway is never called inside a transaction), which ends the row locks of a caller
-    # releasing several bookings: lock this one again and leave it alone if it moved on meanwhile.
-    db.session.refresh(booking, with_for_update=True)
-    if booking.status not in ("HELD", "CONFIRMED", status):
-        return
-    booking.status, booking.ended_at, booking.end_reason = status, utcnow(), reason
-    if payments.authorisation_of(booking) is not None:
-        payments.settle(booking, fee)
-    release_reservation(booking)
-
-
-def release_reservation(booking: Booking) -> None:
-    """CancelReservation (by a job, after commit) if the charger may hold one for this booking; once."""
-    if booking.reservation_id is not None and booking.reservation_status in ("pending", "Accepted", "failed"):
-        booking.reservation_status = "cancelled"
-        timers.enqueue("jobs.charging.cancel_reservation", booking.id)
 
 
 def check_can_start(user: User, booking: Booking, connector: Connector) -> None:

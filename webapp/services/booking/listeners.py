@@ -2,12 +2,13 @@
 at app start, in create_app, so the charger's lifecycle never imports the booking rules above it."""
 from ...models import Booking
 from ..platform import listeners
-from . import app_sessions, bookings
+from . import app_sessions
+from .releases import release
 
 
 def cancel_faulted(booking: Booking) -> None:
     """A fault on its connector cancels (and refunds) a booking that has not started charging."""
-    bookings.release(booking, "CANCELLED", "charger fault")
+    release(booking, "CANCELLED", "charger fault")
 
 
 def register() -> None:

@@ -3,7 +3,7 @@ from werkzeug.exceptions import BadRequest
 
 from ... import params
 from ...models import Booking
-from ...money import parse_money
+from ...money import format_money, parse_money
 from ..money import pricing
 from .bookings import QUOTA_LIMITS_KWH, quote
 from ..errors import InvalidInput
@@ -21,8 +21,6 @@ def kwh_for_amount(booking: Booking, amount: int) -> float:
     tariff, max_kw = booking.connector.charger.station.tariff, booking.connector.max_power_kw
     low, high = int(QUOTA_LIMITS_KWH[0] * 10), int(QUOTA_LIMITS_KWH[1] * 10)
     if pricing.authorisation(tariff, low / 10, max_kw) > amount:
-        from ...money import format_money
-
         minimum = format_money(pricing.authorisation(tariff, low / 10, max_kw), booking.currency)
         raise InvalidInput(f"That buys less than {QUOTA_LIMITS_KWH[0]} kWh here; the minimum is {minimum}.")
     while low < high:  # the pre-authorisation grows with the quota: binary search

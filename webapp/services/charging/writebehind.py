@@ -19,6 +19,9 @@ from ...models import Charger, OcppMessage
 from ...textutil import clip
 from ...timeutil import utcnow
 from ..platform import redaction
+from ..fleet import chargers
+from ..platform import bulk
+from . import metering
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +130,6 @@ def _flush_presence(items: list[tuple[str, object, str, bool]]) -> None:
     """Write the newest last seen per charger (never moving it back), and bring back online a charger
     marked silent whose *same* booted socket spoke again: an item buffered for a socket that has closed
     or been replaced since must not resurrect it (the conditional UPDATE in `chargers.heard_again`)."""
-    from ..fleet import chargers
-
     latest: dict[str, object] = {}
     sockets: dict[tuple[str, str], bool] = {}
     for cp_id, when, connection_id, booted in items:
@@ -162,8 +163,6 @@ def touch(cp_id: str, connection_id: str, booted: bool) -> None:
 def _flush_log(rows: list[dict]) -> None:
     """Insert a batch of logged frames; when the database refuses it, row by row, dropping only the rows it
     refuses (a charger deleted meanwhile, anything log_frames could not foresee)."""
-    from ..platform import bulk
-
     try:  # trimmed by the retention job (services/platform/retention.py), not here
         bulk.insert(OcppMessage.__table__, rows)
         db.session.commit()
@@ -203,8 +202,6 @@ def log_frames(charger_id: int, frames: list[tuple[str, str | None, str | None, 
 
 # -- MeterValues: group commit --------------------------------------------------------------------------
 def _flush_meter_values(batch: list[_Pending]) -> None:
-    from . import metering
-
     try:
         metering.record([item.args for item in batch])
         db.session.commit()
@@ -225,8 +222,6 @@ def _flush_meter_values(batch: list[_Pending]) -> None:
 
 def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, meter_value: list[dict]) -> None:
     """Persist MeterValues, sharing one transaction with the others arriving now; returns once committed."""
-    from . import metering
-
     reading = metering.Reading(cp_id, connector_id, transaction_id, meter_value)
     window = current_app.config["METER_BATCH_MS"] / 1000
     if window <= 0:

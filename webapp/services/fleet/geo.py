@@ -4,6 +4,7 @@ from dataclasses import dataclass, replace
 
 from . import availability
 from ..errors import InvalidInput
+from .stations import PLUG_TYPES
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -106,6 +107,4 @@ def find(origin: tuple[float, float] | None, filters: Filters) -> list[availabil
 
 def plug_types() -> list[str]:
     """Plug types drivers can filter on."""
-    from .stations import PLUG_TYPES
-
     return list(PLUG_TYPES)

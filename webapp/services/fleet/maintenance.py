@@ -9,6 +9,7 @@ from ...models import Booking, Charger, ChargerEvent, MaintenanceWindow, Station
 from ...timeutil import utcnow
 from ..platform import commands, events, notifications, timers
 from ..errors import CommandFailed, Conflict, InvalidInput
+from ..booking.releases import release
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,6 @@ def _other_active(window: MaintenanceWindow, charger: Charger) -> bool:
 
 def start(window_id: int) -> bool:
     """Affected bookings are cancelled with a refund and their drivers notified; chargers go Inoperative."""
-    from ..booking.bookings import release
-
     window = _claim(window_id, "scheduled", "active")
     if window is None:
         return False

@@ -11,6 +11,7 @@ from ..charging import stuck
 from . import charger_passwords, hours
 from ..platform import notifications
 from ..errors import Conflict, InvalidInput, NotFound
+from ..booking.releases import release
 
 CP_ID = re.compile(r"^[A-Za-z0-9._\-]{1,48}$")
 PLUG_TYPES = ("Type2", "CCS2", "CHAdeMO", "Type1", "GB/T", "Bharat AC-001", "Bharat DC-001")
@@ -114,8 +115,6 @@ def _take_out_of_service(connector_ids: list[int], what: str, finish_running: bo
     """Cancel (and refund) bookings that have not started; running ones are force-finished when
     `finish_running` (settled from the last reading, services/charging/stuck.py), else refused.
     Returns (cancelled, finished)."""
-    from ..booking.bookings import release
-
     live = _live_bookings(connector_ids)
     busy = [b for b in live if b.status in BUSY_STATUSES]
     if busy and not finish_running:

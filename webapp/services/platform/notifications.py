@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from ...extensions import db
 from ...models import Notification
 from ...timeutil import utcnow
+from ..errors import NotFound
 
 
 def notify(user_id: int, kind: str, title: str, body: str = "", link: str | None = None,
@@ -40,8 +41,6 @@ def mark_all_read(user_id: int) -> None:
 
 def open_one(user_id: int, note_id: int) -> Notification:
     """Mark one of the user's notifications read and return it (NotFound if it is not theirs)."""
-    from ..errors import NotFound
-
     note = db.session.get(Notification, note_id)
     if note is None or note.user_id != user_id:
         raise NotFound("No such notification.")

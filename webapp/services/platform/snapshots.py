@@ -19,6 +19,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import object_session
 
 from ...extensions import db
+from ...models import Booking, Station, Tariff
 
 #: Booking columns that decide whether a connector is booked (see availability.booked_now).
 BOOKING_COLUMNS = ("status", "connector_id", "hold_expires_at", "arrive_by")
@@ -112,8 +113,6 @@ def _after_commit(session) -> None:
 
 
 def _listen() -> None:
-    from ...models import Booking, Station, Tariff
-
     event.listen(Booking, "after_insert", _any_change)
     event.listen(Booking, "after_update", _booking_changed)
     event.listen(Booking, "after_delete", _any_change)

@@ -6,7 +6,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...models import CONNECTOR_STATUSES, Booking, Charger, ChargingSession, Connector, Payment, Station, User
+from ...models import (
+    CONNECTOR_STATUSES,
+    Booking,
+    Charger,
+    ChargerEvent,
+    ChargingSession,
+    Connector,
+    OcppMessage,
+    Payment,
+    Station,
+    User,
+)
 from ...timeutil import UTC, utcnow
 from ..money import payments
 
@@ -145,8 +156,6 @@ def _currency(user: User) -> str:
 
 def charger_timeline(charger: Charger, limit: int = 100, kind: str = "") -> list:
     """The charger's latest events (boot, online/offline, status, faults ...), newest first."""
-    from ...models import ChargerEvent
-
     query = select(ChargerEvent).where(ChargerEvent.charger_id == charger.id)
     if kind:
         query = query.where(ChargerEvent.kind == kind)
@@ -155,8 +164,6 @@ def charger_timeline(charger: Charger, limit: int = 100, kind: str = "") -> list
 
 def recent_messages(charger: Charger, limit: int = 50, action: str = "") -> list:
     """The latest logged OCPP frames of a charger (the log itself is bounded by OCPP_LOG_KEEP)."""
-    from ...models import OcppMessage
-
     query = select(OcppMessage).where(OcppMessage.charger_id == charger.id)
     if action:
         query = query.where(OcppMessage.action == action)

@@ -4,10 +4,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import or_, select
 
 from ... import params
+from ...extensions import db
 from ...models import Booking, Charger, ChargingSession, Connector, MeterSample, Payment, Station, User
 from ...timeutil import UTC
-from .monitoring import station_scope
 from ..charging.metering import ENERGY, POWER, SOC, Sample, outlet_readings
+from .monitoring import station_scope, visible_stations
 
 
 def _day(value: date | None, end: bool = False) -> datetime | None:
@@ -107,8 +108,6 @@ def _between(query, column, day_from: date | None, day_to: date | None):
 def meter_series(session: ChargingSession) -> dict[str, list[tuple[datetime, float]]]:
     """The session's samples as series: energy (kWh delivered so far), power (kW), SoC (%), each point
     what the outlet meter read at that time (per-phase values summed when there is no total)."""
-    from ...extensions import db
-
     rows = db.session.execute(select(MeterSample.timestamp, MeterSample.measurand, MeterSample.value,
                                      MeterSample.location, MeterSample.phase, MeterSample.unit)
                               .where(MeterSample.session_id == session.id,
@@ -128,6 +127,4 @@ def meter_series(session: ChargingSession) -> dict[str, list[tuple[datetime, flo
 
 def stations_for_filter(viewer: User) -> list[Station]:
     """The stations a viewer may filter by."""
-    from .monitoring import visible_stations
-
     return visible_stations(viewer)
