@@ -58,7 +58,7 @@ def _on_sigterm_let_chargers_go(worker):
 
     import gevent
 
-    from webapp.services import shutdown
+    from webapp.services.charging import shutdown
 
     def handle(sig, frame):
         worker.alive = False  # what gunicorn's own handler does: stop accepting, wait for the handlers
@@ -72,6 +72,6 @@ def worker_exit(server, worker):
     and drop the routes of any socket that outlived graceful_timeout."""
     wsgi = getattr(worker, "wsgi", None)
     if wsgi is not None and hasattr(wsgi, "extensions"):
-        from webapp.services import shutdown
+        from webapp.services.charging import shutdown
 
         shutdown.finish(wsgi)

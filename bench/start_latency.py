@@ -10,7 +10,7 @@ booking on its connector is logged in through the real /login form. Interleaved,
   http B->bus->A  POST /c/<qr token>/start to node B: scan check, RemoteStartTransaction over the Redis bus
                   to node A, the charger's answer back, 303 to the live page (what the phone waits for);
   http A local    the same POST to node A, which holds the socket (no bus): the baseline;
-  bus only        webapp.services.commands.remote_start from this process (an app with REDIS_URL, no
+  bus only        webapp.services.platform.commands.remote_start from this process (an app with REDIS_URL, no
                   socket here): Redis route lookup, PUBLISH, node A's CALL, BLPOP of the answer;
   redis PING      one Redis round trip from this process: the floor of any bus hop.
 
@@ -111,7 +111,7 @@ def seed(db: BenchDB, background: int) -> dict:
     from sqlalchemy import insert, select
     from webapp.extensions import db as sqla
     from webapp.models import Booking, Charger, Connector
-    from webapp.services import signing
+    from webapp.services.platform import signing
     from webapp.timeutil import utcnow
 
     app = db.app()
@@ -182,7 +182,7 @@ def main(argv=None) -> int:
 
         app = db.app(redis_url=redis_db.url)
         from webapp.extensions import db as sqla
-        from webapp.services import commands
+        from webapp.services.platform import commands
 
         def http_start(node):
             resp = http.post(f"{node.url}/c/{seeded['token']}/start", data={"csrf_token": csrf},

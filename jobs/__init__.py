@@ -37,7 +37,7 @@ def app_context():
 
 
 def _observe_lag(app) -> None:
-    """How late this RQ job started after its due time (`due` is set by services/timers.py); a retry's
+    """How late this RQ job started after its due time (`due` is set by services/platform/timers.py); a retry's
     lateness is its backoff, not lag, so only the first run counts."""
     job = get_current_job()
     if job is None or "due" not in job.meta:

@@ -1,5 +1,5 @@
 """Booking timers: hold expiry, hold warning, arrival grace (no-show), exit grace (overstay), the sweep."""
-from webapp.services import bookings
+from webapp.services.booking import bookings
 
 from . import app_context
 

@@ -1,7 +1,7 @@
 """Commands sent to chargers outside the request or socket that decided them."""
 import logging
 
-from webapp.services import charging, stop_retry, stuck
+from webapp.services.charging import interventions, stop_retry, stuck
 
 from . import app_context
 
@@ -9,7 +9,7 @@ log = logging.getLogger(__name__)
 
 
 def stop_session(session_id: int, reason: str, attempt: int | None = None) -> None:
-    """One RemoteStopTransaction of a stop retried until StopTransaction arrives (services/stop_retry.py)."""
+    """One RemoteStopTransaction of a stop retried until StopTransaction arrives (services/charging/stop_retry.py)."""
     with app_context():
         stop_retry.attempt(session_id, attempt)
 
@@ -21,12 +21,12 @@ def make_inoperative(session_id: int) -> None:
 
 def reserve(booking_id: int) -> None:
     with app_context():
-        charging.reserve(booking_id)
+        interventions.reserve(booking_id)
 
 
 def cancel_reservation(booking_id: int) -> None:
     with app_context():
-        charging.cancel_reservation(booking_id)
+        interventions.cancel_reservation(booking_id)
 
 
 def stop_forced(session_id: int) -> None:

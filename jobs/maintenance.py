@@ -4,6 +4,6 @@ from . import app_context
 
 def tick() -> None:
     with app_context():
-        from webapp.services import maintenance
+        from webapp.services.fleet import maintenance
 
         maintenance.tick()

@@ -1,5 +1,5 @@
 """Money jobs: raising an authorisation a session is about to outrun, and reconciling interrupted payments."""
-from webapp.services import reconcile, topups
+from webapp.services.money import reconcile, topups
 
 from . import app_context
 

@@ -1,5 +1,5 @@
 """Offline detection: chargers silent for longer than 2 x heartbeat interval + margin go offline."""
-from webapp.services import chargers
+from webapp.services.fleet import chargers
 
 from . import app_context
 

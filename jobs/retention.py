@@ -1,5 +1,5 @@
 """Retention: delete what the *_KEEP_DAYS settings and OCPP_LOG_KEEP no longer keep."""
-from webapp.services import retention
+from webapp.services.platform import retention
 
 from . import app_context
 

@@ -1,5 +1,5 @@
 """The periodic safety net: apply every booking timer whose moment has passed."""
-from webapp.services import bookings
+from webapp.services.booking import bookings
 
 from . import app_context
 

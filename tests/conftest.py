@@ -154,7 +154,7 @@ class Factory:
         return c
 
     def user(self, role="driver", email=None, password="charge-test-pass", **kw):
-        from webapp.services import accounts
+        from webapp.services.accounts import accounts
 
         user = accounts.register(email or f"user{self._next()}@example.com", kw.pop("name", "Test User"), password,
                                  role=role)
@@ -258,7 +258,7 @@ def sim():
 @pytest.fixture
 def run_jobs(app):
     """run_jobs(now=None) runs the due in-process timer jobs (tests use manual timers)."""
-    from webapp.services import timers
+    from webapp.services.platform import timers
 
     def run(now=None):
         db.session.commit()
@@ -314,7 +314,7 @@ class Shots:
 @pytest.fixture
 def scheduler(app):
     """The in-process timer thread (what the embedded server starts), stopped after the test."""
-    from webapp.services import timers
+    from webapp.services.platform import timers
 
     timers.start_embedded(app)
     yield

@@ -11,7 +11,7 @@ from . import secret_checks
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate, sock
-from .services import signouts
+from .services.accounts import signouts
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def _check_secrets(app: Flask) -> None:
         app.config["QR_SIGNING_KEY"] = app.config["SECRET_KEY"] + ":qr"
 
 
-#: Payment gateways this build can talk to (services/gateway.py).
+#: Payment gateways this build can talk to (services/money/gateway.py).
 GATEWAYS = ("simulated",)
 
 
@@ -113,7 +113,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     htmx.init_app(app)
-    from .services import snapshots
+    from .services.platform import snapshots
 
     snapshots.init_app(app)
 
@@ -158,8 +158,10 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_runtime(app: Flask) -> None:
     """Command bus and timers: in-process by default, Redis when REDIS_URL is set."""
-    from .services import bus, timers
+    from .services.booking import listeners
+    from .services.platform import bus, timers
 
+    listeners.register()
     bus.init_app(app)
     timers.init_app(app)
 

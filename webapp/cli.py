@@ -18,7 +18,7 @@ def register(app: Flask) -> None:
 @click.option("--id-tags-file", default=None, help="Write the id tags the simulated drivers swipe here.")
 def seed_demo(passwords_file, id_tags_file):
     """Seed demo stations in Bengaluru, chargers, a tariff, a demo driver and a demo admin (idempotent)."""
-    from .services import demo
+    from .services.demo import demo
 
     result = demo.seed()
     if passwords_file:
@@ -38,7 +38,7 @@ def seed_demo(passwords_file, id_tags_file):
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_user(email, name, role, password):
     """Create an account."""
-    from .services import accounts
+    from .services.accounts import accounts
     from .services.errors import DomainError
 
     try:
@@ -59,7 +59,7 @@ def create_user(email, name, role, password):
               help="The password the charger's firmware has (16-20 printable ASCII); default: a generated one.")
 def add_charger(charge_point_id, station_id, connectors, power_kw, plug, base_url, password):
     """Register a charger; prints its OCPP URL and password (shown only once)."""
-    from .services import stations
+    from .services.fleet import stations
     from .services.errors import DomainError
 
     try:

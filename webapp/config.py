@@ -46,7 +46,7 @@ class Config:
     # Periods of the timer safety net and the maintenance-window check (in-process scheduler and `rq cron`).
     SWEEP_SECONDS = _int("SWEEP_SECONDS", 15)
     MAINTENANCE_TICK_SECONDS = _int("MAINTENANCE_TICK_SECONDS", 60)
-    # How long a charger's route to its node lives in Redis without a refresh (services/bus.py).
+    # How long a charger's route to its node lives in Redis without a refresh (services/platform/bus.py).
     BUS_ROUTE_TTL_SECONDS = _int("BUS_ROUTE_TTL_SECONDS", 90)
     # An RQ worker whose last heartbeat is older than this is not counted as running. An idle worker beats every
     # worker_ttl - 15 s (RQ's default worker_ttl is 420 s) and its key expires at worker_ttl + 60 s.
@@ -68,7 +68,7 @@ class Config:
     OCPP_AUTO_REGISTER = _bool("OCPP_AUTO_REGISTER", False)
     OCPP_UNKNOWN_STATUS = os.environ.get("OCPP_UNKNOWN_STATUS", "Rejected")  # or Pending
     # Wrong charger passwords at the handshake, per charger id and per address, within the window; past
-    # either limit the handshake is 429 until the window ends (services/charger_auth.py).
+    # either limit the handshake is 429 until the window ends (services/fleet/charger_auth.py).
     OCPP_AUTH_MAX_FAILURES = _int("OCPP_AUTH_MAX_FAILURES", 10)
     OCPP_AUTH_IP_MAX_FAILURES = _int("OCPP_AUTH_IP_MAX_FAILURES", 30)
     OCPP_AUTH_WINDOW_SECONDS = _int("OCPP_AUTH_WINDOW_SECONDS", 300)
@@ -78,7 +78,7 @@ class Config:
     OCPP_BOOT_TIMEOUT_SECONDS = float(os.environ.get("OCPP_BOOT_TIMEOUT_SECONDS", 120))
     BUS_REDIS_TIMEOUT_SECONDS = float(os.environ.get("BUS_REDIS_TIMEOUT_SECONDS", 5))
     OCPP_LOG_KEEP = _int("OCPP_LOG_KEEP", 200)  # messages kept per charger
-    # Retention (services/retention.py), run every RETENTION_SECONDS; the OCPP log keeps OCPP_LOG_KEEP per charger.
+    # Retention (services/platform/retention.py), run every RETENTION_SECONDS; the OCPP log keeps OCPP_LOG_KEEP per charger.
     RETENTION_SECONDS = _int("RETENTION_SECONDS", 3600)
     METER_SAMPLE_KEEP_DAYS = _int("METER_SAMPLE_KEEP_DAYS", 180)
     CHARGER_EVENT_KEEP_DAYS = _int("CHARGER_EVENT_KEEP_DAYS", 90)
@@ -127,13 +127,13 @@ class Config:
 
     # Station availability (the driver's station list and connectors, the API's station reads) is cached per
     # process for this long: every driver sees the same, every phone polls it. A status change shows within
-    # this time; 0 turns the cache off. See services/snapshots.py.
+    # this time; 0 turns the cache off. See services/platform/snapshots.py.
     FRAGMENT_CACHE_SECONDS = float(os.environ.get("FRAGMENT_CACHE_SECONDS", 2))
 
     # Observability (webapp/observe.py): with METRICS_TOKEN set, /metrics needs `Authorization: Bearer <it>`;
     # unset, only a direct loopback connection (no proxy header) may read it.
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
-    # Timer jobs that talk to chargers or the gateway (services/timers.py RETRIED) are retried this many
+    # Timer jobs that talk to chargers or the gateway (services/platform/timers.py RETRIED) are retried this many
     # times after an error, waiting these seconds before each retry (RQ's rule: with fewer intervals than
     # retries, the first repeats at the start).
     JOB_RETRY_MAX = _int("JOB_RETRY_MAX", 3)

@@ -29,6 +29,6 @@ login_manager = LoginManager()
 sock = Sock()
 csrf = CSRFProtect()
 htmx = HTMX()
-# Used for the login and registration limits (services/login_limits.py); storage from RATELIMIT_STORAGE_URI.
+# Used for the login and registration limits (services/accounts/login_limits.py); storage from RATELIMIT_STORAGE_URI.
 # A moving window: a burst at a window's edge cannot double the allowance.
 limiter = Limiter(get_remote_address, strategy="moving-window")

@@ -3,7 +3,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from .extensions import db
-from .services import health, timers
+from .services.platform import health, timers
 
 bp = Blueprint("ops", __name__)
 

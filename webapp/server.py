@@ -5,7 +5,8 @@ import os
 from flask import Flask
 from werkzeug.serving import make_server
 
-from .services import chargers, timers
+from .services.fleet import chargers
+from .services.platform import timers
 
 log = logging.getLogger(__name__)
 

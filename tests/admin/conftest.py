@@ -10,7 +10,7 @@ from werkzeug import security
 
 from webapp.extensions import db
 from webapp.models import AuditLog, Booking, ChargingSession, MaintenanceWindow, MeterSample, SolarSample
-from webapp.services import payments
+from webapp.services.money import payments
 from webapp.timeutil import utcnow
 
 ROLES = ("anonymous", "driver", "other_operator", "operator", "admin")

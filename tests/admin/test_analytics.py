@@ -7,7 +7,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import AuditLog, ChargingSession, SolarSample
-from webapp.services import analytics, exports
+from webapp.services.reports import analytics, exports
 from webapp.timeutil import utcnow
 
 from .conftest import finished_session, paid_booking

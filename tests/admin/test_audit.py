@@ -5,8 +5,8 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import AuditLog
-from webapp.services import audit
-from webapp.services.audit import AuditLogIsAppendOnly
+from webapp.services.platform import audit
+from webapp.services.platform.audit import AuditLogIsAppendOnly
 from webapp.timeutil import utcnow
 
 
@@ -78,7 +78,7 @@ def _steps(w, factory):
                               meter_start=0, started_at=utcnow())
     db.session.add(running)
     db.session.commit()
-    from webapp.services import ledger
+    from webapp.services.money import ledger
 
     owing = factory.user()  # a driver with a balance to waive
     ledger.add("owed:test", owing.id, "owed", 1500, "INR", reason="capture failed")

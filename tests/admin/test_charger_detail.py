@@ -5,7 +5,7 @@ import pytest
 from tests.conftest import release_db, wait_until
 from webapp.extensions import db
 from webapp.models import AuditLog, Charger, ChargerEvent, OcppMessage
-from webapp.services import events
+from webapp.services.platform import events
 
 HX = {"HX-Request": "true", "HX-Target": "command-result"}
 

@@ -8,7 +8,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import AuditLog, Charger
-from webapp.services import chargers, stations
+from webapp.services.fleet import chargers, stations
 
 ALLOWED = set(string.ascii_letters + string.digits)
 

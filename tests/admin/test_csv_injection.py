@@ -4,7 +4,7 @@ import io
 import re
 
 from webapp.extensions import db
-from webapp.services import exports
+from webapp.services.reports import exports
 
 HOSTILE = ['=HYPERLINK("http://evil.example";"x")', "a;=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=1", "\r=1",
            " =1", "＝1", "semi;colon", 'quo"te', "line\nbreak", "|calc", "plain"]

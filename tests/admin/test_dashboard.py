@@ -6,7 +6,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Booking, ChargingSession
-from webapp.services import payments
+from webapp.services.money import payments
 from webapp.timeutil import utcnow
 
 from .conftest import paid_booking

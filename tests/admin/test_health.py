@@ -13,7 +13,7 @@ from rq.utils import utcformat
 from tests.conftest import REDIS_URL, _reachable, need
 from webapp.extensions import db
 from webapp.models import Charger
-from webapp.services import timers
+from webapp.services.platform import timers
 from webapp.timeutil import utcnow
 
 

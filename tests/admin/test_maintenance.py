@@ -9,7 +9,8 @@ import pytest
 from tests.conftest import release_db, wait_until
 from webapp.extensions import db
 from webapp.models import AuditLog, Charger, ChargerEvent, MaintenanceWindow, Notification
-from webapp.services import maintenance, timers
+from webapp.services.fleet import maintenance
+from webapp.services.platform import timers
 from webapp.timeutil import utcnow
 
 from .conftest import paid_booking
@@ -28,7 +29,7 @@ def app_overrides():
 def clock(monkeypatch):
     """clock(when): the maintenance service's "now" (jobs call it without arguments)."""
     def set_to(when):
-        monkeypatch.setattr("webapp.services.maintenance.utcnow", lambda: when)
+        monkeypatch.setattr("webapp.services.fleet.maintenance.utcnow", lambda: when)
     return set_to
 
 

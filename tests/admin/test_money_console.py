@@ -7,7 +7,7 @@ import pytest
 from webapp.extensions import db
 from webapp.models import AuditLog, Booking, Payment
 from webapp.money import parse_money
-from webapp.services import ledger, payments
+from webapp.services.money import ledger, payments
 from webapp.services.errors import InvalidInput
 from webapp.timeutil import utcnow
 

@@ -3,7 +3,7 @@ import re
 
 from tests.driver.qrdecode import decode_svg
 from webapp.extensions import db
-from webapp.services import qr
+from webapp.services.fleet import qr
 
 
 def test_sheet_has_a_scannable_code_per_connector(operator_client, world, factory):

@@ -5,7 +5,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import AuditLog, Charger, Connector, Notification, Station, Tariff
-from webapp.services import hours
+from webapp.services.fleet import hours
 
 from .conftest import paid_booking
 

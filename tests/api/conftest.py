@@ -5,7 +5,8 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from webapp.extensions import db
-from webapp.services import bookings, checkout, tokens
+from webapp.services.accounts import tokens
+from webapp.services.booking import bookings, checkout
 
 
 @pytest.fixture(autouse=True)

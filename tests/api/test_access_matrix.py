@@ -10,7 +10,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import AppSessionReport, AuditLog, Booking, ChargingSession, Notification, Payment
-from webapp.services import bookings, checkout
+from webapp.services.booking import bookings, checkout
 from webapp.timeutil import utcnow
 
 from .conftest import assert_error

@@ -5,7 +5,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import ApiToken
-from webapp.services import tokens
+from webapp.services.accounts import tokens
 from webapp.timeutil import utcnow
 
 from .conftest import assert_error

@@ -1,7 +1,9 @@
 """The outstanding balance over the API: GET /api/balance, POST /api/balance/pay (Idempotency-Key, the same
 gateway and declines as paying a booking), and the receipt's captured + outstanding == total."""
 from webapp.extensions import db
-from webapp.services import chargers, checkout, transactions
+from webapp.services.booking import checkout
+from webapp.services.charging import transactions
+from webapp.services.fleet import chargers
 from webapp.timeutil import utcnow
 
 from .conftest import assert_error

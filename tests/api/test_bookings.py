@@ -3,7 +3,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Booking
-from webapp.services import bookings
+from webapp.services.booking import bookings
 
 from .conftest import assert_error
 
@@ -32,7 +32,7 @@ def test_hold_by_station_decides_on_the_database_not_the_shared_snapshot(client,
     from sqlalchemy import update
 
     from webapp.models import Connector
-    from webapp.services import snapshots
+    from webapp.services.platform import snapshots
 
     snapshots.cache().seconds = 60
     assert client.get(f"/api/stations/{charger.station_id}").get_json()["availability"]["available"] == 2
@@ -155,7 +155,8 @@ def test_receipt_waits_for_the_end_then_lists_payments(client, driver, confirmed
 
 
 def test_rating_after_a_completed_session(client, driver, factory, confirmed, bearer):
-    from webapp.services import chargers, transactions
+    from webapp.services.charging import transactions
+    from webapp.services.fleet import chargers
     from webapp.timeutil import utcnow
 
     headers = bearer(driver)
@@ -180,7 +181,7 @@ def test_simultaneous_holds_over_http_one_wins_the_rest_get_409(app, factory, ch
     import urllib.error
     import urllib.request
 
-    from webapp.services import tokens
+    from webapp.services.accounts import tokens
 
     users = [factory.user() for _ in range(8)]
     access = [tokens.issue_for(u)[1] for u in users]

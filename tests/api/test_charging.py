@@ -7,7 +7,8 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Booking
-from webapp.services import commands, transactions
+from webapp.services.charging import transactions
+from webapp.services.platform import commands
 from webapp.timeutil import utcnow
 
 from .conftest import assert_error

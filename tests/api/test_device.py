@@ -6,7 +6,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Charger, ChargerEvent
-from webapp.services import chargers
+from webapp.services.fleet import chargers
 from webapp.timeutil import utcnow
 
 from .conftest import assert_error

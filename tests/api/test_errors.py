@@ -1,7 +1,7 @@
 """Every error under /api and /device is JSON in one shape; never an HTML page. CSRF does not apply."""
 import pytest
 
-from webapp.services import station_status
+from webapp.services.fleet import station_status
 
 from .conftest import assert_error
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Booking, Payment
-from webapp.services import ledger
+from webapp.services.money import ledger
 
 from ..conftest import wait_until
 from .test_golden_flow import ApiClient

@@ -5,7 +5,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Booking, Payment
-from webapp.services import bookings
+from webapp.services.booking import bookings
 
 from .conftest import assert_error
 

@@ -13,7 +13,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, negativ
                                                status_code_conformance)
 
 from webapp.api.openapi import build
-from webapp.services import tokens
+from webapp.services.accounts import tokens
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance, negative_data_rejection]
@@ -22,7 +22,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @pytest.fixture
 def api_world(app, factory):
     """What the document's examples name: station 1, charger CP-1, the demo driver, booking 1 (held)."""
-    from webapp.services import bookings
+    from webapp.services.booking import bookings
 
     charger = factory.charger(cp_id="CP-1", password="cp-1-secret")
     driver = factory.user(email="driver@chargeway.demo", password="drive-demo-123", battery_kwh=50.0)

@@ -6,7 +6,9 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Booking, ChargingSession
-from webapp.services import bookings, checkout, commands, transactions
+from webapp.services.booking import bookings, checkout
+from webapp.services.charging import transactions
+from webapp.services.platform import commands
 from webapp.timeutil import iso, utcnow
 
 from .conftest import assert_error
@@ -176,7 +178,7 @@ def _finished_session(driver, charger, connector_index, started_ago, wh):
     transactions.stop("CP-API-1", tx, wh, when + timedelta(minutes=40), "Local")
     db.session.commit()
     transactions_connector = db.session.get(ChargingSession, tx).connector
-    from webapp.services import chargers
+    from webapp.services.fleet import chargers
 
     chargers.status_notification("CP-API-1", transactions_connector.connector_id, "Available", "NoError", utcnow())
     db.session.commit()

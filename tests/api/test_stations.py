@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 import pytest
 
 from webapp.extensions import db
-from webapp.services import bookings, hours
+from webapp.services.booking import bookings
+from webapp.services.fleet import hours
 
 from .conftest import assert_error
 

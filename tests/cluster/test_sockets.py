@@ -18,7 +18,8 @@ from tests.cluster.raw_charger import RawCharger
 from tests.conftest import wait_until
 from webapp.extensions import db
 from webapp.models import Booking, ChargerEvent, ChargingSession, MeterSample, OcppMessage
-from webapp.services import chargers, commands
+from webapp.services.fleet import chargers
+from webapp.services.platform import commands
 from webapp.timeutil import parse_iso
 
 

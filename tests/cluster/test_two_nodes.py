@@ -13,7 +13,9 @@ from sqlalchemy import select
 from tests.conftest import release_db, wait_until
 from webapp.extensions import db
 from webapp.models import Booking, ChargerEvent, ChargingSession, Notification
-from webapp.services import bookings, chargers, commands
+from webapp.services.booking import bookings
+from webapp.services.fleet import chargers
+from webapp.services.platform import commands
 
 
 

@@ -8,11 +8,15 @@ from webapp.extensions import db
 from webapp.timeutil import utcnow
 
 #: Modules that did `from ..timeutil import utcnow`; the clock patches each of them.
-CLOCK_MODULES = ("webapp.timeutil", "webapp.services.bookings", "webapp.services.lifecycle", "webapp.services.hours",
-                 "webapp.services.availability", "webapp.services.history", "webapp.services.session_summary",
-                 "webapp.services.transactions", "webapp.services.notifications", "webapp.services.accounts",
-                 "webapp.services.timers", "webapp.services.payments", "webapp.services.charging",
-                 "webapp.services.chargers", "webapp.services.stop_retry", "webapp.services.stuck")
+CLOCK_MODULES = ("webapp.timeutil", "webapp.services.booking.bookings", "webapp.services.booking.releases",
+                 "webapp.services.charging.lifecycle",
+                 "webapp.services.fleet.hours", "webapp.services.fleet.availability",
+                 "webapp.services.reports.history", "webapp.services.charging.session_summary",
+                 "webapp.services.charging.transactions", "webapp.services.platform.notifications",
+                 "webapp.services.accounts.accounts", "webapp.services.platform.timers",
+                 "webapp.services.money.payments", "webapp.services.charging.interventions",
+                 "webapp.services.fleet.chargers", "webapp.services.charging.stop_retry",
+                 "webapp.services.charging.stuck")
 
 
 class Clock:
@@ -71,7 +75,7 @@ class FakeLink:
 def link(monkeypatch):
     """Replace the command bus with a FakeLink (no charger socket needed)."""
     fake = FakeLink()
-    monkeypatch.setattr("webapp.services.bus.call", fake)
+    monkeypatch.setattr("webapp.services.platform.bus.call", fake)
     return fake
 
 
@@ -104,7 +108,7 @@ def confirmed_booking(client, connector):
 def charging(client, driver, charger, link, clock):
     """A CHARGING booking (10 kWh quota, 22 kW connector, ₹18/kWh + ₹20 fee) started from the QR code, and
     its transaction id."""
-    from webapp.services import qr
+    from webapp.services.fleet import qr
 
     from .flow import start_tx, status
 

@@ -1,7 +1,8 @@
 """What the charger says during a session, sent straight to the OCPP services (no socket needed)."""
 from webapp import timeutil
 from webapp.extensions import db
-from webapp.services import chargers, transactions
+from webapp.services.charging import transactions
+from webapp.services.fleet import chargers
 
 CP = "CP-TEST-1"
 

@@ -68,7 +68,7 @@ def test_driver_pages_need_login(client, factory):
 def test_repeated_failures_are_throttled_and_each_logged(client, factory, app, caplog):
     """Five failures for one account from one address: that pair gets 429 (no lock on the account itself)."""
     factory.user(email="d@example.com")
-    caplog.set_level(logging.WARNING, logger="webapp.services.accounts")
+    caplog.set_level(logging.WARNING, logger="webapp.services.accounts.accounts")
     for _ in range(5):
         response = client.post("/login", data={"email": "d@example.com", "password": "wrong-one"})
         assert response.status_code == 401

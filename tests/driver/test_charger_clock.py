@@ -33,7 +33,7 @@ def test_elapsed_follows_the_chargers_readings_when_its_clock_runs_ahead(client,
 
     from webapp import timeutil
     from webapp.extensions import db
-    from webapp.services import transactions
+    from webapp.services.charging import transactions
 
     booking_id, tx = charging
     ahead = timeutil.iso(clock.now + timedelta(minutes=30))

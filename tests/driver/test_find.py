@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from webapp.extensions import db
-from webapp.services import geo
+from webapp.services.fleet import geo
 
 from .pages import fragment_headers, station_cards, text
 

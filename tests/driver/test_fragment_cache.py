@@ -7,7 +7,7 @@ from sqlalchemy import event, update
 
 from webapp.extensions import db
 from webapp.models import Connector, Notification
-from webapp.services import snapshots
+from webapp.services.platform import snapshots
 
 from .conftest import hold
 from .pages import fragment_headers, station_cards

@@ -7,7 +7,8 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Booking
-from webapp.services import history, qr
+from webapp.services.fleet import qr
+from webapp.services.reports import history
 
 from .conftest import confirmed_booking
 from .flow import start_tx, status, stop_tx

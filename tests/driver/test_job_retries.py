@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from tests.conftest import REDIS_URL, _reachable, need
 from webapp.extensions import db
 from webapp.models import Booking, ChargingSession, Payment
-from webapp.services import stop_retry, timers
+from webapp.services.charging import stop_retry
+from webapp.services.platform import timers
 
 from .conftest import confirmed_booking, hold
 
@@ -65,7 +66,7 @@ def test_rq_worker_retries_reserve_now_with_backoff_and_reserves_once(app, clien
     from rq.registry import FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry
 
     flaky = Flaky(link, errors=2)  # Redis under the command bus drops twice
-    monkeypatch.setattr("webapp.services.bus.call", flaky)
+    monkeypatch.setattr("webapp.services.platform.bus.call", flaky)
     booking_id = hold(client, charger.connectors[0])
     queue = Queue(timers.QUEUE_NAME, connection=redis)
     scheduled = ScheduledJobRegistry(queue=queue)
@@ -104,7 +105,7 @@ def test_rq_job_that_keeps_failing_ends_in_the_failed_registry(app, client, driv
     app.config["JOB_RETRY_INTERVALS"] = (0,)  # no waiting: retries go straight back to the queue
     monkeypatch.setattr(timers.backend().retry, "intervals", [0])
     flaky = Flaky(link, errors=99)
-    monkeypatch.setattr("webapp.services.bus.call", flaky)
+    monkeypatch.setattr("webapp.services.platform.bus.call", flaky)
     hold(client, charger.connectors[0])
     run_worker(redis)
     assert len(flaky.calls) == 4  # the first run and JOB_RETRY_MAX (3) retries
@@ -115,7 +116,7 @@ def test_rq_job_that_keeps_failing_ends_in_the_failed_registry(app, client, driv
 def test_embedded_scheduler_retries_with_the_same_backoff_and_never_doubles_a_stop(
         client, driver, charger, link, clock, run_jobs, monkeypatch, app):
     from .flow import start_tx, status
-    from webapp.services import qr
+    from webapp.services.fleet import qr
 
     booking_id = confirmed_booking(client, charger.connectors[0])
     client.post(f"/c/{qr.token_for(charger.connectors[0])}/start")
@@ -144,7 +145,7 @@ def test_embedded_scheduler_retries_with_the_same_backoff_and_never_doubles_a_st
 
 def test_embedded_retry_of_a_no_show_never_captures_twice(client, driver, charger, link, clock, run_jobs,
                                                           monkeypatch, app):
-    from webapp.services import bookings
+    from webapp.services.booking import bookings
 
     booking_id = confirmed_booking(client, charger.connectors[0])
     flaky = Flaky(bookings.notifications.notify, errors=1, exc=RuntimeError)  # fails after the capture

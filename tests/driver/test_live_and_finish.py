@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Booking, Notification, Payment
-from webapp.services import qr
+from webapp.services.fleet import qr
 
 from .conftest import confirmed_booking
 from .flow import meter, status, stop_tx
@@ -146,7 +146,7 @@ def test_overstay_shows_and_charges_the_idle_fee(client, driver, charging, link,
 def test_exit_grace_job_running_twice_or_late_is_harmless(client, driver, charging, clock, run_jobs):
     booking_id, tx = charging
     stop_tx(tx, 1_001_000)
-    from webapp.services import bookings
+    from webapp.services.booking import bookings
 
     clock.advance(minutes=30)
     assert bookings.exit_grace(booking_id) is True

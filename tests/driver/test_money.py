@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Booking, Notification, Payment
-from webapp.services import ledger, qr
+from webapp.services.fleet import qr
+from webapp.services.money import ledger
 
 from .conftest import hold, pay
 from .flow import meter, start_tx, status, stop_tx

@@ -3,7 +3,8 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Notification
-from webapp.services import notifications, qr
+from webapp.services.fleet import qr
+from webapp.services.platform import notifications
 
 from .conftest import confirmed_booking, hold, pay
 from .flow import meter, start_tx, status, stop_tx

@@ -2,7 +2,8 @@
 change; the demo accounts and the test factories pass the same rule."""
 import pytest
 
-from webapp.services import demo, password_policy
+from webapp.services.accounts import password_policy
+from webapp.services.demo import demo
 
 
 @pytest.mark.parametrize("password, message", [

@@ -101,7 +101,7 @@ def test_double_submit_charges_once(client, held):
 
 
 def test_double_submit_of_a_declined_form_does_not_call_the_gateway_twice(client, held, monkeypatch):
-    from webapp.services import gateway
+    from webapp.services.money import gateway
 
     calls = []
     real = gateway.get().authorise

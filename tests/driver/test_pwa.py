@@ -96,7 +96,7 @@ def test_every_driver_page_is_mobile_ready_and_labelled(client, driver, charger,
             "/charge", "/history", "/notifications"]
     client.post(f"/bookings/{booking_id}/cancel")
     done = confirmed_booking(client, charger.connectors[0])
-    from webapp.services import qr
+    from webapp.services.fleet import qr
 
     client.post(f"/c/{qr.token_for(charger.connectors[0])}/start")
     tx = start_tx(driver.id_tag)

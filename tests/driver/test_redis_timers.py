@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tests.conftest import REDIS_URL, _reachable, need
 from webapp.extensions import db
 from webapp.models import Booking, Notification
-from webapp.services import bus, timers
+from webapp.services.platform import bus, timers
 
 from .conftest import hold, pay
 

@@ -4,7 +4,9 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Booking
-from webapp.services import qr, signing, transactions
+from webapp.services.charging import transactions
+from webapp.services.fleet import qr
+from webapp.services.platform import signing
 from webapp.services.errors import CommandFailed
 from webapp.timeutil import utcnow
 
@@ -137,7 +139,7 @@ def test_charger_refusing_or_unreachable(client, driver, charger, link, monkeypa
     def unreachable(*args, **kwargs):
         raise CommandFailed("Charger CP-TEST-1 is not connected")
 
-    monkeypatch.setattr("webapp.services.bus.call", unreachable)
+    monkeypatch.setattr("webapp.services.platform.bus.call", unreachable)
     response = client.post(f"/c/{token}/start", follow_redirects=True)
     assert "Charger CP-TEST-1 is not connected" in text(response.get_data(as_text=True))
 

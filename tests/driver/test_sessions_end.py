@@ -5,7 +5,7 @@ from flask import g
 from flask.testing import FlaskClient
 
 from webapp.extensions import db
-from webapp.services import accounts, roles, tokens
+from webapp.services.accounts import accounts, roles, tokens
 
 PROTECTED = "/history"
 

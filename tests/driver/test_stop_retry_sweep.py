@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Booking, ChargingSession, Notification
-from webapp.services import bookings, stuck, timers
+from webapp.services.booking import bookings
+from webapp.services.charging import stuck
+from webapp.services.platform import timers
 from webapp.services.errors import Conflict, InvalidInput
 
 from .flow import meter, status, stop_tx

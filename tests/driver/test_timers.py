@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Booking, Notification
-from webapp.services import bookings, timers
+from webapp.services.booking import bookings
+from webapp.services.platform import timers
 
 from .conftest import confirmed_booking, hold
 from .pages import text

@@ -66,7 +66,7 @@ def pay(page, shots, card="4242 4242 4242 4242", kwh=None, preset=None, step="pa
 def scan(page, connector_id: int, base_url: str) -> str:
     """The phone camera reads the QR code the console prints for the connector; returns the URL opened."""
     from webapp.models import Connector
-    from webapp.services import qr
+    from webapp.services.fleet import qr
 
     release_db()
     svg = qr.svg_for_connector(db.session.get(Connector, connector_id), base_url + "/")

@@ -4,7 +4,8 @@ import uuid
 from tests.conftest import wait_until
 from webapp.extensions import db
 from webapp.models import Booking
-from webapp.services import bookings, chargers
+from webapp.services.booking import bookings
+from webapp.services.fleet import chargers
 
 
 def paid_booking(factory, cp_id: str, connector: int = 1, quota_kwh: float = 1):

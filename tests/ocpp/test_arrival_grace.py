@@ -12,7 +12,9 @@ from sqlalchemy import select
 from tests.conftest import release_db, wait_until
 from webapp.extensions import db
 from webapp.models import Booking, ChargingSession, Payment
-from webapp.services import bookings, chargers, qr, transactions
+from webapp.services.booking import bookings
+from webapp.services.charging import transactions
+from webapp.services.fleet import chargers, qr
 from webapp.timeutil import utcnow
 
 CP = "SIM-GRACE-1"

@@ -10,7 +10,7 @@ from tests.conftest import release_db, wait_until
 from tests.driver.conftest import confirmed_booking
 from webapp.extensions import db
 from webapp.models import Booking
-from webapp.services import chargers, qr
+from webapp.services.fleet import chargers, qr
 
 CP_ID = "SIM-DEMO-1"
 SCALE = 120

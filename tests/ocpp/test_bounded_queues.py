@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests.conftest import release_db, wait_until
 from webapp.extensions import db
 from webapp.models import OcppMessage
-from webapp.services import bulk
+from webapp.services.platform import bulk
 
 pytestmark = pytest.mark.both_dbs
 

@@ -14,7 +14,7 @@ from websockets.exceptions import InvalidStatus
 from tests.conftest import release_db, wait_until
 from webapp.extensions import db
 from webapp.models import Charger, ChargerEvent, OcppMessage
-from webapp.services import chargers, charger_passwords
+from webapp.services.fleet import chargers, charger_passwords
 
 
 def _charger(cp_id):
@@ -139,7 +139,7 @@ def test_failures_are_shared_through_redis(app):
     import redis
 
     from tests.conftest import REDIS_URL, need
-    from webapp.services.charger_auth import _Counters
+    from webapp.services.fleet.charger_auth import _Counters
 
     try:
         redis.Redis.from_url(REDIS_URL).ping()

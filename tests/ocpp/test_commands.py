@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.conftest import release_db
-from webapp.services import commands
+from webapp.services.platform import commands
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from websockets.exceptions import InvalidStatus
 
 from webapp.extensions import db
 from webapp.models import Charger
-from webapp.services import chargers
+from webapp.services.fleet import chargers
 
 
 def test_subprotocol_is_echoed(raw, make_charger):

@@ -200,7 +200,7 @@ def test_a_billed_session_metering_2_pow_31_wh_is_answered_and_owed(booted, fact
     charger still gets a CALLRESULT (not InternalError), and the money is captured or owed, never dropped."""
     from tests.admin.conftest import paid_booking
     from webapp.models import Booking, ChargingSession
-    from webapp.services import ledger
+    from webapp.services.money import ledger
 
     driver = factory.user()
     connector = db.session.execute(select(Connector).join(Charger).where(

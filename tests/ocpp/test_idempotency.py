@@ -84,7 +84,7 @@ def test_late_status_does_not_overwrite_newer_state(client, raw):
     replay = raw("CP-IDEM-1", "s3cret-pass")
     replay.call("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Available",
                                        "timestamp": iso(now - timedelta(minutes=5))})
-    from webapp.services import chargers
+    from webapp.services.fleet import chargers
 
     release_db()
     assert chargers.get_by_cp_id("CP-IDEM-1").connector(1).status == "Charging"

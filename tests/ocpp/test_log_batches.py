@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from tests.conftest import release_db, wait_until
 from webapp.extensions import db
 from webapp.models import Charger, OcppMessage
-from webapp.services import writebehind
+from webapp.services.charging import writebehind
 from webapp.timeutil import utcnow
 
 pytestmark = pytest.mark.both_dbs
@@ -62,9 +62,9 @@ def test_the_ocpp_log_is_trimmed_by_the_periodic_job(app, raw, make_charger, sch
     client.boot()
     for _ in range(20):
         assert client.call("Heartbeat", {})[0] == 3
-    from webapp.services import timers
+    from webapp.services.platform import timers
 
     # The scheduler ran every periodic job when it started; the next retention run is due now.
-    timers.backend().schedule("webapp.services.timers._periodic", utcnow(), ("jobs.retention.run",
+    timers.backend().schedule("webapp.services.platform.timers._periodic", utcnow(), ("jobs.retention.run",
                                                                               "RETENTION_SECONDS"))
     wait_until(lambda: len(_logged("CP-LOG-TRIM")) == 5, message="the OCPP log was not trimmed on schedule")

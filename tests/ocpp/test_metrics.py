@@ -10,7 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import release_db, wait_until
 from webapp.extensions import db
 from webapp.logs import JsonFormatter
-from webapp.services import chargers, commands
+from webapp.services.fleet import chargers
+from webapp.services.platform import commands
 
 from .conftest import RawCharger
 

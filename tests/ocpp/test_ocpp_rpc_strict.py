@@ -10,7 +10,8 @@ from tests.conftest import need, release_db, wait_until
 from tests.support.ocpp_rpc import OcppRpcClient, ensure_installed
 from webapp.extensions import db
 from webapp.models import ChargingSession
-from webapp.services import chargers, commands
+from webapp.services.fleet import chargers
+from webapp.services.platform import commands
 from webapp.timeutil import iso, utcnow
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import ChargerEvent
-from webapp.services import chargers
+from webapp.services.fleet import chargers
 
 
 from tests.conftest import wait_until

@@ -6,7 +6,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import wait_until
 from webapp.extensions import db
-from webapp.services import chargers
+from webapp.services.fleet import chargers
 from webapp.timeutil import utcnow
 
 

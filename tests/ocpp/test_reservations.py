@@ -10,7 +10,7 @@ from tests.conftest import release_db, wait_until
 from tests.driver.pages import text
 from webapp.extensions import db
 from webapp.models import AuditLog, Booking, ChargerEvent, ChargingSession, Notification, Payment
-from webapp.services import chargers
+from webapp.services.fleet import chargers
 
 CP = "SIM-RES-1"
 
@@ -131,7 +131,7 @@ def test_refusal_after_payment_ends_with_nothing_charged(client, driver, device,
     # The driver does nothing: the arrival grace ends the booking with nothing charged (no no-show fee).
     booking.arrive_by = booking.arrive_by.replace(year=booking.arrive_by.year - 1)
     db.session.commit()
-    from webapp.services import bookings
+    from webapp.services.booking import bookings
 
     bookings.arrival_grace(booking_id)
     booking = fresh_booking(booking_id)

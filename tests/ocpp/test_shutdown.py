@@ -8,7 +8,8 @@ from tests.conftest import release_db
 from tests.ocpp.conftest import RawCharger
 from webapp.extensions import db
 from webapp.models import OcppMessage
-from webapp.services import chargers, shutdown
+from webapp.services.charging import shutdown
+from webapp.services.fleet import chargers
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import ChargerEvent, ChargingSession, MeterSample, OcppMessage
-from webapp.services import chargers, commands
+from webapp.services.fleet import chargers
+from webapp.services.platform import commands
 from webapp.timeutil import utcnow
 
 

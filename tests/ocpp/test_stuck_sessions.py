@@ -14,7 +14,7 @@ from tests.ocpp.booked import charge, paid_booking
 from webapp.extensions import db
 from webapp.models import AuditLog, Booking, ChargerEvent, ChargingSession, Notification, Payment
 from webapp.money import format_money
-from webapp.services import pricing
+from webapp.services.money import pricing
 
 CP = "SIM-STUCK-1"
 

@@ -12,7 +12,8 @@ from device.meter import MeterFormat
 from tests.conftest import release_db
 from webapp.extensions import db
 from webapp.models import Booking, ChargingSession, MeterSample
-from webapp.services import bookings, chargers
+from webapp.services.booking import bookings
+from webapp.services.fleet import chargers
 
 PER_PHASE = MeterFormat(phases=3, total=False)
 FORMATS = {

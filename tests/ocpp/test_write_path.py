@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select
 from tests.conftest import release_db, wait_until
 from webapp.extensions import db
 from webapp.models import ChargingSession, MeterSample, OcppMessage
-from webapp.services import chargers
+from webapp.services.fleet import chargers
 from webapp.timeutil import iso, utcnow
 
 

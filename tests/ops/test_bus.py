@@ -59,7 +59,7 @@ def test_two_workers_of_one_node_each_get_only_their_own_chargers_commands(monke
     the socket, and the other worker must neither answer it nor drop the route when its own socket goes."""
     if not _reachable("127.0.0.1", 6379):
         need("Redis on 127.0.0.1:6379")
-    from webapp.services import bus as bus_module
+    from webapp.services.platform import bus as bus_module
 
     url = REDIS_URL.rsplit("/", 1)[0] + f"/{1 + os.getpid() % 14}"
     current_pid = [1001]

@@ -6,7 +6,8 @@ import pytest
 
 from tests.admin.conftest import client_as
 from webapp.extensions import db
-from webapp.services import bookings, tokens
+from webapp.services.accounts import tokens
+from webapp.services.booking import bookings
 
 pytestmark = pytest.mark.both_dbs
 HUGE = "9" * 20

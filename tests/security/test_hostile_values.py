@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from tests.admin.conftest import client_as
 from webapp.extensions import db
-from webapp.services import tokens
+from webapp.services.accounts import tokens
 
 pytestmark = pytest.mark.both_dbs
 

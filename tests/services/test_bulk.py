@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import OcppMessage
-from webapp.services import bulk, writebehind
+from webapp.services.charging import writebehind
+from webapp.services.platform import bulk
 from webapp.timeutil import utcnow
 
 

@@ -8,7 +8,8 @@ from werkzeug import security
 
 from webapp.extensions import db
 from webapp.models import Booking, ChargingSession, Payment, Station, User
-from webapp.services import analytics, demo, demo_history, history
+from webapp.services.demo import demo, demo_history
+from webapp.services.reports import analytics, history
 from webapp.timeutil import utcnow
 
 

@@ -1,7 +1,7 @@
 """The group-commit flusher: what piles up during a flush is written right after it, not an interval later."""
 import threading
 
-from webapp.services.writebehind import Flusher
+from webapp.services.charging.writebehind import Flusher
 
 
 def make(app, group_commit):

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Booking
-from webapp.services import bookings
+from webapp.services.booking import bookings
 from webapp.services.errors import Conflict
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import ChargerEvent, ChargingSession, Connector, MeterSample
-from webapp.services import metering, transactions, writebehind
+from webapp.services.charging import metering, transactions, writebehind
 from webapp.timeutil import iso, utcnow
 
 ENERGY, POWER, SOC = metering.ENERGY, metering.POWER, metering.SOC

@@ -11,7 +11,10 @@ from sqlalchemy import create_engine, func, select, text
 
 from webapp.extensions import db
 from webapp.models import Booking, Payment
-from webapp.services import bookings, chargers, gateway, ledger, payments, reconcile, transactions
+from webapp.services.booking import bookings
+from webapp.services.charging import transactions
+from webapp.services.fleet import chargers
+from webapp.services.money import gateway, ledger, payments, reconcile
 from webapp.services.errors import Conflict
 from webapp.timeutil import utcnow
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Booking, Notification, Payment
-from webapp.services import bookings, reservations, timers
+from webapp.services.booking import bookings, reservations
+from webapp.services.platform import timers
 from webapp.services.errors import Conflict, InvalidInput, NotFound
 from webapp.timeutil import utcnow
 

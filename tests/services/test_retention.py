@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import ApiToken, ChargerEvent, ChargingSession, MeterSample, Notification, OcppMessage
-from webapp.services import events, retention, timers, tokens
+from webapp.services.accounts import tokens
+from webapp.services.platform import events, retention, timers
 from webapp.timeutil import utcnow
 
 DAY = timedelta(days=1)

@@ -4,8 +4,8 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Booking
-from webapp.services import snapshots
-from webapp.services.snapshots import SnapshotCache
+from webapp.services.platform import snapshots
+from webapp.services.platform.snapshots import SnapshotCache
 from webapp.timeutil import utcnow
 
 

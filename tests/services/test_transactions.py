@@ -5,7 +5,9 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Booking, ChargingSession
-from webapp.services import bookings, chargers, transactions
+from webapp.services.booking import bookings
+from webapp.services.charging import transactions
+from webapp.services.fleet import chargers
 from webapp.timeutil import iso, utcnow
 
 
@@ -65,7 +67,7 @@ def test_quota_reached_schedules_one_remote_stop(setup, app):
         transactions.meter_values("SVC-1", 1, tx, [{"timestamp": iso(utcnow()), "sampledValue": [
             {"value": str(wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}])
     db.session.commit()
-    from webapp.services import timers
+    from webapp.services.platform import timers
 
     stops = [p for p in timers.backend().pending() if p[1] == "jobs.charging.stop_session"]
     assert len(stops) == 1 and stops[0][2] == (tx, "quota")
@@ -95,7 +97,7 @@ def test_fault_during_session_stops_it_and_tells_the_driver(setup):
     chargers.status_notification("SVC-1", 1, "Faulted", "GroundFailure", utcnow() + timedelta(seconds=1))
     db.session.commit()
     assert db.session.get(ChargingSession, tx).remote_stop_sent
-    from webapp.services import notifications
+    from webapp.services.platform import notifications
 
     assert any(n.kind == "charger_fault" for n in notifications.recent(driver.id))
 

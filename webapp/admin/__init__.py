@@ -4,42 +4,21 @@ Every console route is guarded twice: the blueprint refuses anyone but staff bef
 each view adds its own rule (admin only, or a load-or-abort helper from `access` that checks the
 operator's stations).
 """
-from flask import Blueprint, abort
-from flask_login import current_user
+from .blueprint import bp
 
-from ..extensions import login_manager
-from ..services import id_tags
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@bp.before_request
-def staff_only():
-    """Anonymous visitors go to the login page; drivers get 403."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_staff:
-        abort(403)
-
-
-@bp.context_processor
-def console_helpers():
-    from .common import station_time
-
-    return {"station_time": station_time}
-
-
-@bp.app_template_filter("id_tag")
-def id_tag_filter(id_tag):
-    """A driver's idTag hidden from operators (services/id_tags.py)."""
-    return id_tags.shown(id_tag, id_tags.reveals(current_user))
-
-
-@bp.app_template_filter("frame")
-def frame_filter(text):
-    """An OCPP frame with drivers' idTags hidden from operators."""
-    return id_tags.shown_in_frame(text, id_tags.reveals(current_user))
-
-
-from . import (analytics, audit, bookings, chargers, commands, connectors, dashboard,  # noqa: E402,F401
-               health, maintenance, payments, sessions, stations, tariffs, users)
+from . import (
+    analytics,
+    audit,
+    bookings,
+    chargers,
+    commands,
+    connectors,
+    dashboard,
+    health,
+    maintenance,
+    payments,
+    sessions,
+    stations,
+    tariffs,
+    users,
+)

@@ -4,8 +4,18 @@ from flask import abort
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import (AuditLog, Booking, Charger, ChargingSession, Connector, MaintenanceWindow, Payment, Station,
-                      Tariff, User)
+from ..models import (
+    AuditLog,
+    Booking,
+    Charger,
+    ChargingSession,
+    Connector,
+    MaintenanceWindow,
+    Payment,
+    Station,
+    Tariff,
+    User,
+)
 
 
 def _check(station: Station | None) -> None:

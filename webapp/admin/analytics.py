@@ -4,9 +4,11 @@ from flask_login import current_user
 
 from .. import params
 from ..auth.decorators import admin_required, staff_required
-from ..services import analytics as stats, exports, records, roles
+from ..services.accounts import roles
+from ..services.reports import analytics as stats, exports, records
 from ..timeutil import utcnow
-from . import bp, svg
+from . import svg
+from .blueprint import bp
 from .common import arg_date, audit_action
 
 

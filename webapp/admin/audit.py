@@ -4,8 +4,8 @@ from flask import render_template, request
 from .. import params
 from ..auth.decorators import admin_required
 from ..extensions import db
-from ..services import audit as audit_service
-from . import bp
+from ..services.platform import audit as audit_service
+from .blueprint import bp
 from .access import audit_entry_or_abort
 from .common import PER_PAGE, arg_date, page_number
 

@@ -6,9 +6,13 @@ from .. import params
 from ..auth.decorators import staff_required
 from ..extensions import db
 from ..models import FINAL_STATUSES, LIVE_STATUSES
-from ..services import audit, disputes, records, reservations, stuck
+from ..services.booking import reservations
+from ..services.charging import stuck
+from ..services.money import disputes
+from ..services.platform import audit
+from ..services.reports import records
 from ..services.errors import DomainError
-from . import bp
+from .blueprint import bp
 from .access import booking_or_abort
 from .common import PER_PAGE, arg_date, audit_action, page_number
 

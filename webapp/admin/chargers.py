@@ -4,10 +4,12 @@ from flask_login import current_user
 
 from ..auth.decorators import staff_required
 from ..fragments import page_or_fragment
-from ..services import audit, maintenance, monitoring, stations
+from ..services.fleet import maintenance, stations
+from ..services.platform import audit
+from ..services.reports import monitoring
 from ..services.errors import DomainError
 from ..timeutil import utcnow
-from . import bp
+from .blueprint import bp
 from .access import charger_or_abort
 from .common import audit_action, form_error
 

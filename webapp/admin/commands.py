@@ -4,9 +4,9 @@ from flask_login import current_user
 
 from ..auth.decorators import staff_required
 from ..fragments import page_or_fragment, wants_fragment
-from ..services import remote
+from ..services.fleet import remote
 from ..services.errors import InvalidInput
-from . import bp
+from .blueprint import bp
 from .access import charger_or_abort
 from .common import audit_action
 

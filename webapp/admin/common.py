@@ -6,7 +6,7 @@ from flask import flash, render_template, request
 from flask_login import current_user
 
 from .. import params
-from ..services import audit
+from ..services.platform import audit
 from ..services.errors import DomainError, InvalidInput
 from ..timeutil import UTC
 

@@ -2,9 +2,10 @@
 from flask import flash, redirect, request, url_for
 
 from ..auth.decorators import staff_required
-from ..services import audit, stations
+from ..services.fleet import stations
+from ..services.platform import audit
 from ..services.errors import DomainError
-from . import bp
+from .blueprint import bp
 from .access import charger_or_abort, connector_or_abort
 from .common import audit_action
 

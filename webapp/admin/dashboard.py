@@ -3,8 +3,8 @@ from flask_login import current_user
 
 from ..auth.decorators import staff_required
 from ..fragments import page_or_fragment
-from ..services import monitoring
-from . import bp
+from ..services.reports import monitoring
+from .blueprint import bp
 
 
 @bp.route("/")

@@ -1,9 +1,9 @@
 """System health (admins only)."""
 from ..auth.decorators import admin_required
 from ..fragments import page_or_fragment, wants_fragment
-from ..services import health as health_service
+from ..services.platform import health as health_service
 from ..timeutil import utcnow
-from . import bp
+from .blueprint import bp
 
 
 @bp.route("/health")

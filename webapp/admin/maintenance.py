@@ -6,9 +6,11 @@ from .. import params
 from ..auth.decorators import staff_required
 from ..extensions import db
 from ..models import MaintenanceWindow
-from ..services import audit, maintenance, monitoring
+from ..services.fleet import maintenance
+from ..services.platform import audit
+from ..services.reports import monitoring
 from ..services.errors import DomainError, InvalidInput
-from . import bp
+from .blueprint import bp
 from .access import charger_or_abort, station_or_abort, window_or_abort
 from .common import PER_PAGE, audit_action, form_error, local_datetime, page_number
 

@@ -7,10 +7,12 @@ from flask_login import current_user
 from ..auth.decorators import staff_required
 from ..extensions import db
 from ..models import PAYMENT_METHODS
-from ..services import audit, disputes, records
+from ..services.money import disputes
+from ..services.platform import audit
+from ..services.reports import records
 from ..services.errors import DomainError, InvalidInput
-from ..services.tariffs import parse_amount
-from . import bp
+from ..services.fleet.tariffs import parse_amount
+from .blueprint import bp
 from .access import payment_or_abort
 from .common import PER_PAGE, arg_date, audit_action, form_error, page_number
 

@@ -6,8 +6,11 @@ from .. import params
 from ..auth.decorators import staff_required
 from ..extensions import db
 from ..fragments import page_or_fragment
-from ..services import audit, charging, records
-from . import bp, svg
+from ..services.charging import interventions
+from ..services.platform import audit
+from ..services.reports import records
+from . import svg
+from .blueprint import bp
 from .access import session_or_abort
 from .common import PER_PAGE, arg_date, audit_action, page_number
 
@@ -54,7 +57,7 @@ def session_stop(session_id: int):
     if not session.is_active:
         flash(f"Session {session_id} has already ended.", "error")
         return redirect(url_for("admin.session_detail", session_id=session_id))
-    accepted = charging.stop_session(session_id, "stopped by operator")
+    accepted = interventions.stop_session(session_id, "stopped by operator")
     audit_action("session.stop", "session", session_id, {"active": True}, {"stop_accepted": accepted})
     if accepted:
         flash("The charger accepted the stop; the session ends when it sends StopTransaction.", "success")

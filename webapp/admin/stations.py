@@ -4,9 +4,11 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..auth.decorators import admin_required, staff_required
-from ..services import audit, hours, maintenance, monitoring, qr, stations, tariffs
+from ..services.fleet import hours, maintenance, qr, stations, tariffs
+from ..services.platform import audit
+from ..services.reports import monitoring
 from ..services.errors import DomainError
-from . import bp
+from .blueprint import bp
 from .access import station_or_abort
 from .chargers import CHARGER_FIELDS, ocpp_url
 from .common import audit_action, form_error

@@ -2,9 +2,10 @@
 from flask import flash, redirect, render_template, request, url_for
 
 from ..auth.decorators import admin_required
-from ..services import audit, tariffs as tariff_service
+from ..services.fleet import tariffs as tariff_service
+from ..services.platform import audit
 from ..services.errors import DomainError
-from . import bp
+from .blueprint import bp
 from .access import tariff_or_abort
 from .common import audit_action, form_error
 

@@ -6,9 +6,12 @@ from ..auth.decorators import admin_required
 from ..extensions import db
 from ..models import ROLES
 from ..money import format_money
-from ..services import audit, balance, monitoring, records, roles
+from ..services.accounts import roles
+from ..services.money import balance
+from ..services.platform import audit
+from ..services.reports import monitoring, records
 from ..services.errors import DomainError, InvalidInput
-from . import bp
+from .blueprint import bp
 from .access import user_or_abort
 from .common import PER_PAGE, audit_action, client_ip, form_error, page_number
 

@@ -2,12 +2,10 @@
 
 Each view declares its contract with `schema.endpoint`; /api/openapi.json is built from those declarations.
 """
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("api", __name__, url_prefix="/api")
-device_bp = Blueprint("device", __name__, url_prefix="/device")
-
-from . import auth, balance, bookings, charging, device, errors, openapi, payments, sessions, stations  # noqa: E402,F401,I001
+from . import auth, balance, bookings, charging, device, errors, openapi, payments, sessions, stations  # noqa: F401
+from .blueprint import bp, device_bp
 
 errors.register(bp)
 errors.register(device_bp)

@@ -1,9 +1,9 @@
 """Tokens: email and password give a Bearer token with an expiry; refresh rotates it; revoke ends it."""
 from flask import g, request
 
-from ..services import tokens
+from ..services.accounts import tokens
 from ..timeutil import iso, utcnow
-from . import bp
+from .blueprint import bp
 from .schema import DATETIME, ID, endpoint, nullable, obj
 
 USER = obj({

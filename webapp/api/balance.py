@@ -1,9 +1,9 @@
 """The driver's outstanding balance: read it, pay it (idempotent by the Idempotency-Key header)."""
 from flask import g, request
 
-from ..services import balance
+from ..services.money import balance
 from ..timeutil import iso
-from . import bp
+from .blueprint import bp
 from .bookings import PAYMENT, payment_json
 from .payments import IDEMPOTENCY_KEY
 from .schema import CURRENCY, ID, MONEY, endpoint, nullable, obj

@@ -1,12 +1,15 @@
 """Bookings: place a hold, read it, cancel it, price a quota, and the receipt once it is over."""
 from flask import g
 
-from ..services import bookings, connector_lookup, history, ratings, session_summary
+from ..services.booking import bookings, ratings
+from ..services.charging import session_summary
+from ..services.fleet import connector_lookup
+from ..services.reports import history
 from ..services.errors import Conflict
-from ..services.stations import PLUG_TYPES
+from ..services.fleet.stations import PLUG_TYPES
 from ..timeutil import iso, utcnow
-from . import bp
-from .schema import (CONNECTOR_NUMBER, CP_ID, CURRENCY, DATETIME, ID, MONEY, endpoint, nullable, obj)
+from .blueprint import bp
+from .schema import CONNECTOR_NUMBER, CP_ID, CURRENCY, DATETIME, ID, MONEY, endpoint, nullable, obj
 
 STATUSES = ["HELD", "CONFIRMED", "CHARGING", "FINISHING", "OVERSTAY", "EXPIRED", "NO_SHOW", "CANCELLED",
             "COMPLETED"]

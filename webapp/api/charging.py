@@ -1,10 +1,11 @@
 """Remote start and stop and a charger's live status."""
 from flask import g
 
-from ..services import chargers, remote_charging
+from ..services.booking import remote_charging
+from ..services.fleet import chargers
 from ..services.errors import NotFound
 from ..timeutil import iso, utcnow
-from . import bp
+from .blueprint import bp
 from .schema import CONNECTOR_NUMBER, CP_ID, DATETIME, ID, endpoint, nullable, obj
 
 COMMAND_ANSWER = obj({

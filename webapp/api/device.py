@@ -2,9 +2,9 @@
 from flask import g
 
 from ..models import CONNECTOR_STATUSES
-from ..services import devices
+from ..services.fleet import devices
 from ..timeutil import iso, utcnow
-from . import device_bp
+from .blueprint import device_bp
 from .schema import CONNECTOR_NUMBER, CP_ID, DATETIME, endpoint, obj
 
 ERROR_CODES = ["NoError", "ConnectorLockFailure", "EVCommunicationError", "GroundFailure", "HighTemperature",

@@ -5,7 +5,7 @@ import re
 from flask import Flask, current_app, jsonify, render_template, url_for
 from markupsafe import Markup, escape
 
-from . import bp
+from .blueprint import bp
 from .schema import ERROR, MAX_ID, endpoint, obj
 
 _PARAM = re.compile(r"<(?:(?P<conv>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")

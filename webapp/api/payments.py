@@ -1,8 +1,8 @@
 """Payments: authorise a held booking's quota (confirming it), idempotent by the Idempotency-Key header."""
 from flask import g, request
 
-from ..services import checkout
-from . import bp
+from ..services.booking import checkout
+from .blueprint import bp
 from .bookings import BOOKING, PAYMENT, booking_json, payment_json
 from .schema import ID, MONEY, endpoint, obj
 

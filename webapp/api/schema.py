@@ -16,7 +16,8 @@ from functools import wraps
 from flask import current_app, g, make_response, request
 from jsonschema import Draft202012Validator
 
-from ..services import devices, tokens
+from ..services.accounts import tokens
+from ..services.fleet import devices
 from ..services.errors import DomainError, InvalidInput, NotFound, Unauthorized
 
 MAX_ID = 2**31 - 1

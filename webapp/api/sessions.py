@@ -1,9 +1,10 @@
 """The app's session API: start, battery updates, end, history, stats and the dashboard (camelCase fields)."""
 from flask import g
 
-from ..services import app_sessions, history
+from ..services.booking import app_sessions
+from ..services.reports import history
 from ..timeutil import iso
-from . import bp
+from .blueprint import bp
 from .schema import CONNECTOR_NUMBER, CP_ID, CURRENCY, DATETIME, ID, MONEY, PERCENT, endpoint, nullable, obj
 
 SESSION_FIELDS = {

@@ -1,8 +1,8 @@
 """Stations: list with open/closed, availability and distance; details; a lightweight status for polling."""
-from ..services import availability, geo, hours, station_status
-from ..services.stations import PLUG_TYPES
+from ..services.fleet import availability, geo, hours, station_status
+from ..services.fleet.stations import PLUG_TYPES
 from ..timeutil import iso, utcnow
-from . import bp
+from .blueprint import bp
 from .schema import CP_ID, CONNECTOR_NUMBER, CURRENCY, DATETIME, ID, MONEY, endpoint, nullable, obj
 
 CONNECTOR = obj({

@@ -1,6 +1,3 @@
 """Log in, log out, register."""
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__)
-
-from . import views  # noqa: E402,F401
+from . import views  # noqa: F401
+from .blueprint import bp

@@ -4,9 +4,9 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..services import accounts, login_limits, passwords, signouts
+from ..services.accounts import accounts, login_limits, passwords, signouts
 from ..services.errors import DomainError
-from . import bp
+from .blueprint import bp
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -5,9 +5,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..money import format_money
-from ..services import balance as balances
+from ..services.money import balance as balances
 from ..services.errors import DomainError, InvalidInput
-from . import bp
+from .blueprint import bp
 from .common import fail
 
 

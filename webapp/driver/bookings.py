@@ -8,10 +8,10 @@ from .. import params
 from ..extensions import db
 from ..fragments import page_or_fragment, wants_fragment
 from ..models import Connector
-from ..services import bookings, quotas, reservations
+from ..services.booking import bookings, quotas, reservations
 from ..services.errors import DomainError, InvalidInput
 from ..timeutil import iso
-from . import bp
+from .blueprint import bp
 from .common import fail, own_booking, wants_json
 
 WATCHED = ("HELD", "CONFIRMED")

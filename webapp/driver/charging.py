@@ -6,9 +6,11 @@ from ..auth.decorators import staff_required
 from ..extensions import db
 from ..fragments import page_or_fragment
 from ..models import Connector
-from ..services import bookings, qr, scan, session_summary
+from ..services.booking import bookings, scan
+from ..services.charging import session_summary
+from ..services.fleet import qr
 from ..services.errors import DomainError
-from . import bp
+from .blueprint import bp
 from .common import fail, own_booking
 
 LIVE = ("CONFIRMED", "CHARGING", "FINISHING", "OVERSTAY")

@@ -3,7 +3,7 @@ from flask import abort, flash, jsonify, redirect, request
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..services import bookings
+from ..services.booking import bookings
 from ..services.errors import DomainError, NotFound
 
 

@@ -3,9 +3,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import params
-from ..services import history, ratings, session_summary
+from ..services.booking import ratings
+from ..services.charging import session_summary
+from ..services.reports import history
 from ..services.errors import DomainError
-from . import bp
+from .blueprint import bp
 from .common import fail, own_booking
 
 

@@ -8,7 +8,8 @@ from functools import cached_property
 
 from flask_login import current_user
 
-from ..services import history, notifications
+from ..services.platform import notifications
+from ..services.reports import history
 
 
 class Nav:

@@ -2,9 +2,9 @@
 from flask import abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from ..services import notifications
+from ..services.platform import notifications
 from ..services.errors import NotFound
-from . import bp
+from .blueprint import bp
 
 
 @bp.route("/notifications")

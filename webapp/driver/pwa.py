@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import current_app, render_template, url_for
 
-from . import bp
+from .blueprint import bp
 
 #: Static files the service worker precaches; their content hash names its cache, so any change
 #: installs a new worker that drops the old cache.

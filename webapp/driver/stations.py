@@ -4,9 +4,9 @@ from flask_login import current_user
 
 from ..auth.signed_in import has_sign_in
 from ..fragments import page_or_fragment, wants_fragment
-from ..services import availability, geo, hours
+from ..services.fleet import availability, geo, hours
 from ..services.errors import InvalidInput
-from . import bp
+from .blueprint import bp
 
 
 @bp.route("/")

@@ -53,12 +53,12 @@ class Booking(db.Model):
     #: again (a retry, the reconciliation job) reads it, so the total never changes between attempts.
     amount_due: Mapped[int | None] = mapped_column(BigInteger)
     #: The session energy (Wh) at which its cost reaches AUTH_TOPUP_PERCENT of the authorisation: MeterValues
-    #: past it ask the gateway for more (services/topups.py). None: nothing to watch.
+    #: past it ask the gateway for more (services/money/topups.py). None: nothing to watch.
     topup_at_wh: Mapped[int | None]
     idle_fee: Mapped[int] = mapped_column(BigInteger, default=0)
     end_reason: Mapped[str | None] = mapped_column(String(40))
     rating: Mapped[int | None]
-    stuck_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # flagged by the sweep (services/stuck.py)
+    stuck_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # flagged by the sweep (services/charging/stuck.py)
 
     user = relationship("User")
     connector = relationship("Connector")

@@ -15,7 +15,7 @@ CONNECTOR_STATUSES = (
 )
 REGISTRATION_STATUSES = ("Accepted", "Pending", "Rejected")
 # HTTP Basic passwords (OCPP security profile 1): the 1.6 security whitepaper's AuthorizationKey is 16 to 20
-# bytes, and stock firmware such as MicroOcpp refuses a longer key (services/charger_passwords.py).
+# bytes, and stock firmware such as MicroOcpp refuses a longer key (services/fleet/charger_passwords.py).
 PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH = 16, 20
 
 

@@ -39,7 +39,7 @@ class ChargingSession(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="INR")
     rating: Mapped[int | None]
     remote_stop_sent: Mapped[bool] = mapped_column(default=False)
-    # The server's stop, retried until StopTransaction arrives (services/stop_retry.py).
+    # The server's stop, retried until StopTransaction arrives (services/charging/stop_retry.py).
     stop_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stop_reason_requested: Mapped[str | None] = mapped_column(String(32))
     stop_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -66,7 +66,7 @@ class MeterSample(db.Model):
     __table_args__ = (
         Index("ix_meter_samples_session_time", "session_id", "timestamp"),
         # One reading per connector, time, measurand, phase and location: replays are dropped by
-        # INSERT ... ON CONFLICT DO NOTHING (services/metering.py), never by a read before the write.
+        # INSERT ... ON CONFLICT DO NOTHING (services/charging/metering.py), never by a read before the write.
         UniqueConstraint("connector_id", "timestamp", "measurand", "phase", "location",
                          name="uq_meter_samples_reading"),
     )

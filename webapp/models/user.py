@@ -32,7 +32,7 @@ class User(UserMixin, db.Model):
     id_tag: Mapped[str] = mapped_column(String(20), unique=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Part of every session and remember cookie (get_id); bumped to end them all (services/signouts.py).
+    # Part of every session and remember cookie (get_id); bumped to end them all (services/accounts/signouts.py).
     auth_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     battery_kwh: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

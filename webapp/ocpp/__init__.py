@@ -7,7 +7,8 @@ from flask import Blueprint, abort, current_app, request
 
 from ..extensions import sock
 from ..extensions import db
-from ..services import charger_auth, shutdown
+from ..services.charging import shutdown
+from ..services.fleet import charger_auth
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ bp = Blueprint("ocpp", __name__)
 def check_handshake():
     """Refuse before the upgrade: wrong subprotocol (400), an unknown id or a bad charger password (401),
     an id another socket holds (409), too many bad passwords (429), or this worker shutting down (503: the
-    charger tries another node). See services/charger_auth.py."""
+    charger tries another node). See services/fleet/charger_auth.py."""
     if shutdown.draining(current_app):
         abort(503, description="Shutting down; connect to another node")
     offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]

@@ -11,7 +11,9 @@ from simple_websocket import ConnectionClosed, Server
 
 from .. import metrics
 from ..extensions import db
-from ..services import bus, chargers, provisioning, redaction, writebehind
+from ..services.charging import writebehind
+from ..services.fleet import chargers, provisioning
+from ..services.platform import bus, redaction
 from ..services.errors import CommandFailed
 from . import bounds, frames, handlers
 from .schemas import OcppError, validate_call, validate_result

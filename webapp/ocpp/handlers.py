@@ -9,7 +9,9 @@ from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_di
 from ocpp.v16 import call_result
 from ocpp.v16.datatypes import IdTagInfo
 
-from ..services import chargers, events, solar, transactions, writebehind
+from ..services.charging import solar, transactions, writebehind
+from ..services.fleet import chargers
+from ..services.platform import events
 from ..timeutil import iso, parse_iso, utcnow
 
 log = logging.getLogger(__name__)

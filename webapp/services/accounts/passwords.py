@@ -1,0 +1,19 @@
+"""Changing an account's password: the current one first, the policy for the new one, then every other
+sign-in ends."""
+from ...extensions import db
+from ...models import User
+from . import signouts
+from ..errors import InvalidInput
+from .password_policy import check_new
+
+
+def change(user: User, current: str, new: str, confirm: str) -> None:
+    """Set a new password after checking the current one; every other session and every API token ends."""
+    if not user.check_password(current or ""):
+        raise InvalidInput("The current password is wrong.", {"field": "current_password"})
+    check_new(new, "new_password")
+    if new != confirm:
+        raise InvalidInput("The new passwords do not match.", {"field": "confirm_password"})
+    user.set_password(new)
+    signouts.end_everything(user)
+    db.session.commit()

@@ -1,0 +1,89 @@
+"""Managing accounts from the console: search, roles, operators' stations, suspension."""
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ... import params
+from ...extensions import db
+from ...models import ROLES, Booking, Station, User
+from . import signouts
+from ..errors import Conflict, InvalidInput
+from ..booking.releases import release
+from ..platform import notifications
+
+
+def users_query(q: str = "", role: str = "", state: str = ""):
+    """Accounts matching q (email, name, idTag, id), role and state (active|suspended), newest first."""
+    query = select(User).options(selectinload(User.stations)).order_by(User.id.desc())
+    if q:
+        like = f"%{q.strip()}%"
+        conditions = [User.email.ilike(like), User.name.ilike(like), User.id_tag.ilike(like)]
+        if params.id_in(q) is not None:
+            conditions.append(User.id == params.id_in(q))
+        query = query.where(or_(*conditions))
+    if role:
+        query = query.where(User.role == role)
+    if state == "active":
+        query = query.where(User.active.is_(True))
+    elif state == "suspended":
+        query = query.where(User.active.is_(False))
+    return query
+
+
+def change_role(actor: User, user: User, role: str) -> User:
+    """Set a user's role. You cannot change your own, so the acting admin always remains: there is never no admin."""
+    if role not in ROLES:
+        raise InvalidInput(f"Role must be one of {', '.join(ROLES)}.", {"field": "role"})
+    if user.id == actor.id:
+        raise Conflict("You cannot change your own role.")
+    user.role = role
+    if role != "operator":
+        user.stations = []
+    db.session.commit()
+    return user
+
+
+def assign_stations(user: User, station_ids: list[str]) -> User:
+    """Replace the stations an operator manages."""
+    if user.role != "operator":
+        raise Conflict("Only operators are assigned stations (admins manage every station).")
+    ids = set()
+    for raw in station_ids:
+        station_id = params.bounded_int(raw, "station_ids")
+        if station_id is None:
+            raise InvalidInput("Choose stations from the list.", {"field": "station_ids"})
+        ids.add(station_id)
+    stations = list(db.session.execute(select(Station).where(Station.id.in_(ids))).scalars()) if ids else []
+    if len(stations) != len(ids):
+        raise InvalidInput("One of the chosen stations does not exist.", {"field": "station_ids"})
+    user.stations = stations
+    db.session.commit()
+    return user
+
+
+def suspend(actor: User, user: User) -> int:
+    """Suspend an account: it cannot log in or book, its open web sessions end, and bookings not yet started
+    are cancelled and refunded. Returns how many bookings were cancelled."""
+    if user.id == actor.id:
+        raise Conflict("You cannot suspend yourself.")
+    if not user.active:
+        raise Conflict("This account is already suspended.")
+    user.active = False
+    signouts.end_everything(user)  # web sessions and API tokens: none of them comes back on reactivation
+    pending = list(db.session.execute(select(Booking).where(Booking.user_id == user.id,
+                                                            Booking.status.in_(("HELD", "CONFIRMED")))
+                                      .with_for_update()).scalars())
+    for booking in pending:
+        release(booking, "CANCELLED", "account suspended")
+        notifications.notify(user.id, "booking_cancelled", "Booking cancelled",
+                             "Your account was suspended; your payment was released.", link=f"/bookings/{booking.id}")
+    db.session.commit()
+    return len(pending)
+
+
+def reactivate(user: User) -> User:
+    """Lift a suspension (and any login lock-out)."""
+    if user.active:
+        raise Conflict("This account is active.")
+    user.active, user.failed_logins, user.locked_until = True, 0, None
+    db.session.commit()
+    return user

@@ -1,0 +1,54 @@
+"""What the driver buys: kWh presets with their pre-authorisation, a custom kWh, or an amount to spend."""
+from werkzeug.exceptions import BadRequest
+
+from ... import params
+from ...models import Booking
+from ...money import format_money, parse_money
+from ..money import pricing
+from .bookings import QUOTA_LIMITS_KWH, quote
+from ..errors import InvalidInput
+
+PRESETS_KWH = (5, 10, 20, 40)
+
+
+def presets(booking: Booking) -> list[tuple[int, int]]:
+    """[(kWh, pre-authorisation in minor units)] for the pay page."""
+    return [(kwh, quote(booking, kwh)) for kwh in PRESETS_KWH]
+
+
+def kwh_for_amount(booking: Booking, amount: int) -> float:
+    """The largest quota (0.1 kWh steps) whose pre-authorisation fits in `amount` minor units."""
+    tariff, max_kw = booking.connector.charger.station.tariff, booking.connector.max_power_kw
+    low, high = int(QUOTA_LIMITS_KWH[0] * 10), int(QUOTA_LIMITS_KWH[1] * 10)
+    if pricing.authorisation(tariff, low / 10, max_kw) > amount:
+        minimum = format_money(pricing.authorisation(tariff, low / 10, max_kw), booking.currency)
+        raise InvalidInput(f"That buys less than {QUOTA_LIMITS_KWH[0]} kWh here; the minimum is {minimum}.")
+    while low < high:  # the pre-authorisation grows with the quota: binary search
+        mid = (low + high + 1) // 2
+        if pricing.authorisation(tariff, mid / 10, max_kw) <= amount:
+            low = mid
+        else:
+            high = mid - 1
+    return low / 10
+
+
+def parse(booking: Booking, form) -> float:
+    """The quota in kWh from the pay form: a preset, a custom kWh, or an amount in major units."""
+    choice = (form.get("quota") or "").strip()
+    high = QUOTA_LIMITS_KWH[1]
+    try:
+        if choice == "kwh":
+            kwh = params.finite_float(form.get("custom_kwh"), "custom kWh", 0, 10 * high)
+        elif choice == "amount":
+            kwh = kwh_for_amount(booking, parse_money(form.get("amount"), "amount", "The amount"))
+        elif choice:
+            kwh = params.finite_float(choice, "quota", 0, 10 * high)
+        else:
+            raise InvalidInput("Choose how much energy to buy.")
+    except BadRequest as exc:
+        raise InvalidInput(f"Type a sensible number: {exc.description}")
+    if kwh is None:
+        raise InvalidInput("Type a number: kWh for energy, or an amount of money.")
+    if not QUOTA_LIMITS_KWH[0] <= kwh <= QUOTA_LIMITS_KWH[1]:
+        raise InvalidInput(f"Choose between {QUOTA_LIMITS_KWH[0]} and {QUOTA_LIMITS_KWH[1]} kWh.")
+    return round(kwh, 1)

@@ -1,0 +1,253 @@
+"""Write-behind batching for the OCPP hot path: many small writes become one transaction.
+
+Last-seen refreshes and the OCPP message log are buffered and flushed every few seconds (losing them in
+a crash costs nothing that matters: presence is re-established by the next frame). MeterValues use group
+commit instead: the handler waits until its batch is committed before the charger gets its answer, so
+an acknowledged reading is always persisted.
+"""
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from sqlalchemy import bindparam, or_, select, update
+
+from ... import metrics
+from ...extensions import db
+from ...models import Charger, OcppMessage
+from ...textutil import clip
+from ...timeutil import utcnow
+from ..platform import redaction
+from ..fleet import chargers
+from ..platform import bulk
+from . import metering
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Pending:
+    args: object  # what the flush function takes per item
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+class Flusher:
+    """Collects items and hands them to `flush(items)` in batches, from one background thread.
+
+    At most WRITEBEHIND_MAX_PENDING items wait; `add` blocks beyond that. A plain flusher writes what
+    arrived in each `interval`. A group-commit flusher (`group_commit=True`)
+    waits for the first item, gathers for at most `interval`, flushes, and then flushes whatever arrived
+    during that flush at once: under load the batch is what piles up while the previous one is written,
+    so waiting adds no latency, and when idle the thread sleeps.
+    """
+
+    def __init__(self, app: Flask, name: str, interval: float, flush, max_items: int = 500,
+                 group_commit: bool = False):
+        self.app, self.name, self.interval, self.flush, self.max_items = app, name, interval, flush, max_items
+        self.bound = max(1, app.config["WRITEBEHIND_MAX_PENDING"])
+        self.group_commit = group_commit
+        self._items: list = []
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._writing = 0  # batches taken from `_items` and not yet written
+
+    def add(self, item) -> None:
+        """Queue an item; while `bound` items are already waiting, block until the flush makes room (push
+        back: the caller, a charger's socket, is answered late rather than its data dropped)."""
+        with self._cond:
+            waited = 0.0
+            while len(self._items) >= self.bound:
+                self._cond.notify_all()  # the flusher: a full queue is worth a batch now
+                self._cond.wait(5.0)
+                waited += 5.0
+                if waited % 30 == 0 and len(self._items) >= self.bound:
+                    log.warning("%s queue full (%d items) for %.0f s", self.name, len(self._items), waited)
+            self._items.append(item)
+            metrics.queue_depth(self.name, len(self._items))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=f"chargeway-{self.name}", daemon=True)
+                self._thread.start()
+            if len(self._items) >= self.max_items or (self.group_commit and len(self._items) == 1):
+                self._cond.notify_all()
+
+    def _loop(self) -> None:
+        backlog = False
+        while True:
+            with self._cond:
+                if not backlog:
+                    while self.group_commit and not self._items:
+                        self._cond.wait()
+                    deadline = time.monotonic() + self.interval
+                    while len(self._items) < self.max_items and (left := deadline - time.monotonic()) > 0:
+                        self._cond.wait(left)
+                items, self._items = self._items, []
+                metrics.queue_depth(self.name, 0)
+                self._writing += 1
+                self._cond.notify_all()  # room again for callers blocked in add()
+            try:
+                for start in range(0, len(items), self.max_items):
+                    # Bounded batches, with a pause between them: under gevent a long flush would stall sockets.
+                    self.run(items[start:start + self.max_items])
+                    time.sleep(0.001)
+            finally:
+                with self._cond:
+                    self._writing -= 1
+                    self._cond.notify_all()
+            with self._cond:
+                backlog = self.group_commit and bool(self._items)
+
+    def drain(self, timeout: float = 10.0) -> int:
+        """Write everything buffered now, in this thread, and wait for a batch the background thread is
+        writing (shutdown: nothing buffered may be lost). Returns how many items this call wrote."""
+        with self._cond:
+            items, self._items = self._items, []
+            metrics.queue_depth(self.name, 0)
+        for start in range(0, len(items), self.max_items):
+            self.run(items[start:start + self.max_items])
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._writing and (left := deadline - time.monotonic()) > 0:
+                self._cond.wait(left)
+        return len(items)
+
+    def run(self, items: list) -> None:
+        with self.app.app_context():
+            start = time.perf_counter()
+            try:
+                self.flush(items)
+                metrics.flush_time(self.name, time.perf_counter() - start)
+            except Exception:
+                log.error("%s flush of %d items failed", self.name, len(items), exc_info=True)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+
+# -- last seen ------------------------------------------------------------------------------------------
+def _flush_presence(items: list[tuple[str, object, str, bool]]) -> None:
+    """Write the newest last seen per charger (never moving it back), and bring back online a charger
+    marked silent whose *same* booted socket spoke again: an item buffered for a socket that has closed
+    or been replaced since must not resurrect it (the conditional UPDATE in `chargers.heard_again`)."""
+    latest: dict[str, object] = {}
+    sockets: dict[tuple[str, str], bool] = {}
+    for cp_id, when, connection_id, booted in items:
+        latest[cp_id] = max(when, latest.get(cp_id, when))
+        sockets[(cp_id, connection_id)] = booted
+    table = Charger.__table__  # Core executemany: one statement, many rows
+    db.session.connection().execute(
+        update(table).where(table.c.charge_point_id == bindparam("cp"),
+                            or_(table.c.last_seen.is_(None), table.c.last_seen < bindparam("ts")))
+        .values(last_seen=bindparam("ts")),
+        [{"cp": cp, "ts": when} for cp, when in latest.items()])
+    silent = set(db.session.execute(select(Charger.charge_point_id).where(
+        Charger.online.is_(False), Charger.charge_point_id.in_(list(latest)))).scalars())
+    for (cp_id, connection_id), booted in sockets.items():
+        if booted and cp_id in silent:
+            chargers.heard_again(cp_id, connection_id)
+    db.session.commit()
+
+
+def touch(cp_id: str, connection_id: str, booted: bool) -> None:
+    """Refresh a charger's last seen from the socket `connection_id` (`booted`: an accepted BootNotification
+    came on it): at once when LAST_SEEN_WRITE_SECONDS is 0, else in the next batch."""
+    item = (cp_id, utcnow(), connection_id, booted)
+    if current_app.config["LAST_SEEN_WRITE_SECONDS"] <= 0:
+        _flush_presence([item])
+        return
+    _flusher("presence", current_app.config["LAST_SEEN_WRITE_SECONDS"], _flush_presence).add(item)
+
+
+# -- the OCPP message log --------------------------------------------------------------------------------
+def _flush_log(rows: list[dict]) -> None:
+    """Insert a batch of logged frames; when the database refuses it, row by row, dropping only the rows it
+    refuses (a charger deleted meanwhile, anything log_frames could not foresee)."""
+    try:  # trimmed by the retention job (services/platform/retention.py), not here
+        bulk.insert(OcppMessage.__table__, rows)
+        db.session.commit()
+        return
+    except Exception:
+        db.session.rollback()
+        if len(rows) == 1:
+            raise
+        log.warning("OCPP log batch of %d rows refused; inserting them one by one", len(rows), exc_info=True)
+    dropped = 0
+    for row in rows:
+        try:
+            bulk.insert(OcppMessage.__table__, [row])
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            dropped += 1
+            log.warning("OCPP log row of charger %s dropped: %r", row["charger_id"], row, exc_info=True)
+    if dropped:
+        log.error("OCPP log: %d of %d rows dropped", dropped, len(rows))
+
+
+def log_frames(charger_id: int, frames: list[tuple[str, str | None, str | None, str]]) -> None:
+    """Log frames (direction, action, unique id, text) of a charger, batched unless the interval is 0."""
+    now = utcnow()
+    # Cut to the columns and cleaned: one frame the database cannot store must not fail its whole batch.
+    rows = [{"charger_id": charger_id, "direction": d, "action": clip(a, 48), "unique_id": clip(u, 64),
+             "payload": clip(redaction.frame(a, p), 4000), "created_at": now} for d, a, u, p in frames]
+    interval = current_app.config["OCPP_LOG_FLUSH_SECONDS"]
+    if interval <= 0:
+        _flush_log(rows)
+        return
+    flusher = _flusher("ocpp-log", interval, _flush_log, max_items=2000)
+    for row in rows:
+        flusher.add(row)
+
+
+# -- MeterValues: group commit --------------------------------------------------------------------------
+def _flush_meter_values(batch: list[_Pending]) -> None:
+    try:
+        metering.record([item.args for item in batch])
+        db.session.commit()
+    except Exception:
+        # One bad item must not fail the others: redo them one by one.
+        db.session.rollback()
+        metering.forget_connectors()
+        for item in batch:
+            try:
+                metering.record([item.args])
+                db.session.commit()
+            except Exception as exc:
+                db.session.rollback()
+                item.error = exc
+    for item in batch:
+        item.done.set()
+
+
+def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, meter_value: list[dict]) -> None:
+    """Persist MeterValues, sharing one transaction with the others arriving now; returns once committed."""
+    reading = metering.Reading(cp_id, connector_id, transaction_id, meter_value)
+    window = current_app.config["METER_BATCH_MS"] / 1000
+    if window <= 0:
+        metering.record([reading])
+        return
+    item = _Pending(reading)
+    _flusher("meter-values", window, _flush_meter_values, max_items=200, group_commit=True).add(item)
+    if not item.done.wait(30):
+        raise TimeoutError("MeterValues batch not committed within 30 s")
+    if item.error is not None:
+        raise item.error
+
+
+def drain_all(app: Flask) -> dict[str, int]:
+    """Write every buffer of this process now (last seen, OCPP log, meter batches): shutdown."""
+    return {name: flusher.drain() for name, flusher in list(app.extensions.get("chargeway_flushers", {}).items())}
+
+
+def _flusher(name: str, interval: float, flush, max_items: int = 500, group_commit: bool = False) -> Flusher:
+    flushers = current_app.extensions.setdefault("chargeway_flushers", {})
+    if name not in flushers:
+        with _create_lock:
+            if name not in flushers:
+                flushers[name] = Flusher(current_app._get_current_object(), name, interval, flush, max_items,
+                                         group_commit)
+    return flushers[name]
+
+
+_create_lock = threading.Lock()

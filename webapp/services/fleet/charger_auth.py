@@ -1,0 +1,146 @@
+"""Who may open a charger's socket: the WebSocket handshake's decision (OCPP 1.6 security profile 1).
+
+- A charger with a password (AuthorizationKey) needs it in HTTP Basic (`cp_id:password`); wrong or missing
+  credentials are 401 and count as a failure, per charger id and per address. Past the limit both are 429
+  for the rest of the window, right password or not: it slows guessing, and a charger already connected
+  is not affected.
+- A known charger without a password (one auto-registered moments ago whose key is not in place yet, or
+  one staff keep without) may connect without credentials, but not while another socket holds it (409):
+  nobody takes over an id that is connected.
+- An unknown id is 401 unless auto-registration (or the Pending queue) lets unknown chargers in.
+"""
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import redis
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from ...extensions import db
+from ...models import Charger
+from ...timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    message: str
+    headers: dict = field(default_factory=dict)
+
+
+def check(cp_id: str, user: str | None, password: str | None, address: str | None) -> Refusal | None:
+    """None when this socket may open, else why not (HTTP status, message, headers)."""
+    cfg = current_app.config
+    wait = _throttle().blocked(cp_id, address)
+    if wait:
+        return Refusal(429, "Too many failed attempts; try again later", {"Retry-After": str(wait)})
+    row = db.session.execute(select(Charger.password_hash, Charger.connection_id, Charger.last_seen,
+                                    Charger.heartbeat_interval).where(Charger.charge_point_id == cp_id)).first()
+    if row is None:
+        if cfg["OCPP_AUTO_REGISTER"] or cfg["OCPP_UNKNOWN_STATUS"] == "Pending":
+            return None
+        return _unauthorized("Unknown charge point")
+    if row.password_hash is None:
+        if _held(row):
+            return Refusal(409, "This charge point is connected; a second connection is refused")
+        return None
+    given = password if user == cp_id else None
+    if given is not None and check_password_hash(row.password_hash, given):
+        return None
+    _throttle().failed(cp_id, address)
+    return _unauthorized("Bad or missing HTTP Basic credentials")
+
+
+def _unauthorized(message: str) -> Refusal:
+    return Refusal(401, message, {"WWW-Authenticate": 'Basic realm="OCPP"'})
+
+
+def _held(row) -> bool:
+    """A socket owns the charger and it was heard from within the offline limit (a node that died without
+    closing leaves an owner that goes stale)."""
+    if row.connection_id is None or row.last_seen is None:
+        return False
+    limit = timedelta(seconds=2 * row.heartbeat_interval + current_app.config["OFFLINE_MARGIN_SECONDS"])
+    return utcnow() - row.last_seen <= limit
+
+
+# -- throttle ----------------------------------------------------------------------------------------
+class _Counters:
+    """Failures per key in fixed windows: Redis when configured (every node sees them), else this process."""
+
+    def __init__(self, redis_url: str | None, timeout: float):
+        self._redis = redis.Redis.from_url(redis_url, socket_timeout=timeout) if redis_url else None
+        self._memory: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def count(self, key: str) -> tuple[int, int]:
+        """(failures, seconds left in the window) for `key`."""
+        if self._redis is not None:
+            pipe = self._redis.pipeline()
+            pipe.get(key)
+            pipe.ttl(key)
+            value, ttl = pipe.execute()
+            return int(value or 0), max(int(ttl), 1)
+        with self._lock:
+            n, until = self._memory.get(key, (0, 0.0))
+            left = until - time.monotonic()
+            return (n, max(int(left) + 1, 1)) if left > 0 else (0, 0)
+
+    def add(self, key: str, window: int) -> None:
+        if self._redis is not None:
+            pipe = self._redis.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, window, nx=True)
+            pipe.execute()
+            return
+        with self._lock:
+            now = time.monotonic()
+            n, until = self._memory.get(key, (0, 0.0))
+            self._memory[key] = (n + 1, until) if until > now else (1, now + window)
+            if len(self._memory) > 100_000:  # a flood of addresses: forget the expired ones
+                self._memory = {k: v for k, v in self._memory.items() if v[1] > now}
+
+
+class _Throttle:
+    def __init__(self, counters: _Counters):
+        self.counters = counters
+
+    def _limits(self, cp_id: str, address: str | None):
+        cfg = current_app.config
+        yield f"cw:ocpp-auth:id:{cp_id}", cfg["OCPP_AUTH_MAX_FAILURES"]
+        if address:
+            yield f"cw:ocpp-auth:addr:{address}", cfg["OCPP_AUTH_IP_MAX_FAILURES"]
+
+    def blocked(self, cp_id: str, address: str | None) -> int:
+        """Seconds until this id and address may try again (0: now)."""
+        try:
+            waits = [left for key, limit in self._limits(cp_id, address)
+                     for n, left in [self.counters.count(key)] if n >= limit]
+        except redis.RedisError:
+            log.warning("Charger password throttle unavailable (Redis); not throttling", exc_info=True)
+            return 0
+        return max(waits, default=0)
+
+    def failed(self, cp_id: str, address: str | None) -> None:
+        window = current_app.config["OCPP_AUTH_WINDOW_SECONDS"]
+        log.warning("Bad charger credentials for %s from %s", cp_id, address)
+        try:
+            for key, _ in self._limits(cp_id, address):
+                self.counters.add(key, window)
+        except redis.RedisError:
+            log.warning("Charger password throttle unavailable (Redis)", exc_info=True)
+
+
+def _throttle() -> _Throttle:
+    app = current_app
+    throttle = app.extensions.get("charger_auth")
+    if throttle is None:
+        throttle = app.extensions["charger_auth"] = _Throttle(
+            _Counters(app.config.get("REDIS_URL"), app.config["BUS_REDIS_TIMEOUT_SECONDS"]))
+    return throttle

@@ -1,0 +1,54 @@
+"""Auto-registered chargers get a password: ChangeConfiguration AuthorizationKey (OCPP 1.6 security
+profile 1). Once the charger accepts it, its id requires it (services/fleet/charger_auth.py)."""
+import logging
+from collections.abc import Callable
+
+from flask import current_app
+from sqlalchemy import select, update
+from werkzeug.security import generate_password_hash
+
+from ...extensions import db
+from ...models import Charger
+from . import charger_passwords
+from ..platform import events
+from ..errors import CommandFailed
+
+log = logging.getLogger(__name__)
+
+#: ChangeConfiguration answers after which the charger uses the key (RebootRequired: after its reboot).
+TAKEN = ("Accepted", "RebootRequired")
+
+
+def needs_key(cp_id: str) -> bool:
+    """Whether this charger should be given a key now: auto-registration is on and it has none."""
+    if not current_app.config["OCPP_AUTO_REGISTER"]:
+        return False
+    password_hash = db.session.execute(select(Charger.password_hash).where(Charger.charge_point_id == cp_id)
+                                       ).one_or_none()
+    return password_hash is not None and password_hash[0] is None
+
+
+def provision(cp_id: str, call: Callable[[str, dict, float], dict]) -> bool:
+    """Send the charger a new AuthorizationKey through `call` and, once it takes it, require it."""
+    key = charger_passwords.generate()
+    try:
+        answer = call("ChangeConfiguration", {"key": "AuthorizationKey", "value": key},
+                      current_app.config["OCPP_CALL_TIMEOUT"])
+        status = answer.get("status", "Rejected")
+    except CommandFailed as exc:
+        status = f"no answer ({exc})"
+    charger_id = db.session.execute(select(Charger.id).where(Charger.charge_point_id == cp_id)).scalar_one()
+    if status not in TAKEN:
+        log.warning("%s did not take its AuthorizationKey: %s", cp_id, status)
+        events.record(charger_id, "security", f"AuthorizationKey not provisioned: {status}; retried at next boot")
+        db.session.commit()
+        return False
+    # Only a charger still without a key: staff may have set one meanwhile, and theirs wins.
+    stored = db.session.execute(update(Charger).where(Charger.id == charger_id, Charger.password_hash.is_(None))
+                                .values(password_hash=generate_password_hash(key), password_outdated=False)
+                                .returning(Charger.id)).scalar_one_or_none()
+    if stored is not None:
+        events.record(charger_id, "security", f"AuthorizationKey provisioned ({status}); the id now requires it")
+        log.info("%s: AuthorizationKey provisioned", cp_id)
+    db.session.commit()
+    return stored is not None

@@ -1,0 +1,80 @@
+"""Staff actions on a driver's money and bookings: cancelling a booking, refunding a payment (disputes)."""
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Booking, Payment
+from ..booking import bookings
+from . import payments
+from ..platform import notifications
+from ..errors import Conflict, InvalidInput, PaymentFailed
+
+
+def cancel_booking(booking_id: int, reason: str) -> Booking:
+    """Cancel a booking that has not started charging; its authorisation is released and the driver told why."""
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 150:
+        raise InvalidInput("Give a reason (at most 150 characters); the driver sees it.", {"field": "reason"})
+    booking = db.session.execute(select(Booking).where(Booking.id == booking_id).with_for_update()).scalar_one()
+    bookings.expire_stale(connector_id=booking.connector_id)
+    db.session.refresh(booking)
+    if booking.status not in ("HELD", "CONFIRMED"):
+        raise Conflict(f"This booking is {booking.status.lower()}: only a held or confirmed booking can be "
+                       "cancelled. Stop its session or refund its payment instead.")
+    bookings.release(booking, "CANCELLED", f"cancelled by operator: {reason}")
+    notifications.notify(booking.user_id, "booking_cancelled", "Booking cancelled by the operator",
+                         f"{booking.connector.label}: {reason}. Your payment was released.",
+                         link=f"/bookings/{booking.id}")
+    db.session.commit()
+    return booking
+
+
+def refundable(payment: Payment) -> int:
+    """How much of a capture can still be refunded (0 for anything else)."""
+    if payment.kind != "capture" or payment.status != "succeeded" or payment.booking is None:
+        return 0
+    booking = payment.booking
+    return max(0, booking.amount_captured - payments._refunded_of_capture(booking))
+
+
+def refund_key(payment_id: int, form_key: str) -> str:
+    """The refund's idempotency key: one per submitted form (the form carries a key made when it was shown)."""
+    form_key = (form_key or "").strip()
+    if not 16 <= len(form_key) <= 40 or not form_key.isalnum():
+        raise InvalidInput("This refund form is out of date. Reload the page and submit it again.",
+                           {"field": "idempotency_key"})
+    return f"dispute:{payment_id}:{form_key}"
+
+
+def already_refunded(payment_id: int, form_key: str) -> Payment | None:
+    """The refund a form already made (a double submit), if any."""
+    try:
+        key = refund_key(payment_id, form_key)
+    except InvalidInput:
+        return None
+    return db.session.execute(select(Payment).where(Payment.idempotency_key == key)).scalar_one_or_none()
+
+
+def refund_payment(payment_id: int, amount: int, reason: str, by_user_id: int, form_key: str) -> Payment:
+    """Refund all or part of a captured payment, with a reason, once per submitted form; raises unless the
+    gateway confirms it."""
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 150:
+        raise InvalidInput("Give a reason for the refund (at most 150 characters).", {"field": "reason"})
+    payment = db.session.execute(select(Payment).where(Payment.id == payment_id).with_for_update()).scalar_one()
+    if payment.kind != "capture" or payment.status != "succeeded" or payment.booking is None:
+        raise Conflict("Only a successful capture can be refunded.")
+    limit = refundable(payment)
+    if not 0 < amount <= limit:
+        raise InvalidInput(f"The refund must be between 0.01 and {limit / 100:.2f} {payment.currency}.",
+                           {"field": "amount"})
+    key = refund_key(payment_id, form_key)
+    try:
+        refund = payments.refund(payment.booking, amount, f"dispute: {reason}", key, by_user_id)
+    except PaymentFailed as exc:
+        db.session.rollback()
+        raise Conflict(exc.message)
+    db.session.commit()
+    if refund.status != "succeeded":
+        raise PaymentFailed(f"The gateway did not refund: {refund.failure_reason or refund.status}.",
+                            {"payment_id": refund.id})
+    return refund

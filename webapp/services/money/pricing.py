@@ -1,0 +1,70 @@
+"""Tariff arithmetic in integer minor units.
+
+energy cost = round-half-up(Wh x price_per_kwh / 1000); time cost = price_per_minute x whole minutes;
+a session fee once per session; idle fee per started minute past the exit grace.
+The pre-authorisation holds the quota plus a headroom (headroom_kwh), so a quota stop that overruns by a
+meter reading is still captured exactly; whatever is not used is refunded.
+"""
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from ...models import Tariff
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    energy: int
+    time: int
+    session_fee: int
+    idle: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.energy + self.time + self.session_fee + self.idle
+
+
+def energy_cost(tariff: Tariff, energy_wh: int) -> int:
+    return (max(0, energy_wh) * tariff.price_per_kwh + 500) // 1000
+
+
+def session_cost(tariff: Tariff, energy_wh: int, started: datetime, stopped: datetime) -> Breakdown:
+    """What a finished (or running, with stopped=now) session costs before idle fees."""
+    minutes = max(0, int((stopped - started).total_seconds() // 60))
+    return Breakdown(energy=energy_cost(tariff, energy_wh), time=tariff.price_per_minute * minutes,
+                     session_fee=tariff.session_fee)
+
+
+def idle_fee(tariff: Tariff, exit_by: datetime, freed_at: datetime) -> int:
+    """Idle fee for every started minute the connector stayed occupied past the exit grace."""
+    if freed_at <= exit_by:
+        return 0
+    return tariff.idle_fee_per_minute * math.ceil((freed_at - exit_by).total_seconds() / 60)
+
+
+#: The pre-authorisation covers energy beyond the quota: the charger stops a meter reading (and a command
+#: round trip) after the quota is reached, and that energy is billed too, exactly. The headroom is the
+#: larger of a share of the quota and what the connector delivers at full power in a few minutes.
+AUTH_HEADROOM_PERCENT = 10
+AUTH_HEADROOM_MINUTES = 2
+
+
+def headroom_kwh(quota_kwh: float, max_power_kw: float) -> float:
+    """Extra energy held beyond the quota, rounded up to 0.1 kWh."""
+    extra = max(quota_kwh * AUTH_HEADROOM_PERCENT / 100, max_power_kw * AUTH_HEADROOM_MINUTES / 60)
+    return math.ceil(round(extra * 10, 6)) / 10
+
+
+def authorisation(tariff: Tariff, quota_kwh: float, max_power_kw: float) -> int:
+    """The pre-authorised amount: the quota's energy plus headroom, the fee, and time at full power."""
+    wh = int(round((quota_kwh + headroom_kwh(quota_kwh, max_power_kw)) * 1000))
+    minutes = math.ceil(quota_kwh / max(max_power_kw, 1.0) * 60) if tariff.price_per_minute else 0
+    return energy_cost(tariff, wh) + tariff.session_fee + tariff.price_per_minute * minutes
+
+
+def energy_within(tariff: Tariff, budget: float, max_power_kw: float) -> int:
+    """The session energy (Wh) whose cost (energy, session fee, and time at full power) reaches `budget`."""
+    per_wh = tariff.price_per_kwh / 1000 + tariff.price_per_minute * 60 / (max(max_power_kw, 1.0) * 1000)
+    if per_wh <= 0:
+        return 2**31 - 1  # free energy never outruns an authorisation
+    return max(0, int((budget - tariff.session_fee) / per_wh))
