@@ -59,6 +59,8 @@ def test_a_charger_that_rejects_the_first_stop_is_stopped_by_the_retry(sim_charg
     sim_charger.wait_sent("StopTransaction", timeout=8)
     assert [p["transactionId"] for p in sim_charger.received_calls("RemoteStopTransaction")] == [tx, tx]
     wait_until(lambda: db.session.get(Booking, booking_id).status == "FINISHING", timeout=5)
+    # An attempt's outcome is recorded once its answer is processed, which may follow the StopTransaction.
+    wait_until(lambda: len(stop_events()) == 2, timeout=5, message="two stop attempts recorded")
     details = [e.detail for e in stop_events()]
     assert len(details) == 2 and "attempt 1" in details[0] and "Rejected" in details[0]
     assert "attempt 2" in details[1] and "Accepted" in details[1]
@@ -73,6 +75,7 @@ def test_a_charger_that_never_answers_the_stop_is_retried_alerted_and_made_inope
     booking_id, tx = charge_on_quota(sim_charger, factory)
     sim_charger.wait_sent("StopTransaction", timeout=15)
     assert len(sim_charger.received_calls("RemoteStopTransaction")) == 4
+    wait_until(lambda: len(stop_events()) == 4, timeout=5, message="four stop attempts recorded")
     details = [e.detail for e in stop_events()]
     assert all("did not answer" in d for d in details[:3]) and "Accepted" in details[3]
     wait_until(lambda: len(alerts()) == 1, timeout=5, message="staff alerted once")
