@@ -19,8 +19,11 @@ _app = None
 def app_context():
     """Use the current app (embedded scheduler) or build one once per worker process (RQ)."""
     global _app
+    from webapp.services.platform import audit
+
     if has_app_context():
-        yield current_app
+        with audit.acting_as(None, "job"):
+            yield current_app
         return
     if _app is None:
         from webapp import create_app
@@ -31,7 +34,8 @@ def app_context():
 
         _observe_lag(_app)
         try:
-            yield _app
+            with audit.acting_as(None, "job"):
+                yield _app
         finally:
             db.session.remove()
 

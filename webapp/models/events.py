@@ -52,6 +52,8 @@ class AuditLog(db.Model):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     ip: Mapped[str | None] = mapped_column(String(45))
+    #: Through what the change came: console, app (the driver's pages), api, cli, job, charger or system.
+    via: Mapped[str] = mapped_column(String(16), default="system", server_default="system")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     user = relationship("User")

@@ -2,7 +2,14 @@
 
 Rows are only ever inserted: a flush that would update or delete an AuditLog row raises, so no code
 path (console, API, CLI) can rewrite history.
+
+Services write the entries (`log`), in the same transaction as the change they describe; who acted and
+through what comes from the actor of the moment: `acting_as(...)` set by the CLI and the jobs, and in a
+request the signed-in user (or the API token's user) and the blueprint (console, app or api).
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -23,6 +30,53 @@ def _refuse_rewrites(session: Session, flush_context, instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditLog) and (obj in session.deleted or session.is_modified(obj)):
             raise AuditLogIsAppendOnly("Audit entries cannot be changed or deleted")
+
+
+#: The channels a change can come through (AuditLog.via).
+CHANNELS = ("console", "app", "api", "cli", "job", "charger", "system")
+_BLUEPRINT_CHANNEL = {"admin": "console", "driver": "app", "auth": "app", "api": "api", "device": "api",
+                      "ocpp": "charger"}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who made a change (a user id, or None for the system itself) and through what."""
+    user_id: int | None
+    via: str
+    ip: str | None = None
+
+
+_actor: ContextVar[Actor | None] = ContextVar("audit_actor", default=None)
+
+
+@contextmanager
+def acting_as(user_id: int | None, via: str, ip: str | None = None):
+    """Attribute the audit entries written inside the block to this actor (CLI commands, jobs, tests)."""
+    if via not in CHANNELS:
+        raise ValueError(f"unknown audit channel {via!r}")
+    token = _actor.set(Actor(user_id, via, ip))
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def current_actor() -> Actor:
+    """The actor set by `acting_as`, else the request's user and channel, else the system."""
+    actor = _actor.get()
+    if actor is not None:
+        return actor
+    from flask import g, has_request_context, request  # noqa: PLC0415 - only inside a request
+
+    if not has_request_context():
+        return Actor(None, "system")
+    user = getattr(g, "api_user", None)
+    if user is None:
+        from flask_login import current_user  # noqa: PLC0415
+
+        user = current_user if getattr(current_user, "is_authenticated", False) else None
+    via = _BLUEPRINT_CHANNEL.get((request.blueprint or "").split(".")[0], "system")
+    return Actor(getattr(user, "id", None), via, request.remote_addr)
 
 
 def _plain(value):
@@ -52,14 +106,25 @@ def changes(before: dict | None, after: dict | None) -> list[tuple[str, object, 
             if before.get(k) != after.get(k)]
 
 
-def record(user_id: int | None, action: str, target_type: str, target_id=None, before: dict | None = None,
-           after: dict | None = None, ip: str | None = None) -> AuditLog:
-    """Append one entry and commit it (the action it describes has already been committed)."""
-    entry = AuditLog(user_id=user_id, action=action[:64], target_type=target_type[:32],
+def log(action: str, target_type: str, target_id=None, before: dict | None = None, after: dict | None = None,
+        actor: Actor | None = None) -> AuditLog:
+    """Add one entry for the current actor to the session: the caller's commit writes it with the change."""
+    actor = actor or current_actor()
+    entry = AuditLog(user_id=actor.user_id, via=actor.via, action=action[:64], target_type=target_type[:32],
                      target_id=None if target_id is None else str(target_id)[:64],
                      before=_plain(before) if before is not None else None,
-                     after=_plain(after) if after is not None else None, ip=(ip or None) and ip[:45])
+                     after=_plain(after) if after is not None else None, ip=(actor.ip or None) and actor.ip[:45])
     db.session.add(entry)
+    return entry
+
+
+def record(user_id: int | None, action: str, target_type: str, target_id=None, before: dict | None = None,
+           after: dict | None = None, ip: str | None = None) -> AuditLog:
+    """Append one entry and commit it (the action it describes has already been committed).
+
+    Being replaced by `log` inside the services (issue 13, point 5); kept while views still call it."""
+    actor = current_actor()
+    entry = log(action, target_type, target_id, before, after, Actor(user_id, actor.via, ip or actor.ip))
     db.session.commit()
     return entry
 
