@@ -310,7 +310,7 @@ def test_firmware_and_diagnostics(charger, central):
 
 def test_server_commands(charger, central):
     cfg = central.send(charger.cp_id, call.GetConfiguration(key=["SupportedFeatureProfiles", "Nope"]))
-    assert cfg.configuration_key[0]["value"] == "Core,FirmwareManagement,Reservation,RemoteTrigger"
+    assert cfg.configuration_key[0]["value"] == "Core,FirmwareManagement,Reservation,RemoteTrigger,SmartCharging"
     assert cfg.unknown_key == ["Nope"]
     assert len(central.send(charger.cp_id, call.GetConfiguration()).configuration_key) > 10
     change = lambda k, v: central.send(charger.cp_id, call.ChangeConfiguration(key=k, value=v)).status  # noqa: E731
