@@ -39,7 +39,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-smart-charging", action="store_true",
                    help="drop the SmartCharging profile (SetChargingProfile answered NotSupported)")
     p.add_argument("--charging-rate-units", default="Current,Power", choices=("Current,Power", "Current", "Power"),
-                   help="ChargingScheduleAllowedChargingRateUnit (default %(default)s)")
+                   metavar="UNITS",
+                   help="ChargingScheduleAllowedChargingRateUnit: Current, Power or Current,Power (default %(default)s)")
     p.add_argument("--max-power-kw", type=float, default=22.0, help="per connector")
     p.add_argument("--battery-kwh", type=float, default=60.0)
     p.add_argument("--soc-start", type=float, default=30.0)
