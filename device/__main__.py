@@ -36,6 +36,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--vendor", default="Chargeway")
     p.add_argument("--model", default="SimCharger")
     p.add_argument("--no-reservation", action="store_true", help="drop the Reservation profile")
+    p.add_argument("--no-smart-charging", action="store_true",
+                   help="drop the SmartCharging profile (SetChargingProfile answered NotSupported)")
+    p.add_argument("--charging-rate-units", default="Current,Power", choices=("Current,Power", "Current", "Power"),
+                   metavar="UNITS",
+                   help="ChargingScheduleAllowedChargingRateUnit: Current, Power or Current,Power (default %(default)s)")
     p.add_argument("--max-power-kw", type=float, default=22.0, help="per connector")
     p.add_argument("--battery-kwh", type=float, default=60.0)
     p.add_argument("--soc-start", type=float, default=30.0)
@@ -88,7 +93,8 @@ def build_chargers(args) -> list[SimulatedCharger]:
         meter_interval=args.meter_interval, time_scale=args.time_scale,
         heartbeat_interval=args.heartbeat, unplug_delay=unplug_delay(args),
         meter_format=MeterFormat(phases=args.phases, total=not args.per_phase_only),
-        passwords_file=args.passwords_file) for cp_id in charger_ids(args, passwords)]
+        passwords_file=args.passwords_file, smart_charging=not args.no_smart_charging,
+        charging_rate_units=args.charging_rate_units) for cp_id in charger_ids(args, passwords)]
 
 
 async def run(args) -> None:

@@ -36,10 +36,11 @@ from device.connector import Connector, Reservation, iso, utc_now
 from device.link import OcppLink, log
 from device.meter import MeterFormat
 from device.session import SessionMixin
+from device.smart import SMART_KEYS, SmartChargingMixin
 
 VENDOR_ID = "Chargeway"
 READ_ONLY_KEYS = {"NumberOfConnectors", "SupportedFeatureProfiles", "ReserveConnectorZeroSupported",
-                  "GetConfigurationMaxKeys", "MeterValuesSampledDataMaxLength"}
+                  "GetConfigurationMaxKeys", "MeterValuesSampledDataMaxLength", *SMART_KEYS}
 INTEGER_KEYS = {"HeartbeatInterval", "MeterValueSampleInterval", "ConnectionTimeOut",
                 "ClockAlignedDataInterval", "ResetRetries", "TransactionMessageAttempts",
                 "TransactionMessageRetryInterval"}
@@ -49,8 +50,8 @@ BOOLEAN_KEYS = {"AuthorizeRemoteTxRequests", "LocalAuthorizeOffline", "LocalPreA
                 "AuthorizationCacheEnabled"}
 
 
-class SimulatedCharger(SessionMixin, OcppLink):
-    """One charge point with 1..n connectors, a door per connector, EVs, a meter and solar."""
+class SimulatedCharger(SmartChargingMixin, SessionMixin, OcppLink):
+    """One charge point: 1..n connectors with doors, EVs, meters, solar, Smart Charging (``device.smart``)."""
 
     def __init__(self, cp_id, base_url, password=None, connectors=1, vendor="Chargeway",
                  model="SimCharger", supports_reservation=True, max_power_kw=22.0,
@@ -58,7 +59,7 @@ class SimulatedCharger(SessionMixin, OcppLink):
                  time_scale=1.0, auto_plug=True, plug_delay=0.2, response_timeout=10.0,
                  heartbeat_interval=None, serial_number=None, firmware_version="1.0.0",
                  solar_follow_sun=True, connection_timeout=90, unplug_delay=None, meter_format=None,
-                 meter_wh=None, passwords_file=None):
+                 meter_wh=None, passwords_file=None, smart_charging=True, charging_rate_units="Current,Power"):
         super().__init__(cp_id, base_url, password=password, response_timeout=response_timeout,
                          heartbeat_interval=heartbeat_interval)
         # Where a provisioned AuthorizationKey is kept ({"cp_id": "password"}), so a restart uses it too.
@@ -79,8 +80,7 @@ class SimulatedCharger(SessionMixin, OcppLink):
         if meter_wh is not None:  # a meter that starts elsewhere than the default register (a new one: 0)
             for conn in self.connectors.values():
                 conn.meter.wh = float(meter_wh)
-        profiles = "Core,FirmwareManagement,Reservation,RemoteTrigger" if supports_reservation \
-            else "Core,FirmwareManagement,RemoteTrigger"
+        profiles = "Core,FirmwareManagement," + ("Reservation," if supports_reservation else "") + "RemoteTrigger"
         self.config = {
             "AllowOfflineTxForUnknownId": "true", "AuthorizationCacheEnabled": "false",
             "AuthorizeRemoteTxRequests": "false", "ClockAlignedDataInterval": "0",
@@ -97,6 +97,7 @@ class SimulatedCharger(SessionMixin, OcppLink):
         }
         if supports_reservation:
             self.config["ReserveConnectorZeroSupported"] = "false"
+        self.setup_smart_charging(smart_charging, charging_rate_units)
         # Scripted ReserveNow answers per connector (tests): {1: "Occupied"} answers Occupied on
         # connector 1 whatever its state, and reserves nothing.
         self.reserve_now_answers: dict[int, str] = {}

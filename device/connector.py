@@ -57,6 +57,7 @@ class Connector:
     started_at: datetime | None = None
     remote_started: bool = False
     power_kw: float = 0.0
+    limit_kw: float | None = None  # what the charging profiles allow now (None: no limit)
     last_tick: float = 0.0
     # A driver who is authorised here but has no transaction yet.
     authorized_tag: str | None = None
@@ -88,6 +89,8 @@ class Connector:
         if self.transaction_id is not None:
             if self.ev is None or self.ev.full or not self.cable_plugged:
                 return ChargePointStatus.suspended_ev
+            if self.limit_kw is not None and self.limit_kw <= 0:
+                return ChargePointStatus.suspended_evse  # a charging profile holds it at 0
             return ChargePointStatus.charging
         if not self.operative:
             return ChargePointStatus.unavailable
@@ -98,6 +101,10 @@ class Connector:
         if self.reservation is not None:
             return ChargePointStatus.reserved
         return ChargePointStatus.available
+
+    def available_kw(self) -> float:
+        """What the connector may give now: its hardware maximum under the charging profiles' limit."""
+        return self.max_power_kw if self.limit_kw is None else max(0.0, min(self.max_power_kw, self.limit_kw))
 
     def meter_value(self, context: str = "Sample.Periodic", when: datetime | None = None) -> dict:
         """One OCPP MeterValue (camelCase, strings) for the current reading in the connector's meter format,
@@ -116,6 +123,7 @@ class Connector:
             "transaction_id": self.transaction_id, "id_tag": self.id_tag,
             "meter_wh": self.meter.register, "meter_start": self.meter_start,
             "power_kw": round(self.power_kw, 3),
+            "limit_kw": None if self.limit_kw is None else round(self.limit_kw, 3),
             "soc": None if self.ev is None else round(self.ev.soc, 2),
             "remote_started": self.remote_started, "authorized_tag": self.authorized_tag,
             "finishing": self.finishing,

@@ -2,7 +2,8 @@
 
 ``SessionMixin`` is mixed into ``SimulatedCharger``; it expects ``connectors``,
 ``auto_plug``, ``plug_delay``, ``time_scale``, ``meter_interval``, ``battery_kwh``,
-``soc_start`` and ``config`` on the instance, plus the ``OcppLink`` send methods.
+``soc_start`` and ``config`` on the instance, plus the ``OcppLink`` send methods and
+``SmartChargingMixin.power_cap_kw``/``profile_store`` (the charging profiles' limit).
 
 Physical sequence: authorise (remote start or card swipe) -> door unlocks, Preparing ->
 EV plugged -> StartTransaction, Charging -> MeterValues every ``meter_interval`` ->
@@ -224,7 +225,8 @@ class SessionMixin:
         conn.finishing = False
         self.drop_reservation(conn)
         conn.last_tick = asyncio.get_running_loop().time()
-        conn.power_kw = physics.charging_power_kw(conn.max_power_kw, conn.ev)
+        conn.limit_kw = self.power_cap_kw(conn)
+        conn.power_kw = physics.charging_power_kw(conn.available_kw(), conn.ev)
         result = await self.send_transaction_message(call.StartTransaction(
             connector_id=conn.connector_id, id_tag=id_tag, meter_start=conn.meter_start,
             timestamp=iso(started), reservation_id=reservation_id), placeholder=placeholder)
@@ -250,12 +252,14 @@ class SessionMixin:
             self.spawn(self._stop_transaction(conn, Reason.de_authorized))
 
     def _advance(self, conn: Connector) -> None:
-        """Run the physics from the last tick until now."""
+        """Run the physics from the last tick until now (at the limit in force since that tick), then take
+        the charging profiles' limit from now on."""
         now = asyncio.get_running_loop().time()
         dt, conn.last_tick = now - conn.last_tick, now
         ev = conn.ev if conn.cable_plugged else None
-        physics.step(ev, conn.meter, conn.max_power_kw, dt, self.time_scale)
-        conn.power_kw = physics.charging_power_kw(conn.max_power_kw, ev)
+        physics.step(ev, conn.meter, conn.available_kw(), dt, self.time_scale)
+        conn.limit_kw = self.power_cap_kw(conn)
+        conn.power_kw = physics.charging_power_kw(conn.available_kw(), ev)
 
     async def _meter_loop(self, conn: Connector, started) -> None:
         while True:
@@ -278,7 +282,8 @@ class SessionMixin:
         final = conn.meter_value("Transaction.End", when=stopped)
         id_tag, booked = conn.id_tag, conn.remote_started
         conn.transaction_id = conn.started_at = conn.id_tag = None
-        conn.power_kw, conn.remote_started = 0.0, False
+        conn.power_kw, conn.limit_kw, conn.remote_started = 0.0, None, False
+        self.profile_store.end_transaction(transaction_id)
         conn.finishing, conn.door_locked = True, False
         log.info("%s/%s: stopping transaction %s (%s)", self.id, conn.connector_id, transaction_id, reason)
         result = await self.send_transaction_message(call.StopTransaction(
