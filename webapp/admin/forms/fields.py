@@ -54,8 +54,8 @@ class Between(Filled):
             raise ValidationError(f"{field.label.text} must be between {self.low:g} and {self.high:g}.")
 
 
-class Choice(SelectField):
-    """A select whose refusal says what it wants (`message`), instead of WTForms' "Not a valid choice"."""
+class _OwnMessage:
+    """A field that answers unreadable input with its own `message` instead of WTForms' generic one."""
 
     def __init__(self, label=None, validators=None, message: str = "", **kwargs):
         super().__init__(label, validators, **kwargs)
@@ -67,6 +67,10 @@ class Choice(SelectField):
         except ValueError as exc:
             raise ValueError(self.message or str(exc)) from exc
 
+
+class Choice(_OwnMessage, SelectField):
+    """A select whose refusal says what it wants (`message`), instead of "Not a valid choice"."""
+
     def pre_validate(self, form) -> None:
         if self.process_errors:
             return
@@ -76,18 +80,12 @@ class Choice(SelectField):
             raise ValidationError(self.message or str(exc)) from exc
 
 
-class LocalDateTime(DateTimeLocalField):
+class LocalDateTime(_OwnMessage, DateTimeLocalField):
     """A datetime-local input (the station's wall clock, naive); unreadable or blank: `message`."""
 
     def __init__(self, label=None, validators=None, message: str = "", **kwargs):
-        super().__init__(label, validators, format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], **kwargs)
-        self.message = message
-
-    def process_formdata(self, valuelist) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(self.message or str(exc)) from exc
+        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+        super().__init__(label, validators, message, **kwargs)
 
     def pre_validate(self, form) -> None:
         if self.data is None and not self.process_errors:
