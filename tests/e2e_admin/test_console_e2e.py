@@ -67,7 +67,7 @@ def test_console_main_tasks(desk, shots, live_server, sim, seeded):
     page.select_option("#f-tariff_id", str(seeded["tariff"]))
     page.fill("#f-latitude", "95")  # a typo first: refused with a clear message, nothing saved
     page.click("#station-form button[type=submit]")
-    expect(page.locator(".flash-error")).to_contain_text("Latitude must be between -90 and 90")
+    expect(page.locator("#f-latitude-error")).to_contain_text("Latitude must be between -90 and 90")
     shots(page, "station-invalid")
     page.fill("#f-latitude", "12.9719")
     page.click("#station-form button[type=submit]")

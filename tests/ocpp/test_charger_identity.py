@@ -13,7 +13,7 @@ from websockets.exceptions import InvalidStatus
 
 from tests.conftest import release_db, wait_until
 from webapp.extensions import db
-from webapp.models import Charger, ChargerEvent, OcppMessage
+from webapp.models import AuditLog, Charger, ChargerEvent, OcppMessage
 from webapp.services.fleet import chargers, charger_passwords
 
 
@@ -64,6 +64,10 @@ def test_auto_registration_provisions_a_key_and_then_requires_it(raw, app):
     release_db()
     logged = db.session.execute(db.select(OcppMessage.payload)).scalars().all()
     assert any("AuthorizationKey" in p for p in logged) and not any(key in p for p in logged)
+    # The change is audited (no user: the system provisioned it), without the key.
+    entry = db.session.execute(db.select(AuditLog).where(AuditLog.action == "charger.password_provisioned")
+                               ).scalar_one()
+    assert entry.user_id is None and entry.target_id == str(_charger("CP-AUTO-1").id) and key not in str(entry.after)
     # Someone else now opening the id without the key, or with a wrong one, is refused at the handshake ...
     assert _refused(raw, "CP-AUTO-1").status_code == 401
     assert _refused(raw, "CP-AUTO-1", "wrong-password-123").status_code == 401

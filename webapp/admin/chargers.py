@@ -11,11 +11,8 @@ from ..services.errors import DomainError
 from ..timeutil import utcnow
 from .blueprint import bp
 from .access import charger_or_abort
-from .common import audit_action, form_error
-
-CHARGER_FIELDS = ("charge_point_id", "station_id", "heartbeat_interval", "supports_reservation",
-                  "registration_status", "retired")
-
+from .forms.chargers import ChargerEditForm, ChargerPasswordForm
+from .forms.submit import submit
 
 def ocpp_url(charger) -> str:
     """ws(s)://host/ocpp/<id>: PUBLIC_URL when set, else the host this page was requested on."""
@@ -62,17 +59,17 @@ def charger_messages(charger_id: int):
 def charger_edit(charger_id: int):
     """Move a charger to another of your stations, change its heartbeat, reservations, registration."""
     charger = charger_or_abort(charger_id)
-    choices = monitoring.visible_stations(current_user, include_retired=False)
-    if request.method == "POST":
-        before = audit.snapshot(charger, CHARGER_FIELDS)
-        try:
-            stations.update_charger(charger, request.form, monitoring.station_scope(current_user))
-        except DomainError as exc:
-            return form_error("admin/chargers/edit.html", exc, charger=charger, stations=choices, form=request.form)
-        audit_action("charger.update", "charger", charger.id, before, audit.snapshot(charger, CHARGER_FIELDS))
-        flash(f"Charger {charger.charge_point_id} saved.", "success")
-        return redirect(url_for("admin.charger_detail", charger_id=charger.id))
-    return render_template("admin/chargers/edit.html", charger=charger, stations=choices, form=None)
+    form = ChargerEditForm.for_charger(charger, monitoring.visible_stations(current_user, include_retired=False))
+    if request.method != "POST":
+        return render_template("admin/chargers/edit.html", charger=charger, form=form)
+    _, refused = submit(form, lambda: stations.update_charger(
+        charger, station_id=form.station_id.data, heartbeat_interval=form.heartbeat_interval.data,
+        supports_reservation=form.supports_reservation.data, registration_status=form.registration_status.data,
+        allowed_station_ids=monitoring.station_scope(current_user)))
+    if refused:
+        return render_template("admin/chargers/edit.html", charger=charger, form=form), refused
+    flash(f"Charger {charger.charge_point_id} saved.", "success")
+    return redirect(url_for("admin.charger_detail", charger_id=charger.id))
 
 
 @bp.route("/chargers/<int:charger_id>/password", methods=["POST"])
@@ -81,7 +78,6 @@ def charger_password(charger_id: int):
     """Generate a new OCPP password; it is shown once, on this answer only."""
     charger = charger_or_abort(charger_id)
     password = stations.new_charger_password(charger)
-    audit_action("charger.password_reset", "charger", charger.id)
     return render_template("admin/chargers/credentials.html", charger=charger, password=password,
                            ocpp_url=ocpp_url(charger), fresh=False)
 
@@ -91,15 +87,14 @@ def charger_password(charger_id: int):
 def charger_password_set(charger_id: int):
     """Set the password a charger's firmware came with (16-20 characters); never echoed or audited."""
     charger = charger_or_abort(charger_id)
-    if request.method == "POST":
-        try:
-            stations.set_charger_password(charger, request.form.get("password"))
-        except DomainError as exc:
-            return form_error("admin/chargers/set_password.html", exc, charger=charger)
-        audit_action("charger.password_set", "charger", charger.id)
-        flash(f"Password set for {charger.charge_point_id}; the old one no longer works.", "success")
-        return redirect(url_for("admin.charger_detail", charger_id=charger.id))
-    return render_template("admin/chargers/set_password.html", charger=charger, error_field=None)
+    form = ChargerPasswordForm()
+    if request.method != "POST":
+        return render_template("admin/chargers/set_password.html", charger=charger, form=form)
+    _, refused = submit(form, lambda: stations.set_charger_password(charger, form.password.data))
+    if refused:
+        return render_template("admin/chargers/set_password.html", charger=charger, form=form), refused
+    flash(f"Password set for {charger.charge_point_id}; the old one no longer works.", "success")
+    return redirect(url_for("admin.charger_detail", charger_id=charger.id))
 
 
 @bp.route("/chargers/<int:charger_id>/retire", methods=["POST"])
@@ -107,14 +102,11 @@ def charger_password_set(charger_id: int):
 def charger_retire(charger_id: int):
     """Take a charger out of service; bookings not started are cancelled, running ones force-finished."""
     charger = charger_or_abort(charger_id)
-    before = audit.snapshot(charger, CHARGER_FIELDS)
     try:
         cancelled, finished = stations.retire_charger(charger)
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.charger_detail", charger_id=charger.id))
-    audit_action("charger.retire", "charger", charger.id, before, dict(
-        audit.snapshot(charger, CHARGER_FIELDS), bookings_cancelled=cancelled, sessions_finished=finished))
     flash(f"Charger {charger.charge_point_id} retired; {cancelled} booking(s) cancelled and refunded, "
           f"{finished} session(s) force-finished from their last reading.", "success")
     return redirect(url_for("admin.charger_detail", charger_id=charger.id))
@@ -125,12 +117,10 @@ def charger_retire(charger_id: int):
 def charger_reinstate(charger_id: int):
     """Bring a retired charger back into service."""
     charger = charger_or_abort(charger_id)
-    before = audit.snapshot(charger, CHARGER_FIELDS)
     try:
         stations.reinstate_charger(charger)
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.charger_detail", charger_id=charger.id))
-    audit_action("charger.reinstate", "charger", charger.id, before, audit.snapshot(charger, CHARGER_FIELDS))
     flash(f"Charger {charger.charge_point_id} is back in service.", "success")
     return redirect(url_for("admin.charger_detail", charger_id=charger.id))

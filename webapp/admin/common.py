@@ -7,8 +7,7 @@ from flask_login import current_user
 
 from .. import params
 from ..services.platform import audit
-from ..services.errors import DomainError, InvalidInput
-from ..timeutil import UTC
+from ..services.errors import DomainError
 
 PER_PAGE = 50
 
@@ -52,14 +51,3 @@ def station_time(value: datetime | None, tz_name: str) -> str:
     if value is None:
         return ""
     return value.astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def local_datetime(raw: str, tz_name: str, label: str) -> datetime:
-    """A datetime-local form value in the station's timezone, as UTC; raises InvalidInput."""
-    try:
-        naive = datetime.fromisoformat((raw or "").strip())
-    except ValueError:
-        raise InvalidInput(f"{label}: enter a date and time.", {"field": label.lower()})
-    if naive.tzinfo is not None:
-        return naive.astimezone(UTC)
-    return naive.replace(tzinfo=ZoneInfo(tz_name)).astimezone(UTC)

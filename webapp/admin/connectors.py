@@ -1,30 +1,32 @@
 """Connectors of a charger: add, edit, remove (only when never used)."""
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 
 from ..auth.decorators import staff_required
 from ..services.fleet import stations
-from ..services.platform import audit
 from ..services.errors import DomainError
 from .blueprint import bp
 from .access import charger_or_abort, connector_or_abort
-from .common import audit_action
+from .forms.connectors import ConnectorForm
+from .forms.submit import submit
 
-CONNECTOR_FIELDS = ("charger_id", "connector_id", "plug_type", "max_power_kw")
+
+def _to_charger(charger_id: int):
+    return redirect(url_for("admin.charger_detail", charger_id=charger_id) + "#connectors")
 
 
 @bp.route("/chargers/<int:charger_id>/connectors", methods=["POST"])
 @staff_required
 def connector_add(charger_id: int):
-    """Add the next connector to a charger."""
+    """Add the next connector to a charger (a row form of the charger page: its refusal is flashed there)."""
     charger = charger_or_abort(charger_id)
-    try:
-        connector = stations.add_connector(charger, request.form)
-    except DomainError as exc:
-        flash(exc.message, "error")
+    form = ConnectorForm()
+    connector, refused = submit(form, lambda: stations.add_connector(charger, form.plug_type.data,
+                                                                     form.max_power_kw.data))
+    if refused:
+        flash(form.first_error, "error")
     else:
-        audit_action("connector.create", "connector", connector.id, None, audit.snapshot(connector, CONNECTOR_FIELDS))
         flash(f"Connector {connector.label} added.", "success")
-    return redirect(url_for("admin.charger_detail", charger_id=charger.id) + "#connectors")
+    return _to_charger(charger.id)
 
 
 @bp.route("/connectors/<int:connector_id>", methods=["POST"])
@@ -32,15 +34,14 @@ def connector_add(charger_id: int):
 def connector_edit(connector_id: int):
     """Change a connector's plug type and power."""
     connector = connector_or_abort(connector_id)
-    before = audit.snapshot(connector, CONNECTOR_FIELDS)
-    try:
-        stations.update_connector(connector, request.form)
-    except DomainError as exc:
-        flash(f"{connector.label}: {exc.message}", "error")
+    form = ConnectorForm()
+    _, refused = submit(form, lambda: stations.update_connector(connector, form.plug_type.data,
+                                                                form.max_power_kw.data))
+    if refused:
+        flash(f"{connector.label}: {form.first_error}", "error")
     else:
-        audit_action("connector.update", "connector", connector.id, before, audit.snapshot(connector, CONNECTOR_FIELDS))
         flash(f"Connector {connector.label} saved.", "success")
-    return redirect(url_for("admin.charger_detail", charger_id=connector.charger_id) + "#connectors")
+    return _to_charger(connector.charger_id)
 
 
 @bp.route("/connectors/<int:connector_id>/remove", methods=["POST"])
@@ -48,12 +49,11 @@ def connector_edit(connector_id: int):
 def connector_remove(connector_id: int):
     """Delete a connector that was never booked or used."""
     connector = connector_or_abort(connector_id)
-    charger_id, label, before = connector.charger_id, connector.label, audit.snapshot(connector, CONNECTOR_FIELDS)
+    charger_id, label = connector.charger_id, connector.label
     try:
         stations.remove_connector(connector)
     except DomainError as exc:
         flash(exc.message, "error")
     else:
-        audit_action("connector.delete", "connector", connector_id, before, None)
         flash(f"Connector {label} removed.", "success")
-    return redirect(url_for("admin.charger_detail", charger_id=charger_id) + "#connectors")
+    return _to_charger(charger_id)

@@ -5,16 +5,14 @@ from flask_login import current_user
 from .. import params
 from ..auth.decorators import staff_required
 from ..extensions import db
-from ..models import MaintenanceWindow
-from ..services.fleet import maintenance
-from ..services.platform import audit
+from ..services.fleet import hours, maintenance
 from ..services.reports import monitoring
 from ..services.errors import DomainError, InvalidInput
 from .blueprint import bp
 from .access import charger_or_abort, station_or_abort, window_or_abort
-from .common import PER_PAGE, audit_action, form_error, local_datetime, page_number
-
-WINDOW_FIELDS = ("station_id", "charger_id", "starts_at", "ends_at", "reason", "state")
+from .common import PER_PAGE, page_number
+from .forms.maintenance import WindowForm
+from .forms.submit import submit
 
 
 @bp.route("/maintenance", endpoint="maintenance")
@@ -44,22 +42,22 @@ def _target(raw: str) -> tuple[int | None, int | None, str]:
 @staff_required
 def maintenance_new():
     """Plan a window (times in the station's timezone): at its start bookings are cancelled and refunded."""
-    context = {"stations": monitoring.visible_stations(current_user, include_retired=False),
-               "target": request.values.get("target", "")}
-    if request.method == "POST":
-        try:
-            station_id, charger_id, tz = _target(request.form.get("target", ""))
-            window = maintenance.schedule(station_id, charger_id,
-                                          local_datetime(request.form.get("starts_at", ""), tz, "Start"),
-                                          local_datetime(request.form.get("ends_at", ""), tz, "End"),
-                                          request.form.get("reason", "").strip(), current_user.id)
-        except DomainError as exc:
-            return form_error("admin/maintenance/form.html", exc, form=request.form, **context)
-        audit_action("maintenance.schedule", "maintenance_window", window.id, None,
-                     audit.snapshot(window, WINDOW_FIELDS))
-        flash("Maintenance window planned. It starts and ends on its own.", "success")
-        return redirect(url_for("admin.maintenance"))
-    return render_template("admin/maintenance/form.html", form=None, **context)
+    form = WindowForm(target=request.args.get("target", ""))
+    stations = monitoring.visible_stations(current_user, include_retired=False)
+    if request.method != "POST":
+        return render_template("admin/maintenance/form.html", form=form, stations=stations)
+
+    def plan():
+        station_id, charger_id, tz = _target(form.target.data)
+        return maintenance.schedule(station_id, charger_id, hours.local_to_utc(form.starts_at.data, tz),
+                                    hours.local_to_utc(form.ends_at.data, tz), form.reason.data or "",
+                                    current_user.id)
+
+    _, refused = submit(form, plan)
+    if refused:
+        return render_template("admin/maintenance/form.html", form=form, stations=stations), refused
+    flash("Maintenance window planned. It starts and ends on its own.", "success")
+    return redirect(url_for("admin.maintenance"))
 
 
 @bp.route("/maintenance/<int:window_id>/cancel", methods=["POST"])
@@ -67,13 +65,10 @@ def maintenance_new():
 def maintenance_cancel(window_id: int):
     """Call a window off; an active one ends now and the chargers become Operative again."""
     window = window_or_abort(window_id)
-    before = audit.snapshot(window, WINDOW_FIELDS)
     try:
         maintenance.cancel(window)
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.maintenance"))
-    window = db.session.get(MaintenanceWindow, window_id)
-    audit_action("maintenance.cancel", "maintenance_window", window.id, before, audit.snapshot(window, WINDOW_FIELDS))
     flash("Maintenance window cancelled.", "success")
     return redirect(url_for("admin.maintenance"))

@@ -10,17 +10,14 @@ from ..services.reports import monitoring
 from ..services.errors import DomainError
 from .blueprint import bp
 from .access import station_or_abort
-from .chargers import CHARGER_FIELDS, ocpp_url
-from .common import audit_action, form_error
+from .chargers import ocpp_url
+from .forms.chargers import NewChargerForm
+from .forms.stations import StationForm
+from .forms.submit import submit
 
-STATION_FIELDS = ("name", "address", "latitude", "longitude", "timezone", "opening_hours", "always_open",
-                  "status", "tariff_id", "solar_kw")
-
-
-def _form_context(station=None, form=None) -> dict:
-    return {"station": station, "form": form, "tariffs": tariffs.active_tariffs(), "days": hours.DAYS,
-            "timezones": hours.timezones(),
-            "hours_text": hours.format_hours(station.opening_hours or {}) if station else {}}
+def _form_page(form: StationForm, station=None, status: int = 200):
+    return render_template("admin/stations/form.html", station=station, form=form, tariffs=tariffs.active_tariffs(),
+                           timezones=hours.timezones()), status
 
 
 @bp.route("/stations", endpoint="stations")
@@ -38,15 +35,14 @@ def stations_list():
 @admin_required
 def station_new():
     """Create a station (validated coordinates, IANA timezone, weekly hours with overnight ranges)."""
-    if request.method == "POST":
-        try:
-            station = stations.create_station(request.form)
-        except DomainError as exc:
-            return form_error("admin/stations/form.html", exc, **_form_context(form=request.form))
-        audit_action("station.create", "station", station.id, None, audit.snapshot(station, STATION_FIELDS))
-        flash(f"Station {station.name} created. Add its chargers next.", "success")
-        return redirect(url_for("admin.station_detail", station_id=station.id))
-    return render_template("admin/stations/form.html", **_form_context())
+    form = StationForm()
+    if request.method != "POST":
+        return _form_page(form)
+    station, refused = submit(form, lambda: stations.create_station(form.details()))
+    if refused:
+        return _form_page(form, None, refused)
+    flash(f"Station {station.name} created. Add its chargers next.", "success")
+    return redirect(url_for("admin.station_detail", station_id=station.id))
 
 
 @bp.route("/stations/<int:station_id>")
@@ -64,16 +60,14 @@ def station_detail(station_id: int):
 def station_edit(station_id: int):
     """Edit a station's details, hours and tariff."""
     station = station_or_abort(station_id)
-    if request.method == "POST":
-        before = audit.snapshot(station, STATION_FIELDS)
-        try:
-            stations.update_station(station, request.form)
-        except DomainError as exc:
-            return form_error("admin/stations/form.html", exc, **_form_context(station, request.form))
-        audit_action("station.update", "station", station.id, before, audit.snapshot(station, STATION_FIELDS))
-        flash(f"Station {station.name} saved.", "success")
-        return redirect(url_for("admin.station_detail", station_id=station.id))
-    return render_template("admin/stations/form.html", **_form_context(station))
+    form = StationForm.for_station(station)
+    if request.method != "POST":
+        return _form_page(form, station)
+    _, refused = submit(form, lambda: stations.update_station(station, form.details()))
+    if refused:
+        return _form_page(form, station, refused)
+    flash(f"Station {station.name} saved.", "success")
+    return redirect(url_for("admin.station_detail", station_id=station.id))
 
 
 @bp.route("/stations/<int:station_id>/retire", methods=["POST"])
@@ -81,14 +75,11 @@ def station_edit(station_id: int):
 def station_retire(station_id: int):
     """Retire a station: hidden from drivers; bookings not yet started are cancelled and refunded."""
     station = station_or_abort(station_id)
-    before = audit.snapshot(station, STATION_FIELDS)
     try:
         cancelled = stations.retire_station(station)
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.station_detail", station_id=station.id))
-    audit_action("station.retire", "station", station.id, before,
-                 dict(audit.snapshot(station, STATION_FIELDS), bookings_cancelled=cancelled))
     flash(f"Station {station.name} retired; {cancelled} booking(s) cancelled and refunded.", "success")
     return redirect(url_for("admin.station_detail", station_id=station.id))
 
@@ -98,13 +89,11 @@ def station_retire(station_id: int):
 def station_reinstate(station_id: int):
     """Bring a retired station back into service."""
     station = station_or_abort(station_id)
-    before = audit.snapshot(station, STATION_FIELDS)
     try:
         stations.reinstate_station(station)
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.station_detail", station_id=station.id))
-    audit_action("station.reinstate", "station", station.id, before, audit.snapshot(station, STATION_FIELDS))
     flash(f"Station {station.name} is active again.", "success")
     return redirect(url_for("admin.station_detail", station_id=station.id))
 
@@ -114,17 +103,17 @@ def station_reinstate(station_id: int):
 def charger_new(station_id: int):
     """Add a charger; the answer shows its OCPP URL and generated password, once."""
     station = station_or_abort(station_id)
-    context = {"station": station, "plugs": stations.PLUG_TYPES}
-    if request.method == "POST":
-        try:
-            charger, password = stations.add_charger_from_form(station, request.form)
-        except DomainError as exc:
-            return form_error("admin/chargers/new.html", exc, form=request.form, **context)
-        audit_action("charger.create", "charger", charger.id, None,
-                     dict(audit.snapshot(charger, CHARGER_FIELDS), connectors=len(charger.connectors)))
-        return render_template("admin/chargers/credentials.html", charger=charger, password=password,
-                               ocpp_url=ocpp_url(charger), fresh=True)
-    return render_template("admin/chargers/new.html", form=None, **context)
+    form = NewChargerForm()
+    if request.method != "POST":
+        return render_template("admin/chargers/new.html", station=station, form=form)
+    added, refused = submit(form, lambda: stations.add_charger(
+        station.id, form.cp_id.data or "", form.connectors.data, form.power_kw.data, form.plug.data,
+        form.supports_reservation.data))
+    if refused:
+        return render_template("admin/chargers/new.html", station=station, form=form), refused
+    charger, password = added
+    return render_template("admin/chargers/credentials.html", charger=charger, password=password,
+                           ocpp_url=ocpp_url(charger), fresh=True)
 
 
 @bp.route("/stations/<int:station_id>/qr")

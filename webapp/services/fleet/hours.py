@@ -3,7 +3,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from ...timeutil import utcnow
+from ...timeutil import UTC, utcnow
 from ..errors import InvalidInput
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -61,8 +61,15 @@ def validate_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"Unknown timezone {name!r}; use an IANA name such as Asia/Kolkata")
+        raise InvalidInput(f"Unknown timezone {name!r}; use an IANA name such as Asia/Kolkata", {"field": "timezone"})
     return name
+
+
+def local_to_utc(local: datetime, tz_name: str) -> datetime:
+    """A wall-clock time at the station (naive, as a datetime-local input gives it) as UTC."""
+    if local.tzinfo is not None:
+        return local.astimezone(UTC)
+    return local.replace(tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
 
 
 def parse_hours(text_by_day: dict[str, str]) -> dict:

@@ -7,11 +7,18 @@ from sqlalchemy import func, or_, select, update
 from ...extensions import db
 from ...models import Booking, Charger, ChargerEvent, MaintenanceWindow, Station
 from ...timeutil import utcnow
-from ..platform import commands, events, notifications, timers
+from ..platform import audit, commands, events, notifications, timers
 from ..errors import CommandFailed, Conflict, InvalidInput
 from ..booking.releases import release
 
 log = logging.getLogger(__name__)
+
+#: What the audit log keeps of a window, before and after a change.
+WINDOW_FIELDS = ("station_id", "charger_id", "starts_at", "ends_at", "reason", "state")
+
+
+def _audit(action: str, window: MaintenanceWindow, before: dict | None, **extra) -> None:
+    audit.log(action, "maintenance_window", window.id, before, dict(audit.snapshot(window, WINDOW_FIELDS), **extra))
 
 
 def chargers_of(window: MaintenanceWindow) -> list[Charger]:
@@ -23,18 +30,20 @@ def chargers_of(window: MaintenanceWindow) -> list[Charger]:
 
 def schedule(station_id: int | None, charger_id: int | None, starts_at: datetime, ends_at: datetime,
              reason: str, by_user_id: int | None) -> MaintenanceWindow:
-    """Plan a window; timer jobs start it (Inoperative) and end it (Operative) on time."""
+    """Plan a window; timer jobs start it (Inoperative) and end it (Operative) on time. Audited."""
     if (station_id is None) == (charger_id is None):
-        raise InvalidInput("Choose a station or a charger.")
+        raise InvalidInput("Choose a station or a charger.", {"field": "target"})
     if ends_at <= starts_at:
-        raise InvalidInput("The window must end after it starts.")
+        raise InvalidInput("The window must end after it starts.", {"field": "ends_at"})
     if ends_at <= utcnow():
-        raise InvalidInput("The window is already over.")
+        raise InvalidInput("The window is already over.", {"field": "ends_at"})
     if len(reason or "") > 200:
         raise InvalidInput("The reason is at most 200 characters.", {"field": "reason"})
     window = MaintenanceWindow(station_id=station_id, charger_id=charger_id, starts_at=starts_at, ends_at=ends_at,
                                reason=reason, created_by=by_user_id)
     db.session.add(window)
+    db.session.flush()
+    _audit("maintenance.schedule", window, None)
     # One-shot ticks at the exact start and end; the periodic tick is the safety net.
     timers.schedule("jobs.maintenance.tick", max(starts_at, utcnow()))
     timers.schedule("jobs.maintenance.tick", ends_at)
@@ -77,31 +86,37 @@ def _other_active(window: MaintenanceWindow, charger: Charger) -> bool:
 
 
 def start(window_id: int) -> bool:
-    """Affected bookings are cancelled with a refund and their drivers notified; chargers go Inoperative."""
+    """Affected bookings are cancelled with a refund and their drivers notified; chargers go Inoperative.
+    Audited (usually as the job that starts it)."""
     window = _claim(window_id, "scheduled", "active")
     if window is None:
         return False
+    before = dict(audit.snapshot(window, WINDOW_FIELDS), state="scheduled")
     targets = chargers_of(window)
     if window.station_id is not None and window.station.status == "active":
         window.station.status = "maintenance"
     for charger in targets:
         charger.in_maintenance = True
-    for booking in affected_bookings(window):
+    cancelled = affected_bookings(window)
+    for booking in cancelled:
         release(booking, "CANCELLED", "maintenance")
         notifications.notify(booking.user_id, "booking_cancelled", "Booking cancelled for maintenance",
                              f"{booking.connector.label} goes into maintenance: {window.reason or 'planned work'}. "
                              "Your payment was released.", link=f"/bookings/{booking.id}")
     pairs = [(c.id, c.charge_point_id) for c in targets]
+    _audit("maintenance.start", window, before, bookings_cancelled=len(cancelled))
     db.session.commit()
     _availability(pairs, operative=False)
     return True
 
 
 def finish(window_id: int, state: str = "done") -> bool:
-    """The window is over: chargers back in service and Operative again (unless another window holds them)."""
+    """The window is over: chargers back in service and Operative again (unless another window holds them).
+    Audited: `maintenance.finish` when it ran its course, `maintenance.cancel` when called off early."""
     window = _claim(window_id, "active", state)
     if window is None:
         return False
+    before = dict(audit.snapshot(window, WINDOW_FIELDS), state="active")
     released = [c for c in chargers_of(window) if not _other_active(window, c)]
     if window.station_id is not None and window.station.status == "maintenance":
         still = db.session.execute(select(MaintenanceWindow.id).where(
@@ -111,19 +126,22 @@ def finish(window_id: int, state: str = "done") -> bool:
     for charger in released:
         charger.in_maintenance = False
     pairs = [(c.id, c.charge_point_id) for c in released]
+    _audit("maintenance.cancel" if state == "cancelled" else "maintenance.finish", window, before)
     db.session.commit()
     _availability(pairs, operative=True)
     return True
 
 
 def cancel(window: MaintenanceWindow) -> None:
-    """Call a window off; an active one ends now (chargers Operative again)."""
+    """Call a window off; an active one ends now (chargers Operative again). Audited."""
     if window.state in ("done", "cancelled"):
         raise Conflict(f"This window is already {window.state}.")
     if window.state == "active":
         finish(window.id, state="cancelled")
         return
+    before = audit.snapshot(window, WINDOW_FIELDS)
     window.state = "cancelled"
+    _audit("maintenance.cancel", window, before)
     db.session.commit()
 
 

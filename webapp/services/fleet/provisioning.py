@@ -10,7 +10,7 @@ from werkzeug.security import generate_password_hash
 from ...extensions import db
 from ...models import Charger
 from . import charger_passwords
-from ..platform import events
+from ..platform import audit, events
 from ..errors import CommandFailed
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ def provision(cp_id: str, call: Callable[[str, dict, float], dict]) -> bool:
                                 .returning(Charger.id)).scalar_one_or_none()
     if stored is not None:
         events.record(charger_id, "security", f"AuthorizationKey provisioned ({status}); the id now requires it")
+        audit.log("charger.password_provisioned", "charger", charger_id, None, {"answer": status})
         log.info("%s: AuthorizationKey provisioned", cp_id)
     db.session.commit()
     return stored is not None

@@ -1,5 +1,6 @@
 """Stations, chargers and connectors: creating, changing and retiring them (with validation)."""
 import re
+from dataclasses import asdict, dataclass, field
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -9,7 +10,7 @@ from ...extensions import db
 from ...models import Booking, Charger, ChargingSession, Connector, MeterSample, Station, Tariff
 from ..charging import stuck
 from . import charger_passwords, hours
-from ..platform import notifications
+from ..platform import audit, notifications
 from ..errors import Conflict, InvalidInput, NotFound
 from ..booking.releases import release
 
@@ -19,86 +20,64 @@ REGISTRATION_STATUSES = ("Accepted", "Pending", "Rejected")
 BUSY_STATUSES = ("CHARGING", "FINISHING", "OVERSTAY")
 
 
-# -- form values -----------------------------------------------------------------------------------------
-def _number(data, name: str, label: str, low: float, high: float, required: bool = True) -> float | None:
-    raw = str(data.get(name) or "").strip()
-    if not raw:
-        if required:
-            raise InvalidInput(f"{label} is required.", {"field": name})
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidInput(f"{label} must be a number.", {"field": name})
-    if value != value or not low <= value <= high:  # NaN fails the first test
-        raise InvalidInput(f"{label} must be between {low:g} and {high:g}.", {"field": name})
-    return value
+#: What the audit log keeps of each row, before and after a change.
+STATION_FIELDS = ("name", "address", "latitude", "longitude", "timezone", "opening_hours", "always_open",
+                  "status", "tariff_id", "solar_kw")
+CHARGER_FIELDS = ("charge_point_id", "station_id", "heartbeat_interval", "supports_reservation",
+                  "registration_status", "retired")
+CONNECTOR_FIELDS = ("charger_id", "connector_id", "plug_type", "max_power_kw")
 
 
-def _integer(data, name: str, label: str, low: int, high: int) -> int:
-    value = _number(data, name, label, low, high)
-    if value != int(value):
-        raise InvalidInput(f"{label} must be a whole number.", {"field": name})
-    return int(value)
+@dataclass(frozen=True)
+class StationDetails:
+    """A station's editable details, typed: coordinates in degrees, hours as `hours.parse_hours` gives them."""
+    name: str
+    address: str
+    latitude: float
+    longitude: float
+    timezone: str
+    always_open: bool = False
+    opening_hours: dict = field(default_factory=dict)
+    tariff_id: int | None = None
+    solar_kw: float | None = None
 
 
-def _flag(data, name: str) -> bool:
-    return str(data.get(name) or "").lower() in ("1", "on", "true", "yes")
-
-
-def _tariff(data) -> Tariff | None:
-    raw = str(data.get("tariff_id") or "").strip()
-    if not raw:
-        return None
-    tariff_id = params.bounded_int(raw, "tariff_id")
-    tariff = db.session.get(Tariff, tariff_id) if tariff_id is not None else None
-    if tariff is None:
-        raise InvalidInput("Choose an existing tariff.", {"field": "tariff_id"})
-    return tariff
-
-
-def station_values(data) -> dict:
-    """Validate a station form: name, address, coordinates, IANA timezone, weekly hours, tariff, solar."""
-    name = str(data.get("name") or "").strip()
-    if not name or len(name) > 120:
-        raise InvalidInput("Name is required (at most 120 characters).", {"field": "name"})
-    address = str(data.get("address") or "").strip()
-    if len(address) > 255:
-        raise InvalidInput("Address is at most 255 characters.", {"field": "address"})
-    always_open = _flag(data, "always_open")
-    opening = hours.parse_hours({day: data.get(f"hours_{day}", "") for day in hours.DAYS})
-    if not always_open and not opening:
+def _details(details: StationDetails, current_tariff_id: int | None = None) -> dict:
+    """The columns to store; raises InvalidInput for what only the service knows (timezone, tariff, hours)."""
+    hours.validate_timezone(details.timezone)
+    if not details.always_open and not details.opening_hours:
         raise InvalidInput("Give opening hours for at least one day, or tick open 24/7.", {"field": "hours"})
-    return {
-        "name": name, "address": address,
-        "latitude": _number(data, "latitude", "Latitude", -90, 90),
-        "longitude": _number(data, "longitude", "Longitude", -180, 180),
-        "timezone": hours.validate_timezone(str(data.get("timezone") or "").strip()),
-        "always_open": always_open, "opening_hours": {} if always_open else opening,
-        "tariff": _tariff(data),
-        "solar_kw": _number(data, "solar_kw", "Solar capacity (kW)", 0, 10000, required=False),
-    }
+    tariff = None
+    if details.tariff_id is not None:
+        tariff = db.session.get(Tariff, details.tariff_id) if abs(details.tariff_id) <= params.DB_INT_MAX else None
+        if tariff is None:
+            raise InvalidInput("Choose an existing tariff.", {"field": "tariff_id"})
+        if tariff.retired and tariff.id != current_tariff_id:
+            raise InvalidInput("That tariff is retired; choose another.", {"field": "tariff_id"})
+    values = asdict(details)
+    values.pop("tariff_id")
+    return dict(values, tariff=tariff, opening_hours={} if details.always_open else details.opening_hours)
 
 
 # -- stations ------------------------------------------------------------------------------------------
-def create_station(data) -> Station:
-    """Create an active station from form values; raises InvalidInput naming the bad field."""
-    values = station_values(data)
-    if values["tariff"] is not None and values["tariff"].retired:
-        raise InvalidInput("That tariff is retired; choose another.", {"field": "tariff_id"})
-    station = Station(status="active", **values)
+def create_station(details: StationDetails) -> Station:
+    """Create an active station; raises InvalidInput naming the bad field. Audited."""
+    station = Station(status="active", **_details(details))
     db.session.add(station)
+    db.session.flush()
+    audit.log("station.create", "station", station.id, None, audit.snapshot(station, STATION_FIELDS))
     db.session.commit()
     return station
 
 
-def update_station(station: Station, data) -> Station:
-    """Change a station's details; a retired tariff may stay but cannot be newly chosen."""
-    values = station_values(data)
-    if values["tariff"] is not None and values["tariff"].retired and values["tariff"] is not station.tariff:
-        raise InvalidInput("That tariff is retired; choose another.", {"field": "tariff_id"})
+def update_station(station: Station, details: StationDetails) -> Station:
+    """Change a station's details; a retired tariff may stay but cannot be newly chosen. Audited."""
+    values = _details(details, station.tariff_id)
+    before = audit.snapshot(station, STATION_FIELDS)
     for key, value in values.items():
         setattr(station, key, value)
+    db.session.flush()
+    audit.log("station.update", "station", station.id, before, audit.snapshot(station, STATION_FIELDS))
     db.session.commit()
     return station
 
@@ -131,21 +110,26 @@ def _take_out_of_service(connector_ids: list[int], what: str, finish_running: bo
 
 
 def retire_station(station: Station) -> int:
-    """Retire a station: hidden from drivers, bookings not yet started are cancelled and refunded."""
+    """Retire a station: hidden from drivers, bookings not yet started are cancelled and refunded. Audited."""
     if station.status == "retired":
         raise Conflict("This station is already retired.")
+    before = audit.snapshot(station, STATION_FIELDS)
     cancelled, _ = _take_out_of_service([c.id for ch in station.chargers for c in ch.connectors],
                                         f"Station {station.name}")
     station.status = "retired"
+    audit.log("station.retire", "station", station.id, before,
+              dict(audit.snapshot(station, STATION_FIELDS), bookings_cancelled=cancelled))
     db.session.commit()
     return cancelled
 
 
 def reinstate_station(station: Station) -> Station:
-    """Bring a retired station back into service."""
+    """Bring a retired station back into service. Audited."""
     if station.status != "retired":
         raise Conflict("Only a retired station can be reinstated.")
+    before = audit.snapshot(station, STATION_FIELDS)
     station.status = "active"
+    audit.log("station.reinstate", "station", station.id, before, audit.snapshot(station, STATION_FIELDS))
     db.session.commit()
     return station
 
@@ -155,7 +139,7 @@ def add_charger(station_id: int, cp_id: str, connectors: int = 2, power_kw: floa
                 plug: str = "Type2", supports_reservation: bool = True,
                 password: str | None = None) -> tuple[Charger, str]:
     """Create a charger with its connectors and its OCPP password: `password` (16-20 characters), else a
-    generated one (returned once)."""
+    generated one (returned once). Audited (console or CLI)."""
     station = db.session.get(Station, station_id)
     if station is None:
         raise NotFound("No such station.")
@@ -165,9 +149,9 @@ def add_charger(station_id: int, cp_id: str, connectors: int = 2, power_kw: floa
     if not CP_ID.match(cp_id):
         raise InvalidInput("Charge point id: 1-48 letters, digits, '.', '_' or '-'.", {"field": "cp_id"})
     if not 1 <= connectors <= 8:
-        raise InvalidInput("A charger has 1 to 8 connectors.", {"field": "connectors"})
-    if not 1 <= power_kw <= 400:
-        raise InvalidInput("Power must be between 1 and 400 kW.", {"field": "power_kw"})
+        raise InvalidInput("Connectors must be between 1 and 8.", {"field": "connectors"})
+    if not 1 <= power_kw <= 400:  # NaN fails too
+        raise InvalidInput("Power (kW) must be between 1 and 400.", {"field": "power_kw"})
     if plug not in PLUG_TYPES:
         raise InvalidInput(f"Plug type must be one of {', '.join(PLUG_TYPES)}.", {"field": "plug"})
     if db.session.execute(select(Charger.id).where(Charger.charge_point_id == cp_id)).first():
@@ -180,50 +164,51 @@ def add_charger(station_id: int, cp_id: str, connectors: int = 2, power_kw: floa
     for n in range(1, connectors + 1):
         charger.connectors.append(Connector(connector_id=n, plug_type=plug, max_power_kw=power_kw))
     db.session.add(charger)
+    db.session.flush()
+    audit.log("charger.create", "charger", charger.id, None,
+              dict(audit.snapshot(charger, CHARGER_FIELDS), connectors=connectors))
     db.session.commit()
     return charger, password
 
 
-def add_charger_from_form(station: Station, data) -> tuple[Charger, str]:
-    """add_charger with the values of the console form."""
-    connectors = _integer(data, "connectors", "Connectors", 1, 8)
-    power = _number(data, "power_kw", "Power (kW)", 1, 400)
-    return add_charger(station.id, str(data.get("cp_id") or ""), connectors, power,
-                       str(data.get("plug") or "Type2"), _flag(data, "supports_reservation"))
-
-
-def update_charger(charger: Charger, data, allowed_station_ids: set[int] | None) -> Charger:
-    """Change a charger's station, heartbeat interval, reservation support and registration status.
+def update_charger(charger: Charger, *, station_id: int, heartbeat_interval: int, supports_reservation: bool,
+                   registration_status: str, allowed_station_ids: set[int] | None) -> Charger:
+    """Change a charger's station, heartbeat interval, reservation support and registration status. Audited.
 
     `allowed_station_ids` None means any station (admins)."""
-    station_id = str(data.get("station_id") or "").strip()
-    number = params.bounded_int(station_id, "station_id")
-    station = db.session.get(Station, number) if number is not None else None
+    station = db.session.get(Station, station_id) if abs(station_id) <= params.DB_INT_MAX else None
     if station is None or (allowed_station_ids is not None and station.id not in allowed_station_ids):
         raise InvalidInput("Choose one of your stations.", {"field": "station_id"})
-    interval = _integer(data, "heartbeat_interval", "Heartbeat interval (s)", 10, 86400)
-    status = str(data.get("registration_status") or "")
-    if status not in REGISTRATION_STATUSES:
+    if not 10 <= heartbeat_interval <= 86400:
+        raise InvalidInput("Heartbeat interval (seconds) must be between 10 and 86400.",
+                           {"field": "heartbeat_interval"})
+    if registration_status not in REGISTRATION_STATUSES:
         raise InvalidInput("Registration must be Accepted, Pending or Rejected.", {"field": "registration_status"})
+    before = audit.snapshot(charger, CHARGER_FIELDS)
     charger.station = station
-    charger.heartbeat_interval = int(interval)
-    charger.supports_reservation = _flag(data, "supports_reservation")
-    charger.registration_status = status
+    charger.heartbeat_interval = heartbeat_interval
+    charger.supports_reservation = supports_reservation
+    charger.registration_status = registration_status
+    db.session.flush()
+    audit.log("charger.update", "charger", charger.id, before, audit.snapshot(charger, CHARGER_FIELDS))
     db.session.commit()
     return charger
 
 
 def new_charger_password(charger: Charger) -> str:
-    """Replace the charger's OCPP password with a generated one, returned once."""
+    """Replace the charger's OCPP password with a generated one, returned once. Audited (never the password)."""
     password = charger_passwords.generate()
     charger.set_password(password)
+    audit.log("charger.password_reset", "charger", charger.id)
     db.session.commit()
     return password
 
 
 def set_charger_password(charger: Charger, password: str | None) -> None:
-    """Set the password a charger's firmware came with (16-20 printable ASCII; else InvalidInput)."""
+    """Set the password a charger's firmware came with (16-20 printable ASCII; else InvalidInput). Audited,
+    never echoed."""
     charger.set_password(charger_passwords.validate(password))
+    audit.log("charger.password_set", "charger", charger.id)
     db.session.commit()
 
 
@@ -232,57 +217,69 @@ def retire_charger(charger: Charger) -> tuple[int, int]:
     ones force-finished from their last reading. Returns (cancelled, finished)."""
     if charger.retired:
         raise Conflict("This charger is already retired.")
-    counts = _take_out_of_service([c.id for c in charger.connectors], f"Charger {charger.charge_point_id}",
-                                  finish_running=True)
+    before = audit.snapshot(charger, CHARGER_FIELDS)
+    cancelled, finished = _take_out_of_service([c.id for c in charger.connectors],
+                                               f"Charger {charger.charge_point_id}", finish_running=True)
     charger.retired = True
+    audit.log("charger.retire", "charger", charger.id, before, dict(
+        audit.snapshot(charger, CHARGER_FIELDS), bookings_cancelled=cancelled, sessions_finished=finished))
     db.session.commit()
-    return counts
+    return cancelled, finished
 
 
 def reinstate_charger(charger: Charger) -> Charger:
-    """Bring a retired charger back."""
+    """Bring a retired charger back. Audited."""
     if not charger.retired:
         raise Conflict("Only a retired charger can be reinstated.")
+    before = audit.snapshot(charger, CHARGER_FIELDS)
     charger.retired = False
+    audit.log("charger.reinstate", "charger", charger.id, before, audit.snapshot(charger, CHARGER_FIELDS))
     db.session.commit()
     return charger
 
 
 # -- connectors ----------------------------------------------------------------------------------------
-def connector_values(data) -> dict:
-    """Validate plug type and power."""
-    plug = str(data.get("plug_type") or "")
-    if plug not in PLUG_TYPES:
+def _plug(plug_type: str, power_kw: float) -> None:
+    if plug_type not in PLUG_TYPES:
         raise InvalidInput(f"Plug type must be one of {', '.join(PLUG_TYPES)}.", {"field": "plug_type"})
-    return {"plug_type": plug, "max_power_kw": _number(data, "max_power_kw", "Power (kW)", 1, 400)}
+    if not 1 <= power_kw <= 400:
+        raise InvalidInput("Power (kW) must be between 1 and 400.", {"field": "max_power_kw"})
 
 
-def add_connector(charger: Charger, data) -> Connector:
-    """Add the next connector number to a charger."""
-    values = connector_values(data)
+def add_connector(charger: Charger, plug_type: str, max_power_kw: float) -> Connector:
+    """Add the next connector number to a charger. Audited."""
+    _plug(plug_type, max_power_kw)
     if len(charger.connectors) >= 8:
         raise Conflict("A charger has at most 8 connectors.")
     number = max((c.connector_id for c in charger.connectors), default=0) + 1
-    connector = Connector(charger=charger, connector_id=number, status="Unavailable", **values)
+    connector = Connector(charger=charger, connector_id=number, status="Unavailable", plug_type=plug_type,
+                          max_power_kw=max_power_kw)
     db.session.add(connector)
+    db.session.flush()
+    audit.log("connector.create", "connector", connector.id, None, audit.snapshot(connector, CONNECTOR_FIELDS))
     db.session.commit()
     return connector
 
 
-def update_connector(connector: Connector, data) -> Connector:
-    """Change a connector's plug type and power."""
-    for key, value in connector_values(data).items():
-        setattr(connector, key, value)
+def update_connector(connector: Connector, plug_type: str, max_power_kw: float) -> Connector:
+    """Change a connector's plug type and power. Audited."""
+    _plug(plug_type, max_power_kw)
+    before = audit.snapshot(connector, CONNECTOR_FIELDS)
+    connector.plug_type, connector.max_power_kw = plug_type, max_power_kw
+    db.session.flush()
+    audit.log("connector.update", "connector", connector.id, before, audit.snapshot(connector, CONNECTOR_FIELDS))
     db.session.commit()
     return connector
 
 
 def remove_connector(connector: Connector) -> None:
-    """Delete a connector that has never been booked or used; with history, take it out of service instead."""
+    """Delete a connector that has never been booked or used; with history, take it out of service instead.
+    Audited."""
     used = any(db.session.execute(select(func.count()).select_from(model).where(model.connector_id == connector.id))
                .scalar_one() for model in (Booking, ChargingSession, MeterSample))
     if used:
         raise Conflict(f"{connector.label} has bookings or sessions on record and cannot be deleted; "
                        "make it Inoperative with ChangeAvailability, or retire the charger.")
+    audit.log("connector.delete", "connector", connector.id, audit.snapshot(connector, CONNECTOR_FIELDS), None)
     db.session.delete(connector)
     db.session.commit()

@@ -1,53 +1,75 @@
 """Tariffs: prices in integer minor units; a tariff in use is retired rather than deleted."""
 import re
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Station, Tariff
 from ...money import parse_money
+from ..platform import audit
 from ..errors import Conflict, InvalidInput
 
+MAX_AMOUNT = 999_999_999  # nine digits, as money.parse_money reads them
 CURRENCY = re.compile(r"^[A-Z]{3}$")
-PRICE_FIELDS = (("price_per_kwh", "Price per kWh"), ("price_per_minute", "Price per minute"),
-                ("session_fee", "Session fee"), ("idle_fee_per_minute", "Idle fee per minute"))
+#: What the audit log keeps of a tariff, before and after a change.
+TARIFF_FIELDS = ("name", "currency", "price_per_kwh", "price_per_minute", "session_fee", "idle_fee_per_minute",
+                 "retired")
+
+
+@dataclass(frozen=True)
+class Prices:
+    """A tariff's name, currency and amounts (integer minor units; 0 where none is charged)."""
+    name: str
+    currency: str
+    price_per_kwh: int
+    price_per_minute: int = 0
+    session_fee: int = 0
+    idle_fee_per_minute: int = 0
 
 
 def parse_amount(text, field: str, label: str, required: bool = False) -> int:
-    """'18', '18.5', '0,10' (major units) -> minor units (money.parse_money); raises InvalidInput naming the field."""
+    """'18', '18.5', '0,10' (major units) -> minor units (money.parse_money); raises InvalidInput naming the field.
+
+    Left for the refund form until it uses `forms.fields.MoneyField`, as the tariff form does."""
     if not str(text or "").strip() and not required:
         return 0
     return parse_money(text, field, label)
 
 
-def tariff_values(data) -> dict:
-    """Validate a tariff form (amounts in major units)."""
-    name = str(data.get("name") or "").strip()
-    if not name or len(name) > 80:
+def _values(prices: Prices) -> dict:
+    """The columns to store; raises InvalidInput naming the field."""
+    if not prices.name.strip() or len(prices.name) > 80:
         raise InvalidInput("Name is required (at most 80 characters).", {"field": "name"})
-    currency = str(data.get("currency") or "").strip().upper()
-    if not CURRENCY.match(currency):
+    if not CURRENCY.match(prices.currency):
         raise InvalidInput("Currency is a 3-letter ISO code such as INR.", {"field": "currency"})
-    values = {"name": name, "currency": currency}
-    for field, label in PRICE_FIELDS:
-        values[field] = parse_amount(data.get(field), field, label, required=field == "price_per_kwh")
-    return values
+    amounts = {k: v for k, v in asdict(prices).items() if k not in ("name", "currency")}
+    for key, amount in amounts.items():
+        if not 0 <= amount <= MAX_AMOUNT:
+            raise InvalidInput(f"{key.replace('_', ' ').capitalize()} is out of range.", {"field": key})
+    return asdict(prices)
 
 
-def create_tariff(data) -> Tariff:
-    """Create a tariff."""
-    tariff = Tariff(**tariff_values(data))
+def create_tariff(prices: Prices) -> Tariff:
+    """Create a tariff. Audited."""
+    tariff = Tariff(**_values(prices))
     db.session.add(tariff)
+    db.session.flush()
+    audit.log("tariff.create", "tariff", tariff.id, None, audit.snapshot(tariff, TARIFF_FIELDS))
     db.session.commit()
     return tariff
 
 
-def update_tariff(tariff: Tariff, data) -> Tariff:
-    """Change a tariff; the new prices apply to sessions priced from now on."""
+def update_tariff(tariff: Tariff, prices: Prices) -> Tariff:
+    """Change a tariff; the new prices apply to sessions priced from now on. Audited."""
     if tariff.retired:
         raise Conflict("A retired tariff cannot be changed.")
-    for key, value in tariff_values(data).items():
+    values = _values(prices)
+    before = audit.snapshot(tariff, TARIFF_FIELDS)
+    for key, value in values.items():
         setattr(tariff, key, value)
+    db.session.flush()
+    audit.log("tariff.update", "tariff", tariff.id, before, audit.snapshot(tariff, TARIFF_FIELDS))
     db.session.commit()
     return tariff
 
@@ -59,13 +81,15 @@ def stations_using(tariff: Tariff) -> list[Station]:
 
 
 def retire_tariff(tariff: Tariff) -> Tariff:
-    """Retire a tariff no active station uses; it stays on record for past sessions."""
+    """Retire a tariff no active station uses; it stays on record for past sessions. Audited."""
     if tariff.retired:
         raise Conflict("This tariff is already retired.")
     users = stations_using(tariff)
     if users:
         raise Conflict(f"{tariff.name} is used by {', '.join(s.name for s in users)}; give them another tariff first.")
+    before = audit.snapshot(tariff, TARIFF_FIELDS)
     tariff.retired = True
+    audit.log("tariff.retire", "tariff", tariff.id, before, audit.snapshot(tariff, TARIFF_FIELDS))
     db.session.commit()
     return tariff
 

@@ -1,0 +1,18 @@
+"""The maintenance window form: what it covers, and when, on the station's wall clock."""
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from ...forms.base import Form
+from .fields import LocalDateTime, stripped
+
+
+class WindowForm(Form):
+    """Plan a window; the view resolves `target` ("station:3", "charger:7") against your stations and reads
+    the times in that station's timezone."""
+
+    target = StringField("Station or charger", [DataRequired("Choose a station or a charger.")])
+    starts_at = LocalDateTime("Starts", message="Start: enter a date and time.")
+    ends_at = LocalDateTime("Ends", message="End: enter a date and time.")
+    reason = StringField("Reason (drivers see it)",
+                         [Length(max=200, message="The reason is at most 200 characters.")],
+                         filters=[stripped])

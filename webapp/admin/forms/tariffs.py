@@ -1,0 +1,29 @@
+"""The tariff form: name, currency and amounts typed in major units (the shared MoneyField)."""
+from wtforms import StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp
+
+from ...forms.base import Form
+from ...forms.fields import MoneyField
+from ...services.fleet.tariffs import CURRENCY, Prices
+from .fields import stripped
+
+NAME_RULE = "Name is required (at most 80 characters)."
+
+
+class TariffForm(Form):
+    """Create or edit a tariff; `prices()` hands the service integer minor units."""
+
+    name = StringField("Name", [DataRequired(NAME_RULE), Length(max=80, message=NAME_RULE)],
+                       filters=[stripped])
+    currency = StringField("Currency", [Regexp(CURRENCY, message="Currency is a 3-letter ISO code such as INR.")],
+                           filters=[stripped, lambda v: v.upper() if v else v], default="INR")
+    price_per_kwh = MoneyField("Price per kWh", [InputRequired("Price per kWh is required.")])
+    price_per_minute = MoneyField("Price per minute of charging")
+    session_fee = MoneyField("Session fee")
+    idle_fee_per_minute = MoneyField("Idle fee per minute after the exit grace")
+
+    def prices(self) -> Prices:
+        """The validated values (blank amounts are 0)."""
+        return Prices(name=self.name.data, currency=self.currency.data, price_per_kwh=self.price_per_kwh.data,
+                      price_per_minute=self.price_per_minute.data or 0, session_fee=self.session_fee.data or 0,
+                      idle_fee_per_minute=self.idle_fee_per_minute.data or 0)
