@@ -2,6 +2,8 @@
 models validate the requests, and /api/docs renders it without any CDN."""
 import re
 
+import pytest
+
 from jsonschema import Draft202012Validator
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
@@ -99,3 +101,26 @@ def test_docs_page_renders_every_operation_without_a_cdn(client):
 
 def test_index_points_to_the_documents(client):
     assert client.get("/api/").get_json() == {"openapi": "/api/openapi.json", "docs": "/api/docs"}
+
+
+def test_responses_are_validated_against_their_model_in_tests(client, driver, bearer, monkeypatch):
+    """API_VALIDATE_RESPONSES is on under test: a body off its model fails loudly instead of reaching a client."""
+    from webapp.api import auth
+    from webapp.api.contract import ContractBroken
+
+    monkeypatch.setattr(auth, "user_json", lambda user: {"id": str(user.id)})
+    with pytest.raises(ContractBroken, match="id"):
+        client.get("/api/me", headers=bearer(driver))
+
+
+class TestResponseValidationOff:
+    @pytest.fixture
+    def app_overrides(self):
+        return {"API_VALIDATE_RESPONSES": False}
+
+    def test_off_means_the_body_goes_out_unchecked(self, client, driver, bearer, monkeypatch):
+        from webapp.api import auth
+
+        monkeypatch.setattr(auth, "user_json", lambda user: {"id": str(user.id)})
+        response = client.get("/api/me", headers=bearer(driver))
+        assert response.status_code == 200 and response.get_json() == {"id": str(driver.id)}
