@@ -1,7 +1,8 @@
-"""/api/openapi.json is generated from the code: every route is in it, the same declarations validate the
-requests, and /api/docs renders it without any CDN."""
-import copy
+"""/api/openapi.json is generated from the code (spectree, pydantic models): every route is in it, the same
+models validate the requests, and /api/docs renders it without any CDN."""
 import re
+
+import pytest
 
 from jsonschema import Draft202012Validator
 from schemathesis.specs.openapi.definitions import OPENAPI_31
@@ -58,7 +59,8 @@ def test_every_operation_documents_its_errors_in_the_one_shape(client):
         for method, op in ops.items():
             for status, response in op["responses"].items():
                 if int(status) >= 400:
-                    assert response["content"]["application/json"]["schema"] == error_schema, (path, status)
+                    ref = response["content"]["application/json"]["schema"]["$ref"]
+                    assert document["components"]["schemas"][ref.rsplit("/", 1)[-1]] == error_schema, (path, status)
             if op["security"]:
                 assert {"401", "403"} <= set(op["responses"]), (method, path)
             if "requestBody" in op:
@@ -71,18 +73,19 @@ def test_idempotency_key_is_a_documented_required_header(client):
     assert header["name"] == "Idempotency-Key" and header["required"] is True
 
 
-def test_the_declaration_is_both_the_document_and_the_validation(app, client, monkeypatch):
-    """Change a view's declared body schema: the document and the request validation change together."""
-    spec = app.view_functions["api.issue_token"].api_spec
-    changed = copy.deepcopy(spec.body)
-    changed["properties"]["otp"] = {"type": "string", "pattern": "^[0-9]{6}$"}
-    changed["required"].append("otp")
-    monkeypatch.setattr(spec, "body", changed)
-    monkeypatch.setattr(spec, "validators", {})
-    documented = _document(client)["paths"]["/api/auth/token"]["post"]["requestBody"]["content"]
-    assert "otp" in documented["application/json"]["schema"]["required"]
-    error = assert_error(client.post("/api/auth/token", json={"email": "a@b.co", "password": "x"}), 422)
-    assert error["details"]["errors"][0]["message"] == "'otp' is a required property"
+def test_the_model_is_both_the_document_and_the_validation(app, client):
+    """The request body in the document is the view's pydantic model, and that model refuses the request."""
+    from webapp.api.auth import TokenRequest
+
+    document = _document(client)
+    body = document["paths"]["/api/auth/token"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/TokenRequest"}
+    documented = document["components"]["schemas"]["TokenRequest"]
+    assert documented["required"] == list(TokenRequest.model_json_schema()["required"]) == ["email", "password"]
+    error = assert_error(client.post("/api/auth/token", json={"email": "a@b.co"}), 422, "invalid_input")
+    assert error["details"]["errors"] == [{"field": "password", "message": "Field required"}]
+    error = assert_error(client.post("/api/auth/token", json={"email": "a@b.co", "password": "x", "otp": 1}), 422)
+    assert error["details"]["errors"][0]["field"] == "otp" and documented["additionalProperties"] is False
 
 
 def test_docs_page_renders_every_operation_without_a_cdn(client):
@@ -98,3 +101,26 @@ def test_docs_page_renders_every_operation_without_a_cdn(client):
 
 def test_index_points_to_the_documents(client):
     assert client.get("/api/").get_json() == {"openapi": "/api/openapi.json", "docs": "/api/docs"}
+
+
+def test_responses_are_validated_against_their_model_in_tests(client, driver, bearer, monkeypatch):
+    """API_VALIDATE_RESPONSES is on under test: a body off its model fails loudly instead of reaching a client."""
+    from webapp.api import auth
+    from webapp.api.contract import ContractBroken
+
+    monkeypatch.setattr(auth, "user_json", lambda user: {"id": str(user.id)})
+    with pytest.raises(ContractBroken, match="id"):
+        client.get("/api/me", headers=bearer(driver))
+
+
+class TestResponseValidationOff:
+    @pytest.fixture
+    def app_overrides(self):
+        return {"API_VALIDATE_RESPONSES": False}
+
+    def test_off_means_the_body_goes_out_unchecked(self, client, driver, bearer, monkeypatch):
+        from webapp.api import auth
+
+        monkeypatch.setattr(auth, "user_json", lambda user: {"id": str(user.id)})
+        response = client.get("/api/me", headers=bearer(driver))
+        assert response.status_code == 200 and response.get_json() == {"id": str(driver.id)}

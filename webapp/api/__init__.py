@@ -1,6 +1,7 @@
 """The JSON API for mobile apps (/api, Bearer tokens) and simple devices (/device, HTTP Basic).
 
-Each view declares its contract with `schema.endpoint`; /api/openapi.json is built from those declarations.
+Each view declares its contract with `contract.endpoint` (spectree, pydantic models in `resources.py`);
+/api/openapi.json is spectree's document of those declarations.
 """
 from flask import Flask
 

@@ -1,24 +1,30 @@
 """The driver's outstanding balance: read it, pay it (idempotent by the Idempotency-Key header)."""
+from typing import Annotated, Literal
+
 from flask import g, request
+from pydantic import Field
 
 from ..services.money import balance
 from ..timeutil import iso
 from .blueprint import bp
-from .bookings import PAYMENT, payment_json
-from .payments import IDEMPOTENCY_KEY
-from .schema import CURRENCY, ID, MONEY, endpoint, nullable, obj
+from .bookings import payment_json
+from .contract import endpoint
+from .payments import IdempotencyKey
+from .resources import Balance, Money, Payment, PaymentMethod, Wire, examples
 
-ENTRY = obj({"booking_id": nullable(ID), "kind": {"type": "string", "const": "owed"}, "amount": MONEY,
-             "paid": MONEY, "waived": MONEY, "due": MONEY, "ended_at": nullable({"type": "string", "format": "date-time"})},
-            required=("booking_id", "kind", "amount", "paid", "waived", "due", "ended_at"))
-BALANCE = obj({"outstanding": {**MONEY, "description": "what you owe; it blocks booking until paid"},
-               "currency": CURRENCY, "entries": {"type": "array", "items": ENTRY}},
-              required=("outstanding", "currency", "entries"))
-PAY_BALANCE = obj({
-    "payment_method": {"type": "string", "enum": ["card", "upi", "wallet", "CARD", "UPI", "WALLET"]},
-    "payment_details": {"type": "string", "maxLength": 64,
-                        "description": "card number or UPI id (the same test numbers as paying a booking)"},
-}, required=("payment_method",), examples=[{"payment_method": "card", "payment_details": "4242424242424242"}])
+
+class PayBalanceRequest(Wire):
+    model_config = examples({"payment_method": "card",
+                                                               "payment_details": "4242424242424242"})
+    payment_method: PaymentMethod
+    payment_details: Annotated[str, Field(max_length=64, description="card number or UPI id (the same test "
+                                                                     "numbers as paying a booking)")] = ""
+
+
+class BalancePaid(Wire):
+    status: Literal["succeeded"]
+    payment: Payment
+    outstanding: Money
 
 
 def balance_json(user_id: int) -> dict:
@@ -31,17 +37,15 @@ def balance_json(user_id: int) -> dict:
 
 @bp.get("/balance")
 @endpoint("What you owe from earlier sessions (what capture could not take), per booking", tags=["Payments"],
-          responses={200: ("Your balance", BALANCE)})
+          responses={200: ("Your balance", Balance)})
 def get_balance():
     """The driver's outstanding balance."""
     return balance_json(g.api_user.id)
 
 
 @bp.post("/balance/pay")
-@endpoint("Pay your whole outstanding balance", tags=["Payments"], headers={"Idempotency-Key": IDEMPOTENCY_KEY},
-          body=PAY_BALANCE,
-          responses={200: ("Paid", obj({"status": {"type": "string", "const": "succeeded"}, "payment": PAYMENT,
-                                        "outstanding": MONEY}, required=("status", "payment", "outstanding")))},
+@endpoint("Pay your whole outstanding balance", tags=["Payments"], headers=IdempotencyKey,
+          body=PayBalanceRequest, responses={200: ("Paid", BalancePaid)},
           errors=(402, 409),
           description="402 when the gateway declines (details.retryable: try again with a new key); 409 when "
                       "there is nothing to pay. The same key again returns the first answer and never charges twice.")
@@ -49,6 +53,6 @@ def pay_balance(body):
     """Pay the balance."""
     user = g.api_user
     key = balance.payment_key(user.id, "api", request.headers["Idempotency-Key"])
-    payment = balance.pay(user, body["payment_method"], body.get("payment_details", ""), key)
+    payment = balance.pay(user, body.payment_method, body.payment_details, key)
     return {"status": "succeeded", "payment": payment_json(payment),
             "outstanding": balance.summary(user.id).outstanding}

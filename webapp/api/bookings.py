@@ -1,5 +1,8 @@
 """Bookings: place a hold, read it, cancel it, price a quota, and the receipt once it is over."""
+from typing import Annotated, Literal
+
 from flask import g
+from pydantic import Field, model_validator
 
 from ..services.booking import bookings, ratings
 from ..services.charging import session_summary
@@ -9,44 +12,79 @@ from ..services.errors import Conflict
 from ..services.fleet.stations import PLUG_TYPES
 from ..timeutil import iso, utcnow
 from .blueprint import bp
-from .schema import CONNECTOR_NUMBER, CP_ID, CURRENCY, DATETIME, ID, MONEY, endpoint, nullable, obj
+from .contract import endpoint
+from .resources import (Booking, ConnectorNumber, CpId, Currency, Id, Money, Payment, Query, Stars, Wire,
+                        examples)
 
-STATUSES = ["HELD", "CONFIRMED", "CHARGING", "FINISHING", "OVERSTAY", "EXPIRED", "NO_SHOW", "CANCELLED",
-            "COMPLETED"]
-BOOKING_FIELDS = {
-    "id": ID, "status": {"type": "string", "enum": STATUSES},
-    "station_id": ID, "station_name": {"type": "string"},
-    "charger_id": CP_ID, "connector_id": CONNECTOR_NUMBER,
-    "created_at": DATETIME, "hold_expires_at": DATETIME,
-    "hold_seconds_left": nullable({"type": "integer", "minimum": 0}),
-    "confirmed_at": nullable(DATETIME), "arrive_by": nullable(DATETIME), "started_at": nullable(DATETIME),
-    "stopped_at": nullable(DATETIME), "exit_by": nullable(DATETIME), "ended_at": nullable(DATETIME),
-    "end_reason": nullable({"type": "string"}),
-    "quota_kwh": nullable({"type": "number"}), "currency": CURRENCY,
-    "amount_authorised": MONEY, "amount_captured": MONEY, "amount_refunded": MONEY, "idle_fee": MONEY,
-    "transaction_id": nullable({"type": "integer", "description": "the OCPP transaction, once charging started"}),
-    "energy_kwh": nullable({"type": "number"}),
-    "rating": nullable({"type": "integer"}),
-    "reservation_status": nullable({"type": "string", "enum": ["pending", "Accepted", "Occupied", "Faulted",
-                                                               "Rejected", "Unavailable", "failed", "none",
-                                                               "cancelled"],
-                                    "description": "the charger's answer to ReserveNow; Occupied, Faulted, "
-                                                   "Rejected and Unavailable mean the connector is not reserved"}),
-}
-BOOKING = obj(BOOKING_FIELDS, required=tuple(BOOKING_FIELDS))
-HOLD_REQUEST = {
-    "type": "object", "additionalProperties": False,
-    "properties": {
-        "station_id": {**ID, "description": "book the first free connector of this station"},
-        "plug_type": {"type": "string", "enum": list(PLUG_TYPES),
-                      "description": "with station_id: only connectors with this plug"},
-        "charger_id": CP_ID, "connector_id": CONNECTOR_NUMBER,
-    },
-    "oneOf": [{"required": ["station_id"]}, {"required": ["charger_id", "connector_id"]}],
-    "dependentRequired": {"charger_id": ["connector_id"], "connector_id": ["charger_id"],
-                          "plug_type": ["station_id"]},
-    "examples": [{"charger_id": "CP-1", "connector_id": 1}, {"station_id": 1}],
-}
+
+class HoldRequest(Wire):
+    """By station (its first free connector, optionally of one plug type), or by charger and connector."""
+    model_config = examples({"charger_id": "CP-1", "connector_id": 1}, {"station_id": 1},
+                            oneOf=[{"required": ["station_id"]}, {"required": ["charger_id", "connector_id"]}],
+                            dependentRequired={"charger_id": ["connector_id"], "connector_id": ["charger_id"],
+                                               "plug_type": ["station_id"]})
+    station_id: Annotated[Id, Field(description="book the first free connector of this station")] = None
+    plug_type: Annotated[Literal[PLUG_TYPES], Field(
+        description="with station_id: only connectors with this plug")] = None
+    charger_id: CpId = None
+    connector_id: ConnectorNumber = None
+
+    @model_validator(mode="after")
+    def one_way(self):
+        given = self.model_fields_set
+        by_connector = {"charger_id", "connector_id"} <= given
+        if ("station_id" in given) == by_connector or ("charger_id" in given) != ("connector_id" in given):
+            raise ValueError("send either station_id, or charger_id and connector_id")
+        if "plug_type" in given and "station_id" not in given:
+            raise ValueError("plug_type needs station_id")
+        return self
+
+
+class QuoteQuery(Query):
+    quota_kwh: Annotated[float, Field(ge=1, le=150)]
+
+
+class Quote(Wire):
+    booking_id: Id
+    quota_kwh: float
+    amount: Money
+    currency: Currency
+
+
+class LiveBooking(Wire):
+    booking: Booking | None
+
+
+class Breakdown(Wire):
+    energy: Money
+    time: Money
+    session_fee: Money
+    idle_fee: Money
+    total: Money
+
+
+class Receipt(Wire):
+    booking: Booking
+    final: Literal[True]
+    energy_kwh: float
+    duration_minutes: float
+    average_power_kw: float
+    breakdown: Breakdown
+    capped: Annotated[bool, Field(description="the bill exceeded what the card could be charged; see outstanding")]
+    authorised: Money
+    captured: Money
+    refunded: Money
+    currency: Currency
+    outstanding: Annotated[int, Field(description="what capture could not take, owed on the driver's balance; "
+                                                  "captured + outstanding == breakdown.total")]
+    outstanding_due: Annotated[int, Field(description="the part of `outstanding` not yet paid or waived")]
+    payments: list[Payment]
+
+
+class RatingRequest(Wire):
+    stars: Stars
+
+
 PATH = "/bookings/<int:booking_id>"
 
 
@@ -72,22 +110,21 @@ def booking_json(b) -> dict:
 
 @bp.post("/bookings")
 @endpoint("Place a hold on a connector (by station, or by charger and connector number)", tags=["Bookings"],
-          body=HOLD_REQUEST, responses={201: ("Held: pay before hold_expires_at", BOOKING)},
+          body=HoldRequest, responses={201: ("Held: pay before hold_expires_at", Booking)},
           errors=(404, 409),
           description="403 `station_closed` when the station is closed; 409 when the connector was just "
                       "taken, is offline or busy, or when you already have a live booking.")
 def create_booking(body):
     """Place a hold."""
-    if "station_id" in body:
-        return booking_json(connector_lookup.hold_first_free(g.api_user, body["station_id"],
-                                                             body.get("plug_type"))), 201
-    connector = connector_lookup.by_number(body["charger_id"], body["connector_id"])
+    if body.station_id is not None:
+        return booking_json(connector_lookup.hold_first_free(g.api_user, body.station_id, body.plug_type)), 201
+    connector = connector_lookup.by_number(body.charger_id, body.connector_id)
     return booking_json(bookings.place_hold(g.api_user, connector.id)), 201
 
 
 @bp.get("/bookings/live")
 @endpoint("Your live booking (held, confirmed, charging, finishing, overstay), if any", tags=["Bookings"],
-          responses={200: ("The live booking or null", obj({"booking": nullable(BOOKING)}, required=("booking",)))})
+          responses={200: ("The live booking or null", LiveBooking)})
 def live_booking():
     """The driver's one live booking."""
     booking = history.live_booking(g.api_user)
@@ -95,7 +132,7 @@ def live_booking():
 
 
 @bp.get(PATH)
-@endpoint("One of your bookings", tags=["Bookings"], responses={200: ("The booking", BOOKING)}, errors=(404,))
+@endpoint("One of your bookings", tags=["Bookings"], responses={200: ("The booking", Booking)}, errors=(404,))
 def get_booking(booking_id):
     """Read a booking."""
     return booking_json(bookings.get_for_user(g.api_user, booking_id))
@@ -103,7 +140,7 @@ def get_booking(booking_id):
 
 @bp.delete(PATH)
 @endpoint("Cancel a held or confirmed booking (the authorisation is voided)", tags=["Bookings"],
-          responses={200: ("Cancelled", BOOKING)}, errors=(404, 409))
+          responses={200: ("Cancelled", Booking)}, errors=(404, 409))
 def cancel_booking(booking_id):
     """Cancel a booking."""
     return booking_json(bookings.cancel(g.api_user, booking_id))
@@ -111,40 +148,14 @@ def cancel_booking(booking_id):
 
 @bp.get(PATH + "/quote")
 @endpoint("The amount that paying for a quota will pre-authorise", tags=["Bookings"],
-          query=obj({"quota_kwh": {"type": "number", "minimum": 1, "maximum": 150}}, required=("quota_kwh",)),
-          responses={200: ("The amount", obj({"booking_id": ID, "quota_kwh": {"type": "number"}, "amount": MONEY,
-                                              "currency": CURRENCY},
-                                             required=("booking_id", "quota_kwh", "amount", "currency")))},
+          query=QuoteQuery, responses={200: ("The amount", Quote)},
           errors=(404,))
 def quote_booking(booking_id, query):
     """Price a quota for a booking."""
     booking = bookings.get_for_user(g.api_user, booking_id)
-    amount = bookings.quote(booking, query["quota_kwh"])
-    return {"booking_id": booking.id, "quota_kwh": query["quota_kwh"], "amount": amount,
+    amount = bookings.quote(booking, query.quota_kwh)
+    return {"booking_id": booking.id, "quota_kwh": query.quota_kwh, "amount": amount,
             "currency": booking.currency}
-
-
-PAYMENT = obj({"id": ID, "kind": {"type": "string", "enum": ["authorise", "increment", "capture", "refund", "void",
-                                                              "settle"]},
-               "amount": MONEY, "currency": CURRENCY, "method": {"type": "string"},
-               "status": {"type": "string", "enum": ["succeeded", "declined", "failed", "pending"]},
-               "reference": nullable({"type": "string"}), "reason": nullable({"type": "string"}),
-               "created_at": DATETIME},
-              required=("id", "kind", "amount", "currency", "method", "status", "reference", "reason",
-                        "created_at"))
-RECEIPT = obj({
-    "booking": BOOKING, "final": {"type": "boolean", "const": True},
-    "energy_kwh": {"type": "number"}, "duration_minutes": {"type": "number"}, "average_power_kw": {"type": "number"},
-    "breakdown": obj({"energy": MONEY, "time": MONEY, "session_fee": MONEY, "idle_fee": MONEY, "total": MONEY},
-                     required=("energy", "time", "session_fee", "idle_fee", "total")),
-    "capped": {"type": "boolean", "description": "the bill exceeded what the card could be charged; see outstanding"},
-    "authorised": MONEY, "captured": MONEY, "refunded": MONEY, "currency": CURRENCY,
-    "outstanding": {**MONEY, "description": "what capture could not take, owed on the driver's balance; "
-                                            "captured + outstanding == breakdown.total"},
-    "outstanding_due": {**MONEY, "description": "the part of `outstanding` not yet paid or waived"},
-    "payments": {"type": "array", "items": PAYMENT},
-}, required=("booking", "final", "energy_kwh", "duration_minutes", "average_power_kw", "breakdown", "capped",
-             "authorised", "captured", "refunded", "currency", "outstanding", "outstanding_due", "payments"))
 
 
 def payment_json(p) -> dict:
@@ -155,7 +166,7 @@ def payment_json(p) -> dict:
 
 @bp.get(PATH + "/receipt")
 @endpoint("What a finished booking cost, and every payment made for it", tags=["Bookings"],
-          responses={200: ("The receipt", RECEIPT)}, errors=(404, 409),
+          responses={200: ("The receipt", Receipt)}, errors=(404, 409),
           description="409 while the booking is live: the receipt exists once the connector is freed "
                       "(COMPLETED) or the booking ended without charging.")
 def booking_receipt(booking_id):
@@ -178,8 +189,7 @@ def booking_receipt(booking_id):
 
 @bp.post(PATH + "/rating")
 @endpoint("Rate the station 1-5 stars after a completed session (rating again replaces it)", tags=["Bookings"],
-          body=obj({"stars": {"type": "integer", "minimum": 1, "maximum": 5}}, required=("stars",)),
-          responses={200: ("Rated", BOOKING)}, errors=(404, 409))
+          body=RatingRequest, responses={200: ("Rated", Booking)}, errors=(404, 409))
 def rate_booking(booking_id, body):
     """Rate the station of a completed booking."""
-    return booking_json(ratings.rate(g.api_user, booking_id, body["stars"]))
+    return booking_json(ratings.rate(g.api_user, booking_id, body.stars))

@@ -7,7 +7,7 @@ from werkzeug.exceptions import (HTTPException, InternalServerError, MethodNotAl
 
 from ..extensions import db
 from ..services.errors import DomainError
-from .schema import ContractBroken
+from .contract import ContractBroken
 
 log = logging.getLogger(__name__)
 

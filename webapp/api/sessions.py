@@ -1,52 +1,91 @@
 """The app's session API: start, battery updates, end, history, stats and the dashboard (camelCase fields)."""
+from typing import Annotated, Literal
+
 from flask import g
+from pydantic import Field, model_validator
 
 from ..services.booking import app_sessions
 from ..services.reports import history
 from ..timeutil import iso
 from .blueprint import bp
-from .schema import CONNECTOR_NUMBER, CP_ID, CURRENCY, DATETIME, ID, MONEY, PERCENT, endpoint, nullable, obj
+from .contract import endpoint
+from .resources import ConnectorNumber, CpId, Currency, Id, Money, Percent, Query, Session, Stars, Wire, examples
 
-SESSION_FIELDS = {
-    "id": {**ID, "description": "the session id: the booking that holds this charge"},
-    "transactionId": nullable({"type": "integer", "description": "the OCPP transaction, once started"}),
-    "userId": ID, "stationId": ID, "stationName": {"type": "string"},
-    "chargerId": CP_ID, "connectorId": CONNECTOR_NUMBER,
-    "status": {"type": "string", "enum": ["starting", "active", "completed", "cancelled"]},
-    "bookingStatus": {"type": "string"},
-    "startTime": nullable(DATETIME), "endTime": nullable(DATETIME),
-    "duration": {"type": "integer", "minimum": 0, "description": "minutes"},
-    "energyDelivered": nullable({"type": "number", "description": "kWh; null when it cannot be known"}),
-    "energySource": {"type": "string", "enum": ["meter", "vehicle", "estimate", "unknown"]},
-    "totalCost": nullable({**MONEY, "description": "minor units; final only when costIsFinal"}),
-    "costIsFinal": {"type": "boolean"}, "currency": CURRENCY,
-    "averagePower": nullable({"type": "number", "description": "kW"}),
-    "batteryLevel": nullable(PERCENT), "batteryLevelStart": nullable(PERCENT),
-    "batteryCapacityKwh": nullable({"type": "number", "description": "your vehicle's, from your account"}),
-    "stationRating": nullable({"type": "integer", "minimum": 1, "maximum": 5,
-                               "description": "as given; it counts for the station once the session is complete"}),
-    "note": nullable({"type": "string", "description": "how energy was obtained, or why it is unknown"}),
-}
-SESSION = obj(SESSION_FIELDS, required=tuple(SESSION_FIELDS))
-ENVELOPE = obj({"success": {"type": "boolean", "const": True}, "data": SESSION}, required=("success", "data"))
-MONTH = obj({"month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"}, "sessions": {"type": "integer"},
-             "energyUsed": {"type": "number", "description": "kWh"}, "totalSpent": MONEY},
-            required=("month", "sessions", "energyUsed", "totalSpent"))
-STATS = obj({
-    "totalSessions": {"type": "integer", "minimum": 0, "description": "finished sessions"},
-    "totalEnergyUsed": {"type": "number", "description": "kWh"},
-    "totalSpent": {**MONEY, "description": "money really taken (captures less refunds, settled debts)"},
-    "currency": CURRENCY,
-    "averageSessionDuration": {"type": "number", "description": "minutes"},
-    "favoriteStation": nullable({"type": "string", "description": "the station's name"}),
-    "monthlyUsage": {"type": "array", "items": MONTH, "description": "the last 12 months, oldest first"},
-}, required=("totalSessions", "totalEnergyUsed", "totalSpent", "currency", "averageSessionDuration",
-             "favoriteStation", "monthlyUsage"))
-HISTORY_QUERY = obj({
-    "filter": {"type": "string", "enum": list(history.FILTERS), "default": "all-time"},
-    "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
-    "offset": {"type": "integer", "minimum": 0, "maximum": 100000, "default": 0},
-})
+
+class SessionStart(Wire):
+    model_config = examples(dependentRequired={"connectorId": ["chargerId"]})
+    batteryLevelStart: Percent
+    bookingId: Id = None
+    stationId: Id = None
+    chargerId: CpId = None
+    connectorId: ConnectorNumber = None
+
+    @model_validator(mode="after")
+    def connector_of_a_charger(self):
+        if "connectorId" in self.model_fields_set and "chargerId" not in self.model_fields_set:
+            raise ValueError("connectorId needs chargerId")
+        return self
+
+
+class SessionUpdate(Wire):
+    batteryLevel: Percent
+    energyDelivered: Annotated[float, Field(ge=0, le=1000, description="kWh")] = None
+
+
+class SessionEnd(Wire):
+    sessionId: Id
+    batteryLevelEnd: Percent
+    stationRating: Stars = None
+
+
+class HistoryQuery(Query):
+    filter: Literal[tuple(history.FILTERS)] = "all-time"
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    offset: Annotated[int, Field(ge=0, le=100000)] = 0
+
+
+class Envelope(Wire):
+    success: Literal[True]
+    data: Session
+
+
+class Month(Wire):
+    month: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
+    sessions: int
+    energyUsed: Annotated[float, Field(description="kWh")]
+    totalSpent: Money
+
+
+class Stats(Wire):
+    totalSessions: Annotated[int, Field(ge=0, description="finished sessions")]
+    totalEnergyUsed: Annotated[float, Field(description="kWh")]
+    totalSpent: Annotated[int, Field(description="money really taken (captures less refunds, settled debts)")]
+    currency: Currency
+    averageSessionDuration: Annotated[float, Field(description="minutes")]
+    favoriteStation: Annotated[str | None, Field(description="the station's name")]
+    monthlyUsage: Annotated[list[Month], Field(description="the last 12 months, oldest first")]
+
+
+class SessionPage(Wire):
+    sessions: list[Session]
+    total: Annotated[int, Field(ge=0)]
+    limit: int
+    offset: int
+    filter: str
+
+
+class ActiveSession(Wire):
+    session: Session | None
+
+
+class StatsEnvelope(Wire):
+    stats: Stats
+
+
+class Dashboard(Wire):
+    sessions: list[Session]
+    stats: Stats
+    activeSession: Session | None
 
 
 def session_json(s: app_sessions.AppSession) -> dict:
@@ -84,65 +123,54 @@ def _active_json():
 
 @bp.post("/charging/sessions/start")
 @endpoint("Start charging your confirmed booking and note the battery level", tags=["Sessions"],
-          body=obj({"batteryLevelStart": PERCENT, "bookingId": ID, "stationId": ID, "chargerId": CP_ID,
-                    "connectorId": CONNECTOR_NUMBER}, required=("batteryLevelStart",),
-                   dependentRequired={"connectorId": ["chargerId"]}),
-          responses={201: ("Charging requested", ENVELOPE)}, errors=(404, 409, 502),
+          body=SessionStart, responses={201: ("Charging requested", Envelope)}, errors=(404, 409, 502),
           description="Sends RemoteStartTransaction for your live confirmed booking (or `bookingId`). "
                       "409 when a session is already active or there is no confirmed booking.")
 def start_session(body):
     """Start an app session."""
-    s = app_sessions.start(g.api_user, body["batteryLevelStart"], body.get("bookingId"), body.get("stationId"),
-                           body.get("chargerId"), body.get("connectorId"))
+    s = app_sessions.start(g.api_user, body.batteryLevelStart, body.bookingId, body.stationId, body.chargerId,
+                           body.connectorId)
     return {"success": True, "data": session_json(s)}, 201
 
 
 @bp.put("/charging/sessions/active/update")
 @endpoint("Report the battery level (and the EV's energy counter, if known) of the active session",
           tags=["Sessions"],
-          body=obj({"batteryLevel": PERCENT,
-                    "energyDelivered": {"type": "number", "minimum": 0, "maximum": 1000, "description": "kWh"}},
-                   required=("batteryLevel",)),
-          responses={200: ("The session with recomputed duration, energy, cost and power", ENVELOPE)},
+          body=SessionUpdate,
+          responses={200: ("The session with recomputed duration, energy, cost and power", Envelope)},
           errors=(404,),
           description="Energy comes from the charger's meter when it reports one, else from `energyDelivered`, "
                       "else from the battery levels and your own battery capacity; unknown without it.")
 def update_active_session(body):
     """Battery update."""
-    s = app_sessions.update(g.api_user, body["batteryLevel"], body.get("energyDelivered"))
+    s = app_sessions.update(g.api_user, body.batteryLevel, body.energyDelivered)
     return {"success": True, "data": session_json(s)}
 
 
 @bp.post("/charging/sessions/end")
 @endpoint("End a session: stop charging if it still runs, note the final battery level and a rating",
           tags=["Sessions"],
-          body=obj({"sessionId": ID, "batteryLevelEnd": PERCENT,
-                    "stationRating": {"type": "integer", "minimum": 1, "maximum": 5}},
-                   required=("sessionId", "batteryLevelEnd")),
-          responses={200: ("Ended (status `active` until the charger confirms the stop)", ENVELOPE)},
+          body=SessionEnd, responses={200: ("Ended (status `active` until the charger confirms the stop)", Envelope)},
           errors=(404, 409, 502))
 def end_session(body):
     """End an app session."""
-    s = app_sessions.end(g.api_user, body["sessionId"], body["batteryLevelEnd"], body.get("stationRating"))
+    s = app_sessions.end(g.api_user, body.sessionId, body.batteryLevelEnd, body.stationRating)
     return {"success": True, "data": session_json(s)}
 
 
 @bp.get("/charging/sessions")
-@endpoint("Your charging sessions, newest first", tags=["Sessions"], query=HISTORY_QUERY,
-          responses={200: ("A page of sessions", obj({
-              "sessions": {"type": "array", "items": SESSION}, "total": {"type": "integer", "minimum": 0},
-              "limit": {"type": "integer"}, "offset": {"type": "integer"}, "filter": {"type": "string"}},
-              required=("sessions", "total", "limit", "offset", "filter")))})
+@endpoint("Your charging sessions, newest first", tags=["Sessions"], query=HistoryQuery,
+          responses={200: ("A page of sessions", SessionPage)})
 def list_sessions(query):
     """Session history."""
-    rows, total = app_sessions.history_page(g.api_user, query["filter"], query["limit"], query["offset"])
+    rows, total = app_sessions.history_page(g.api_user, query.filter, query.limit, query.offset)
     return {"sessions": [session_json(app_sessions.describe(b)) for b in rows], "total": total,
-            "limit": query["limit"], "offset": query["offset"], "filter": query["filter"]}
+            "limit": query.limit, "offset": query.offset, "filter": query.filter}
 
 
 @bp.get("/charging/sessions/active")
 @endpoint("Your active (or starting) session, or null", tags=["Sessions"],
-          responses={200: ("The session", obj({"session": nullable(SESSION)}, required=("session",)))})
+          responses={200: ("The session", ActiveSession)})
 def active_session():
     """The active session."""
     return {"session": _active_json()}
@@ -150,7 +178,7 @@ def active_session():
 
 @bp.get("/charging/stats")
 @endpoint("Totals and monthly usage over your charging sessions", tags=["Sessions"],
-          responses={200: ("Statistics", obj({"stats": STATS}, required=("stats",)))})
+          responses={200: ("Statistics", StatsEnvelope)})
 def charging_stats():
     """Usage statistics."""
     return {"stats": stats_json(g.api_user)}
@@ -158,9 +186,7 @@ def charging_stats():
 
 @bp.get("/charging/dashboard")
 @endpoint("Recent sessions, statistics and the active session at once", tags=["Sessions"],
-          responses={200: ("The dashboard", obj({
-              "sessions": {"type": "array", "items": SESSION}, "stats": STATS, "activeSession": nullable(SESSION)},
-              required=("sessions", "stats", "activeSession")))})
+          responses={200: ("The dashboard", Dashboard)})
 def charging_dashboard():
     """Everything the app's home screen needs."""
     rows, _ = app_sessions.history_page(g.api_user, "all-time", 10, 0)

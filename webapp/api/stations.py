@@ -1,57 +1,47 @@
 """Stations: list with open/closed, availability and distance; details; a lightweight status for polling."""
-from ..services.fleet import availability, geo, hours, station_status
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from ..services.fleet import geo, hours, station_status
 from ..services.fleet.stations import PLUG_TYPES
 from ..timeutil import iso, utcnow
 from .blueprint import bp
-from .schema import CP_ID, CONNECTOR_NUMBER, CURRENCY, DATETIME, ID, MONEY, endpoint, nullable, obj
+from .contract import endpoint
+from .resources import Availability, Connector, DateTime, Id, Query, QueryBool, Station, StationDetail, Wire
 
-CONNECTOR = obj({
-    "id": ID, "charger_id": CP_ID, "connector_id": CONNECTOR_NUMBER,
-    "plug_type": {"type": "string"}, "max_power_kw": {"type": "number"},
-    "status": {"type": "string", "description": "the OCPP status the charger last reported"},
-    "state": {"type": "string", "enum": list(availability.STATE_LABELS),
-              "description": "what a driver sees; only `available` can be booked now"},
-    "label": {"type": "string"}, "bookable": {"type": "boolean"},
-}, required=("id", "charger_id", "connector_id", "plug_type", "max_power_kw", "status", "state", "label",
-             "bookable"))
-AVAILABILITY = obj({"available": {"type": "integer", "minimum": 0, "description": "bookable right now"},
-                    "total": {"type": "integer", "minimum": 0}}, required=("available", "total"))
-TARIFF = nullable(obj({"currency": CURRENCY, "price_per_kwh": MONEY, "price_per_minute": MONEY,
-                       "session_fee": MONEY, "idle_fee_per_minute": MONEY},
-                      required=("currency", "price_per_kwh", "price_per_minute", "session_fee",
-                                "idle_fee_per_minute")))
-HOURS = {"type": "array", "items": obj({"day": {"type": "string"}, "hours": {"type": "string"}},
-                                       required=("day", "hours"))}
-SUMMARY_FIELDS = {
-    "id": ID, "name": {"type": "string"}, "address": {"type": "string"},
-    "latitude": {"type": "number"}, "longitude": {"type": "number"}, "timezone": {"type": "string"},
-    "status": {"type": "string", "enum": ["active", "maintenance"]},
-    "is_open": {"type": "boolean"}, "opening_hours": HOURS, "availability": AVAILABILITY,
-    "plug_types": {"type": "array", "items": {"type": "string"}},
-    "max_power_kw": {"type": "number"},
-    "distance_km": nullable({"type": "number", "description": "only when lat and lon are given"}),
-    "rating": nullable(obj({"average": {"type": "number"}, "count": {"type": "integer"}},
-                           required=("average", "count"))),
-    "tariff": TARIFF,
-}
-STATION_SUMMARY = obj(SUMMARY_FIELDS, required=tuple(SUMMARY_FIELDS))
-STATION_DETAIL = obj({**SUMMARY_FIELDS, "connectors": {"type": "array", "items": CONNECTOR},
-                      "server_time": DATETIME}, required=(*SUMMARY_FIELDS, "connectors", "server_time"))
-STATION_STATUS = obj({"id": ID, "is_open": {"type": "boolean"}, "status": {"type": "string"},
-                      "availability": AVAILABILITY, "server_time": DATETIME},
-                     required=("id", "is_open", "status", "availability", "server_time"))
-SEARCH = obj({
-    "lat": {"type": "number", "minimum": -90, "maximum": 90},
-    "lon": {"type": "number", "minimum": -180, "maximum": 180},
-    "radius_km": {"type": "number", "exclusiveMinimum": 0, "maximum": 20000},
-    "open_now": {"type": "boolean", "description": "true: only stations open now"},
-    "available": {"type": "boolean", "description": "true: only stations with a connector bookable now"},
-    "plug_type": {"type": "string", "enum": list(PLUG_TYPES)},
-    "min_power_kw": {"type": "number", "minimum": 0, "maximum": 1000},
-    "q": {"type": "string", "maxLength": 100, "description": "part of the name or address"},
-    "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
-    "offset": {"type": "integer", "minimum": 0, "maximum": 100000, "default": 0},
-})
+
+class StationSearch(Query):
+    lat: Annotated[float, Field(ge=-90, le=90)] = None
+    lon: Annotated[float, Field(ge=-180, le=180)] = None
+    radius_km: Annotated[float, Field(gt=0, le=20000)] = None
+    open_now: Annotated[QueryBool, Field(description="true: only stations open now")] = False
+    available: Annotated[QueryBool, Field(description="true: only stations with a connector bookable now")] = False
+    plug_type: Literal[PLUG_TYPES] = None
+    min_power_kw: Annotated[float, Field(ge=0, le=1000)] = None
+    q: Annotated[str, Field(max_length=100, description="part of the name or address")] = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    offset: Annotated[int, Field(ge=0, le=100000)] = 0
+
+
+class StationPage(Wire):
+    stations: list[Station]
+    total: Annotated[int, Field(ge=0)]
+    server_time: DateTime
+
+
+class StationStatus(Wire):
+    id: Id
+    is_open: bool
+    status: str
+    availability: Availability
+    server_time: DateTime
+
+
+class BookableConnectors(Wire):
+    station_id: Id
+    is_open: bool
+    connectors: list[Connector]
 
 
 def connector_json(view) -> dict:
@@ -85,24 +75,20 @@ def summary_json(view) -> dict:
 
 @bp.get("/stations")
 @endpoint("Stations with open/closed, availability and (with lat/lon) distance, nearest first",
-          tags=["Stations"], auth=None, query=SEARCH,
-          responses={200: ("Matching stations", obj({
-              "stations": {"type": "array", "items": STATION_SUMMARY},
-              "total": {"type": "integer", "minimum": 0}, "server_time": DATETIME},
-              required=("stations", "total", "server_time")))})
+          tags=["Stations"], auth=None, query=StationSearch, responses={200: ("Matching stations", StationPage)})
 def list_stations(query):
     """Search stations."""
-    filters = geo.Filters(available=query.get("available", False), plug=query.get("plug_type"),
-                          min_kw=query.get("min_power_kw"), open_now=query.get("open_now", False))
-    found = station_status.search(query.get("lat"), query.get("lon"), query.get("radius_km"), query.get("q"), filters)
-    limit, offset = query["limit"], query["offset"]
+    filters = geo.Filters(available=query.available, plug=query.plug_type, min_kw=query.min_power_kw,
+                          open_now=query.open_now)
+    found = station_status.search(query.lat, query.lon, query.radius_km, query.q, filters)
+    limit, offset = query.limit, query.offset
     return {"stations": [summary_json(v) for v in found[offset:offset + limit]], "total": len(found),
             "server_time": iso(utcnow())}
 
 
 @bp.get("/stations/<int:station_id>")
 @endpoint("A station with every connector and whether it can be booked now", tags=["Stations"], auth=None,
-          responses={200: ("The station", STATION_DETAIL)}, errors=(404,))
+          responses={200: ("The station", StationDetail)}, errors=(404,))
 def station_detail(station_id):
     """One station in full."""
     view = station_status.station_view(station_id)
@@ -112,7 +98,7 @@ def station_detail(station_id):
 
 @bp.get("/stations/<int:station_id>/status")
 @endpoint("Lightweight station status, for polling every 30 s", tags=["Stations"], auth=None,
-          responses={200: ("Open/closed and availability", STATION_STATUS)}, errors=(404,))
+          responses={200: ("Open/closed and availability", StationStatus)}, errors=(404,))
 def station_live_status(station_id):
     """Open now and how many connectors are free."""
     view = station_status.station_view(station_id)
@@ -122,10 +108,7 @@ def station_live_status(station_id):
 
 @bp.get("/stations/<int:station_id>/chargers/available")
 @endpoint("The connectors of a station a hold would accept now", tags=["Stations"], auth=None,
-          responses={200: ("Bookable connectors", obj({
-              "station_id": ID, "is_open": {"type": "boolean"},
-              "connectors": {"type": "array", "items": CONNECTOR}},
-              required=("station_id", "is_open", "connectors")))}, errors=(404,))
+          responses={200: ("Bookable connectors", BookableConnectors)}, errors=(404,))
 def available_connectors(station_id):
     """Bookable connectors only."""
     view = station_status.station_view(station_id)
