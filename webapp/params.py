@@ -62,7 +62,7 @@ def int_arg(name: str, default: int | None = None, minimum: int = 0, maximum: in
     return default if value is None else value
 
 
-#: Blueprints that check their own path ids, after authentication (api/schema.py's `endpoint`).
+#: Blueprints that check their own path ids, after authentication (api/contract.py's `endpoint`).
 _OWN_ID_CHECKS = ("api.", "device.")
 
 
