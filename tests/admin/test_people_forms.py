@@ -7,7 +7,8 @@ from webapp.services.money import ledger
 def test_a_station_id_that_is_not_a_number_is_refused_on_its_field(admin_client, world):
     response = admin_client.post(f"/admin/users/{world.operator.id}/stations", data={"station_ids": ["1; DROP", "2"]})
     html = response.get_data(as_text=True)
-    assert response.status_code == 422 and 'id="f-station_ids-error"' in html and "Choose stations from the list" in html
+    assert response.status_code == 422 and 'id="f-station_ids-error"' in html
+    assert "Choose stations from the list" in html
     assert [s.id for s in db.session.get(User, world.operator.id).stations] == [world.station.id]
 
 

@@ -15,8 +15,8 @@ class AuditFilterForm(Form):
     q = StringField("Search", filters=[strip])
     action = StringField("Action", filters=[strip])
     target_type = StringField("Target", filters=[strip])
-    via = SelectField("Through", choices=[SelectChoice("", "any channel"), *(SelectChoice(c, c) for c in CHANNELS)], default="",
-                      invalid_choice_message=f"Through is one of {', '.join(CHANNELS)}.")
+    via = SelectField("Through", choices=[SelectChoice("", "any channel"), *(SelectChoice(c, c) for c in CHANNELS)],
+                      default="", invalid_choice_message=f"Through is one of {', '.join(CHANNELS)}.")
     user_id = IntegerField("User id", [Optional(), NumberRange(1, 2**31 - 1, "A user id is a positive number.")])
     day_from = DateField("From day", [Optional()])
     day_to = DateField("To day", [Optional()])
