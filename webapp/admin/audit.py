@@ -1,6 +1,7 @@
 """The audit log (admins only): searchable, read-only."""
 from flask import render_template, request
 
+from .. import params
 from ..auth.decorators import admin_required
 from ..extensions import db
 from ..services.platform import audit as audit_service
@@ -15,7 +16,7 @@ from .forms.audit import AuditFilterForm
 def audit():
     """Every recorded change: who, through what, what, target, before and after, IP, time; filter and search."""
     form = AuditFilterForm(formdata=request.args)
-    filters = form.filters()
+    filters = {**form.filters(), "user_id": params.int_arg("user_id")}
     page = db.paginate(audit_service.search_query(**filters), page=page_number(), per_page=PER_PAGE, error_out=False)
     return render_template("admin/audit/list.html", form=form, filters=filters, page=page,
                            actions=audit_service.actions(),

@@ -1,7 +1,8 @@
-"""The audit page's filters (a GET form: no CSRF; a malformed value is shown on its field and ignored)."""
-from wtforms import DateField, IntegerField, SelectField, StringField
+"""The audit page's filters (a GET form: no CSRF; a malformed value is shown and ignored). `user_id` (a link from
+a user's page) stays a bounded query argument: out of range is a 400, as for every console id."""
+from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import Optional
 
 from ...forms.base import Form
 from ...forms.validators import strip
@@ -17,7 +18,6 @@ class AuditFilterForm(Form):
     target_type = StringField("Target", filters=[strip])
     via = SelectField("Through", choices=[SelectChoice("", "any channel"), *(SelectChoice(c, c) for c in CHANNELS)],
                       default="", invalid_choice_message=f"Through is one of {', '.join(CHANNELS)}.")
-    user_id = IntegerField("User id", [Optional(), NumberRange(1, 2**31 - 1, "A user id is a positive number.")])
     day_from = DateField("From day", [Optional()])
     day_to = DateField("To day", [Optional()])
 
