@@ -156,3 +156,24 @@ def test_every_console_action_leaves_one_audit_entry(app, admin_client, world, f
         count = db.session.execute(db.select(db.func.count(AuditLog.id))).scalar_one()
         assert count == before + 1, endpoint
         assert added.user_id == world.admin.id and added.ip == "127.0.0.1", endpoint
+
+
+def test_console_entries_show_and_filter_by_their_channel(admin_client, world):
+    with audit.acting_as(None, "cli"):
+        audit.log("user.create", "user", world.driver.id, None, {"email": "x"})
+    db.session.commit()
+    admin_client.post(f"/admin/users/{world.driver.id}/suspend")
+    db.session.commit()
+    [suspend] = db.session.execute(db.select(AuditLog).where(AuditLog.action == "user.suspend")).scalars()
+    assert (suspend.user_id, suspend.via) == (world.admin.id, "console")
+    page = admin_client.get("/admin/audit?via=console").get_data(as_text=True)
+    assert 'data-audit="user.suspend"' in page and 'data-audit="user.create"' not in page
+    assert '<td data-via="console">console</td>' in page
+    page = admin_client.get("/admin/audit?via=cli").get_data(as_text=True)
+    assert 'data-audit="user.create"' in page and 'data-audit="user.suspend"' not in page
+    bad = admin_client.get("/admin/audit?via=pigeon&day_from=someday")
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "Through is one of" in html and "(ignored)" in html
+    assert 'data-audit="user.suspend"' in html  # the malformed filters are left out
+    entry = admin_client.get(f"/admin/audit/{suspend.id}").get_data(as_text=True)
+    assert '<dd id="entry-via">console</dd>' in entry

@@ -29,7 +29,7 @@ def test_the_change_password_form_applies_the_same_rule(client, factory, login):
     login(factory.user())
     response = client.post("/account/password", data={"current_password": "charge-test-pass",
                                                       "new_password": "password123", "confirm_password": "password123"})
-    assert response.status_code == 400 and "most common" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "most common" in response.get_data(as_text=True)
 
 
 def test_the_bundled_list_is_loaded_and_the_demo_and_test_passwords_pass_it():

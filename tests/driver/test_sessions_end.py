@@ -104,11 +104,11 @@ def test_a_password_change_needs_the_current_password_and_a_valid_new_one(app, f
     wrong = browser.post("/account/password", data={"current_password": "not it at all",
                                                     "new_password": "a new long passphrase",
                                                     "confirm_password": "a new long passphrase"})
-    assert wrong.status_code == 400 and "current password is wrong" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and "current password is wrong" in wrong.get_data(as_text=True)
     mismatch = browser.post("/account/password", data={"current_password": "charge-test-pass",
                                                        "new_password": "a new long passphrase",
                                                        "confirm_password": "another passphrase"})
-    assert mismatch.status_code == 400 and "do not match" in mismatch.get_data(as_text=True)
+    assert mismatch.status_code == 422 and "do not match" in mismatch.get_data(as_text=True)
     db.session.expire_all()
     assert user.check_password("charge-test-pass") and _signed_in(browser)
 

@@ -4,12 +4,11 @@ from flask_login import current_user
 
 from .. import params
 from ..auth.decorators import admin_required, staff_required
-from ..services.accounts import roles
 from ..services.reports import analytics as stats, exports, records
 from ..timeutil import utcnow
 from . import svg
 from .blueprint import bp
-from .common import arg_date, audit_action
+from .common import arg_date
 
 
 def _station_filter() -> int | None:
@@ -61,9 +60,8 @@ def analytics():
                            stations=records.stations_for_filter(current_user), **charts(data, currency))
 
 
-def _csv(name: str, body, filters: dict) -> Response:
-    """Audit the export, then stream it as a download."""
-    audit_action(f"export.{name}", "export", name, None, {k: str(v) for k, v in filters.items() if v})
+def _csv(name: str, body) -> Response:
+    """Stream an export (the service has audited it) as a download."""
     filename = f"chargeway-{name}-{utcnow():%Y%m%d-%H%M%S}.csv"
     return Response(stream_with_context(body), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
@@ -76,7 +74,7 @@ def export_sessions():
     """Charging sessions at your stations as CSV (same filters as the sessions list)."""
     filters = {"q": request.args.get("q", "").strip(), "state": request.args.get("state", ""),
                "station_id": _station_filter(), "day_from": arg_date("day_from"), "day_to": arg_date("day_to")}
-    return _csv("sessions", exports.sessions_csv(records.sessions_query(current_user, **filters), current_user), filters)
+    return _csv("sessions", exports.export_sessions(current_user, **filters))
 
 
 @bp.route("/exports/payments.csv")
@@ -86,7 +84,7 @@ def export_payments():
     filters = {"q": request.args.get("q", "").strip(), "kind": request.args.get("kind", ""),
                "status": request.args.get("status", ""), "day_from": arg_date("day_from"),
                "day_to": arg_date("day_to")}
-    return _csv("payments", exports.payments_csv(records.payments_query(current_user, **filters)), filters)
+    return _csv("payments", exports.export_payments(current_user, **filters))
 
 
 @bp.route("/exports/users.csv")
@@ -95,4 +93,4 @@ def export_users():
     """Accounts as CSV (admins only; same filters as the users list)."""
     filters = {"q": request.args.get("q", "").strip(), "role": request.args.get("role", ""),
                "state": request.args.get("state", "")}
-    return _csv("users", exports.users_csv(roles.users_query(**filters)), filters)
+    return _csv("users", exports.export_users(**filters))

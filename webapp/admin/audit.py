@@ -7,18 +7,19 @@ from ..extensions import db
 from ..services.platform import audit as audit_service
 from .blueprint import bp
 from .access import audit_entry_or_abort
-from .common import PER_PAGE, arg_date, page_number
+from .common import PER_PAGE, page_number
+from .forms.audit import AuditFilterForm
 
 
 @bp.route("/audit")
 @admin_required
 def audit():
-    """Every console action: who, what, target, before and after, IP, time; filter and search."""
-    filters = {"q": request.args.get("q", "").strip(), "action": request.args.get("action", "").strip(),
-               "target_type": request.args.get("target_type", ""), "user_id": params.int_arg("user_id"),
-               "day_from": arg_date("day_from"), "day_to": arg_date("day_to")}
+    """Every recorded change: who, through what, what, target, before and after, IP, time; filter and search."""
+    form = AuditFilterForm(formdata=request.args)
+    filters = {**form.filters(), "user_id": params.int_arg("user_id")}
     page = db.paginate(audit_service.search_query(**filters), page=page_number(), per_page=PER_PAGE, error_out=False)
-    return render_template("admin/audit/list.html", filters=filters, page=page, actions=audit_service.actions(),
+    return render_template("admin/audit/list.html", form=form, filters=filters, page=page,
+                           actions=audit_service.actions(),
                            target_types=audit_service.target_types(), changes=audit_service.changes)
 
 

@@ -11,14 +11,13 @@ from ..services.money import disputes
 from ..services.platform import audit
 from ..services.reports import records
 from ..services.errors import DomainError, InvalidInput
-from ..services.fleet.tariffs import parse_amount
 from .blueprint import bp
 from .access import payment_or_abort
-from .common import PER_PAGE, arg_date, audit_action, form_error, page_number
+from .common import PER_PAGE, arg_date, page_number
+from .forms.payments import RefundForm
 
 KINDS = ("authorise", "increment", "capture", "refund", "void", "settle")
 STATUSES = ("succeeded", "declined", "failed", "pending")
-REFUND_FIELDS = ("id", "booking_id", "kind", "amount", "currency", "status", "provider_ref", "reason")
 
 
 @bp.route("/payments")
@@ -34,11 +33,12 @@ def payments():
                            page=db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False))
 
 
-def _detail(payment, **extra):
+def _detail(payment, form: RefundForm | None = None, status: int = 200):
     """The payment page; its refund form carries a fresh key unless re-shown after an error."""
+    if form is None:
+        form = RefundForm(formdata=None, idempotency_key=uuid.uuid4().hex, amount=disputes.refundable(payment))
     return render_template("admin/payments/detail.html", payment=payment, refundable=disputes.refundable(payment),
-                           trail=audit.for_target("payment", payment.id),
-                           **{"refund_key": uuid.uuid4().hex, "form": {}, **extra})
+                           trail=audit.for_target("payment", payment.id), form=form), status
 
 
 @bp.route("/payments/<int:payment_id>")
@@ -53,27 +53,23 @@ def payment_detail(payment_id: int):
 def payment_refund(payment_id: int):
     """Refund all or part of a captured payment with a reason (a payment dispute), once per submitted form."""
     payment = payment_or_abort(payment_id)
-    form_key = request.form.get("idempotency_key", "")
-    done = disputes.already_refunded(payment.id, form_key)
+    form = RefundForm()
+    done = disputes.already_refunded(payment.id, form.idempotency_key.data or "")
     if done is not None:  # a double submit: the first one refunded
         flash(f"This refund was already made (refund #{done.id}, {done.amount / 100:.2f} {done.currency}, "
               f"{done.status}).", "info")
         return redirect(url_for("admin.payment_detail", payment_id=payment_id))
-    before = {"refundable": disputes.refundable(payment),
-              "amount_refunded": payment.booking.amount_refunded if payment.booking else None}
+    if not form.validate_on_submit():  # nothing happened: the form again with the field marked
+        return _detail(payment, form, 422)
     try:
-        amount = parse_amount(request.form.get("amount"), "amount", "Refund amount", required=True)
-        refund = disputes.refund_payment(payment.id, amount, request.form.get("reason", ""), current_user.id, form_key)
-    except InvalidInput as exc:  # nothing happened: show the form again with the field marked
-        return form_error("admin/payments/detail.html", exc, payment=payment, refundable=disputes.refundable(payment),
-                          trail=audit.for_target("payment", payment.id), refund_key=form_key or uuid.uuid4().hex,
-                          form=request.form)
+        refund = disputes.refund_payment(payment.id, form.amount.data, form.reason.data, current_user.id,
+                                         form.idempotency_key.data)
+    except InvalidInput as exc:
+        form.fail(exc)
+        return _detail(payment, form, exc.status)
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.payment_detail", payment_id=payment_id))
-    after = {"refundable": disputes.refundable(payment), "amount_refunded": payment.booking.amount_refunded,
-             **{f"refund_{k}" if k == "id" else k: v for k, v in audit.snapshot(refund, REFUND_FIELDS).items()}}
-    audit_action("payment.refund", "payment", payment_id, before, after)
     flash(f"Refunded {refund.amount / 100:.2f} {refund.currency} (refund #{refund.id}); the driver was notified.",
           "success")
     return redirect(url_for("admin.payment_detail", payment_id=payment_id))

@@ -10,14 +10,11 @@ from ..services.accounts import roles
 from ..services.money import balance
 from ..services.platform import audit
 from ..services.reports import monitoring, records
-from ..services.errors import DomainError, InvalidInput
+from ..services.errors import DomainError
 from .blueprint import bp
 from .access import user_or_abort
-from .common import PER_PAGE, audit_action, client_ip, form_error, page_number
-
-def _snap(user) -> dict:
-    return {"email": user.email, "role": user.role, "active": user.active,
-            "station_ids": sorted(s.id for s in user.stations)}
+from .common import PER_PAGE, page_number
+from .forms.users import ConfirmForm, RoleForm, StationsForm, WaiveForm
 
 
 @bp.route("/users")
@@ -31,20 +28,41 @@ def users():
                                             error_out=False))
 
 
-def _detail_context(user) -> dict:
+def _detail(user, status: int = 200, **forms):
+    """The user's page; `forms` are the ones being re-shown with their errors (the others start fresh)."""
     recent = {"bookings": records.bookings_query(current_user, user_id=user.id).limit(20),
               "sessions": records.sessions_query(current_user, user_id=user.id).limit(20),
               "payments": records.payments_query(current_user, user_id=user.id).limit(30)}
-    return {"user": user, "roles": ROLES, "all_stations": monitoring.visible_stations(current_user),
-            "trail": audit.for_target("user", user.id), "balance": balance.summary(user.id),
-            **{k: list(db.session.execute(q).scalars()) for k, q in recent.items()}}
+    forms = {"role_form": RoleForm(formdata=None, role=user.role), "waive_form": WaiveForm(formdata=None),
+             "stations_form": StationsForm(formdata=None), **forms}
+    return render_template("admin/users/detail.html", user=user, roles=ROLES,
+                           all_stations=monitoring.visible_stations(current_user),
+                           trail=audit.for_target("user", user.id), balance=balance.summary(user.id),
+                           **forms, **{k: list(db.session.execute(q).scalars()) for k, q in recent.items()}), status
 
 
 @bp.route("/users/<int:user_id>")
 @admin_required
 def user_detail(user_id: int):
     """A user: role, stations, suspension, balance, and their bookings, sessions and payments."""
-    return render_template("admin/users/detail.html", **_detail_context(user_or_abort(user_id)))
+    return _detail(user_or_abort(user_id))
+
+
+def _act(user, form, form_name: str, run, message):
+    """Validate the form, run one account change (the service audits it), and go back to the user's page; a bad
+    input re-shows the page with the message next to its field and changes nothing."""
+    if not form.validate_on_submit():
+        return _detail(user, 422, **{form_name: form})
+    try:
+        result = run()
+    except DomainError as exc:
+        if exc.details.get("field") in form._fields:
+            form.fail(exc)
+            return _detail(user, exc.status, **{form_name: form})
+        flash(exc.message, "error")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    flash(message(result) if callable(message) else message, "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
 @bp.route("/users/<int:user_id>/balance/waive", methods=["POST"])
@@ -52,28 +70,9 @@ def user_detail(user_id: int):
 def user_waive(user_id: int):
     """Waive what a driver owes, with a reason (audited; the driver is told)."""
     user = user_or_abort(user_id)
-    try:
-        waived = balance.waive(user.id, request.form.get("reason", ""), current_user.id, client_ip())
-    except InvalidInput as exc:
-        return form_error("admin/users/detail.html", exc, **_detail_context(user))
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("admin.user_detail", user_id=user.id))
-    flash(f"Waived {format_money(waived, balance.summary(user.id).currency)} for {user.email}.", "success")
-    return redirect(url_for("admin.user_detail", user_id=user.id))
-
-
-def _act(user, action: str, fn, message: str):
-    """Run one account change, audit it, and go back to the user's page."""
-    before = _snap(user)
-    try:
-        fn()
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("admin.user_detail", user_id=user.id))
-    audit_action(action, "user", user.id, before, _snap(user))
-    flash(message, "success")
-    return redirect(url_for("admin.user_detail", user_id=user.id))
+    form = WaiveForm()
+    return _act(user, form, "waive_form", lambda: balance.waive(user.id, form.reason.data, current_user.id),
+                lambda waived: f"Waived {format_money(waived, balance.summary(user.id).currency)} for {user.email}.")
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
@@ -81,8 +80,9 @@ def _act(user, action: str, fn, message: str):
 def user_role(user_id: int):
     """Change a user's role."""
     user = user_or_abort(user_id)
-    role = request.form.get("role", "")
-    return _act(user, "user.role", lambda: roles.change_role(current_user, user, role),
+    form = RoleForm()
+    role = form.role.data
+    return _act(user, form, "role_form", lambda: roles.change_role(current_user, user, form.role.data),
                 f"{user.email} is now {'an' if role in ('operator', 'admin') else 'a'} {role}.")
 
 
@@ -91,7 +91,8 @@ def user_role(user_id: int):
 def user_stations(user_id: int):
     """Assign the stations an operator manages."""
     user = user_or_abort(user_id)
-    return _act(user, "user.stations", lambda: roles.assign_stations(user, request.form.getlist("station_ids")),
+    form = StationsForm()
+    return _act(user, form, "stations_form", lambda: roles.assign_stations(user, form.station_ids.data),
                 f"Stations of {user.email} saved.")
 
 
@@ -100,7 +101,7 @@ def user_stations(user_id: int):
 def user_suspend(user_id: int):
     """Suspend an account (its bookings not yet started are cancelled and refunded)."""
     user = user_or_abort(user_id)
-    return _act(user, "user.suspend", lambda: roles.suspend(current_user, user),
+    return _act(user, ConfirmForm(), "confirm_form", lambda: roles.suspend(current_user, user),
                 f"{user.email} is suspended and logged out everywhere.")
 
 
@@ -109,4 +110,4 @@ def user_suspend(user_id: int):
 def user_reactivate(user_id: int):
     """Lift a suspension."""
     user = user_or_abort(user_id)
-    return _act(user, "user.reactivate", lambda: roles.reactivate(user), f"{user.email} is active again.")
+    return _act(user, ConfirmForm(), "confirm_form", lambda: roles.reactivate(user), f"{user.email} is active again.")

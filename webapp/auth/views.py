@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..services.accounts import accounts, login_limits, passwords, signouts
 from ..services.errors import DomainError
 from .blueprint import bp
+from .forms import LoginForm, PasswordForm, RegisterForm
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -24,39 +25,33 @@ def login():
     """Log in with email and password."""
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
-    if request.method == "POST":
-        try:
-            user = accounts.authenticate(request.form.get("email", ""), request.form.get("password", ""),
-                                         request.remote_addr)
-        except DomainError as exc:
-            flash(exc.message, "error")
-            return render_template("auth/login.html", email=request.form.get("email", "")), \
-                exc.status if exc.status in (403, 429) else 401
-        login_user(user, remember=bool(request.form.get("remember")))
-        return redirect(_safe_next(request.args.get("next")) or _home_for(user))
-    return render_template("auth/login.html", email="")
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 422 if form.errors else 200
+    try:
+        user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
+    except DomainError as exc:
+        form.fail(exc)
+        return render_template("auth/login.html", form=form), exc.status if exc.status in (403, 429) else 401
+    login_user(user, remember=form.remember.data)
+    return redirect(_safe_next(request.args.get("next")) or _home_for(user))
 
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     """Create a driver account."""
-    if request.method == "POST":
-        battery = request.form.get("battery_kwh", "").strip()
-        try:
-            login_limits.check_registration(request.remote_addr)
-            user = accounts.register(request.form.get("email", ""), request.form.get("name", ""),
-                                     request.form.get("password", ""),
-                                     battery_kwh=float(battery) if battery else None)
-        except ValueError:
-            flash("Battery capacity must be a number of kWh.", "error")
-            return render_template("auth/register.html", form=request.form), 422
-        except DomainError as exc:
-            flash(exc.message, "error")
-            return render_template("auth/register.html", form=request.form), exc.status
-        login_user(user)
-        flash("Welcome to Chargeway!", "success")
-        return redirect(url_for("driver.home"))
-    return render_template("auth/register.html", form={})
+    form = RegisterForm()
+    if not form.validate_on_submit():
+        return render_template("auth/register.html", form=form), 422 if form.errors else 200
+    try:
+        login_limits.check_registration(request.remote_addr)
+        user = accounts.register(form.email.data, form.name.data, form.password.data, battery_kwh=form.battery())
+    except DomainError as exc:
+        form.fail(exc)
+        return render_template("auth/register.html", form=form), exc.status
+    login_user(user)
+    flash("Welcome to Chargeway!", "success")
+    return redirect(url_for("driver.home"))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -73,15 +68,17 @@ def logout():
 @login_required
 def change_password():
     """Change your password: every other browser and every app signed in as you is signed out."""
-    if request.method == "POST":
-        try:
-            passwords.change(current_user, request.form.get("current_password", ""),
-                             request.form.get("new_password", ""), request.form.get("confirm_password", ""))
-        except DomainError as exc:
-            return render_template("auth/password.html", error=exc), 400
-        # The epoch moved on: sign this browser in again (keeping its remember cookie if it had one).
-        login_user(current_user._get_current_object(),
-                   remember=current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies)
-        flash("Password changed. You were signed out everywhere else.", "success")
-        return redirect(_home_for(current_user))
-    return render_template("auth/password.html", error=None)
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/password.html", form=form), 422 if form.errors else 200
+    try:
+        passwords.change(current_user, form.current_password.data, form.new_password.data,
+                         form.confirm_password.data)
+    except DomainError as exc:
+        form.fail(exc)
+        return render_template("auth/password.html", form=form), exc.status
+    # The epoch moved on: sign this browser in again (keeping its remember cookie if it had one).
+    login_user(current_user._get_current_object(),
+               remember=current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies)
+    flash("Password changed. You were signed out everywhere else.", "success")
+    return redirect(_home_for(current_user))

@@ -9,9 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from ...extensions import db
-from ...models import ROLES, AuditLog, User
-from ...timeutil import utcnow
+from ...models import ROLES, User
 from . import login_limits
+from ..platform import audit
 from ..errors import Conflict, Forbidden, InvalidInput
 from .password_policy import check_new as check_new_password
 
@@ -47,6 +47,8 @@ def register(email: str, name: str, password: str, role: str = "driver", battery
     user.set_password(password)
     db.session.add(user)
     try:
+        db.session.flush()
+        audit.log("user.create", "user", user.id, None, audit.snapshot(user, ("email", "name", "role", "battery_kwh")))
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -76,8 +78,8 @@ def authenticate(email: str, password: str, ip: str | None = None) -> User:
     if user is None or not user.check_password(password or ""):
         log.warning("Failed login for %s from %s", email, ip)
         login_limits.record_failure(email, ip)
-        db.session.add(AuditLog(user_id=user.id if user else None, action="login_failed", target_type="user",
-                                target_id=email[:64], ip=(ip or "")[:45] or None, created_at=utcnow()))
+        channel = audit.current_actor().via
+        audit.log("login_failed", "user", email, actor=audit.Actor(user.id if user else None, channel, ip))
         db.session.commit()
         raise InvalidInput("Wrong email or password.")
     if not user.active:

@@ -3,6 +3,7 @@ sign-in ends."""
 from ...extensions import db
 from ...models import User
 from . import signouts
+from ..platform import audit
 from ..errors import InvalidInput
 from .password_policy import check_new
 
@@ -15,5 +16,6 @@ def change(user: User, current: str, new: str, confirm: str) -> None:
     if new != confirm:
         raise InvalidInput("The new passwords do not match.", {"field": "confirm_password"})
     user.set_password(new)
-    signouts.end_everything(user)
+    revoked = signouts.end_everything(user)
+    audit.log("user.password", "user", user.id, None, {"api_tokens_revoked": revoked})
     db.session.commit()

@@ -8,7 +8,14 @@ from ...models import ROLES, Booking, Station, User
 from . import signouts
 from ..errors import Conflict, InvalidInput
 from ..booking.releases import release
-from ..platform import notifications
+from ..platform import audit, notifications
+
+USER_FIELDS = ("email", "role", "active")
+
+
+def _snap(user: User) -> dict:
+    """The part of an account the console changes, for the audit entry."""
+    return {**audit.snapshot(user, USER_FIELDS), "station_ids": sorted(s.id for s in user.stations)}
 
 
 def users_query(q: str = "", role: str = "", state: str = ""):
@@ -35,27 +42,26 @@ def change_role(actor: User, user: User, role: str) -> User:
         raise InvalidInput(f"Role must be one of {', '.join(ROLES)}.", {"field": "role"})
     if user.id == actor.id:
         raise Conflict("You cannot change your own role.")
+    before = _snap(user)
     user.role = role
     if role != "operator":
         user.stations = []
+    audit.log("user.role", "user", user.id, before, _snap(user))
     db.session.commit()
     return user
 
 
-def assign_stations(user: User, station_ids: list[str]) -> User:
+def assign_stations(user: User, station_ids: list[int]) -> User:
     """Replace the stations an operator manages."""
     if user.role != "operator":
         raise Conflict("Only operators are assigned stations (admins manage every station).")
-    ids = set()
-    for raw in station_ids:
-        station_id = params.bounded_int(raw, "station_ids")
-        if station_id is None:
-            raise InvalidInput("Choose stations from the list.", {"field": "station_ids"})
-        ids.add(station_id)
+    ids = set(station_ids)
     stations = list(db.session.execute(select(Station).where(Station.id.in_(ids))).scalars()) if ids else []
     if len(stations) != len(ids):
         raise InvalidInput("One of the chosen stations does not exist.", {"field": "station_ids"})
+    before = _snap(user)
     user.stations = stations
+    audit.log("user.stations", "user", user.id, before, _snap(user))
     db.session.commit()
     return user
 
@@ -67,6 +73,7 @@ def suspend(actor: User, user: User) -> int:
         raise Conflict("You cannot suspend yourself.")
     if not user.active:
         raise Conflict("This account is already suspended.")
+    before = _snap(user)
     user.active = False
     signouts.end_everything(user)  # web sessions and API tokens: none of them comes back on reactivation
     pending = list(db.session.execute(select(Booking).where(Booking.user_id == user.id,
@@ -76,6 +83,7 @@ def suspend(actor: User, user: User) -> int:
         release(booking, "CANCELLED", "account suspended")
         notifications.notify(user.id, "booking_cancelled", "Booking cancelled",
                              "Your account was suspended; your payment was released.", link=f"/bookings/{booking.id}")
+    audit.log("user.suspend", "user", user.id, before, {**_snap(user), "bookings_cancelled": len(pending)})
     db.session.commit()
     return len(pending)
 
@@ -84,6 +92,8 @@ def reactivate(user: User) -> User:
     """Lift a suspension (and any login lock-out)."""
     if user.active:
         raise Conflict("This account is active.")
+    before = _snap(user)
     user.active, user.failed_logins, user.locked_until = True, 0, None
+    audit.log("user.reactivate", "user", user.id, before, _snap(user))
     db.session.commit()
     return user

@@ -58,11 +58,14 @@ def pay(user: User, method: str, details: str, key: str) -> Payment:
     notifications.notify(user_id, "balance_paid", "Balance paid",
                          f"{format_money(payment.amount, payment.currency)} paid. You can book again.",
                          link="/account/balance", dedupe_key=f"balance-paid-{payment.id}")
+    audit.log("balance.pay", "user", user_id, {"outstanding": amount},
+              {"outstanding": ledger.outstanding(user_id), "payment_id": payment.id, "amount": payment.amount,
+               "method": method})
     db.session.commit()
     return payment
 
 
-def waive(user_id: int, reason: str, staff_user_id: int, ip: str | None = None) -> int:
+def waive(user_id: int, reason: str, staff_user_id: int) -> int:
     """Staff forgive what a driver owes, with a reason (audited); returns the amount waived."""
     reason = (reason or "").strip()
     if not reason or len(reason) > 150:
@@ -76,7 +79,7 @@ def waive(user_id: int, reason: str, staff_user_id: int, ip: str | None = None) 
                            staff_user_id=staff_user_id)
     notifications.notify(user_id, "balance_waived", "Balance waived",
                          f"{format_money(waived, currency)} you owed was waived: {reason}", link="/account/balance")
+    audit.log("balance.waive", "user", user_id, {"outstanding": before},
+              {"outstanding": ledger.outstanding(user_id), "waived": waived, "reason": reason})
     db.session.commit()
-    audit.record(staff_user_id, "balance.waive", "user", user_id, {"outstanding": before},
-                 {"outstanding": ledger.outstanding(user_id), "waived": waived, "reason": reason}, ip)
     return waived

@@ -5,8 +5,10 @@ from ...extensions import db
 from ...models import Booking, Payment
 from ..booking import bookings
 from . import payments
-from ..platform import notifications
+from ..platform import audit, notifications
 from ..errors import Conflict, InvalidInput, PaymentFailed
+
+REFUND_FIELDS = ("id", "booking_id", "kind", "amount", "currency", "status", "provider_ref", "reason")
 
 
 def cancel_booking(booking_id: int, reason: str) -> Booking:
@@ -68,11 +70,17 @@ def refund_payment(payment_id: int, amount: int, reason: str, by_user_id: int, f
         raise InvalidInput(f"The refund must be between 0.01 and {limit / 100:.2f} {payment.currency}.",
                            {"field": "amount"})
     key = refund_key(payment_id, form_key)
+    before = {"refundable": limit, "amount_refunded": payment.booking.amount_refunded}
     try:
         refund = payments.refund(payment.booking, amount, f"dispute: {reason}", key, by_user_id)
     except PaymentFailed as exc:
         db.session.rollback()
         raise Conflict(exc.message)
+    if refund.status == "succeeded":  # with the driver's notification; the refund row itself is the gateway's record
+        payment = db.session.get(Payment, payment_id)
+        after = {"refundable": refundable(payment), "amount_refunded": payment.booking.amount_refunded,
+                 **{f"refund_{k}" if k == "id" else k: v for k, v in audit.snapshot(refund, REFUND_FIELDS).items()}}
+        audit.log("payment.refund", "payment", payment_id, before, after)
     db.session.commit()
     if refund.status != "succeeded":
         raise PaymentFailed(f"The gateway did not refund: {refund.failure_reason or refund.status}.",

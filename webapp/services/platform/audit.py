@@ -130,7 +130,7 @@ def record(user_id: int | None, action: str, target_type: str, target_id=None, b
 
 
 def search_query(q: str = "", action: str = "", target_type: str = "", user_id: int | None = None,
-                 day_from: date | None = None, day_to: date | None = None):
+                 day_from: date | None = None, day_to: date | None = None, via: str = ""):
     """A SELECT of entries matching the filters, newest first."""
     query = select(AuditLog).outerjoin(User, AuditLog.user_id == User.id).order_by(AuditLog.id.desc())
     if q:
@@ -143,6 +143,8 @@ def search_query(q: str = "", action: str = "", target_type: str = "", user_id: 
         query = query.where(AuditLog.target_type == target_type)
     if user_id:
         query = query.where(AuditLog.user_id == user_id)
+    if via:
+        query = query.where(AuditLog.via == via)
     if day_from:
         query = query.where(AuditLog.created_at >= datetime.combine(day_from, time.min, UTC))
     if day_to:

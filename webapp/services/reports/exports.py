@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterator
 from ...extensions import db
 from ...models import ChargingSession, Payment, User
 from ...timeutil import iso
-from ..accounts import id_tags
+from ..accounts import id_tags, roles
+from ..platform import audit
+from . import records
 
 CHUNK = 500
 # What a spreadsheet may run as a formula when a cell starts with it (after blanks, which some trim), the
@@ -120,3 +122,25 @@ def _user_row(u: User) -> list:
 def users_csv(query) -> Iterator[str]:
     """Accounts as CSV (`query` from roles.users_query)."""
     return stream(USER_HEADER, query, User, _user_row)
+
+
+def _audited(name: str, filters: dict, body: Iterator[str]) -> Iterator[str]:
+    """Record who exported what with which filters (committed before the first row is read), then the CSV."""
+    audit.log(f"export.{name}", "export", name, None, {k: str(v) for k, v in filters.items() if v})
+    db.session.commit()
+    return body
+
+
+def export_sessions(viewer, **filters) -> Iterator[str]:
+    """The sessions `viewer` may see matching the sessions list's filters, as CSV; audited."""
+    return _audited("sessions", filters, sessions_csv(records.sessions_query(viewer, **filters), viewer))
+
+
+def export_payments(viewer, **filters) -> Iterator[str]:
+    """The payments `viewer` may see matching the payments list's filters, as CSV; audited."""
+    return _audited("payments", filters, payments_csv(records.payments_query(viewer, **filters)))
+
+
+def export_users(**filters) -> Iterator[str]:
+    """Accounts matching the users list's filters, as CSV (admins only); audited."""
+    return _audited("users", filters, users_csv(roles.users_query(**filters)))
