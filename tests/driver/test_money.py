@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Booking, Notification, Payment
+from webapp.models import AuditLog, Booking, Notification, Payment
 from webapp.services.fleet import qr
 from webapp.services.money import ledger
 
@@ -98,6 +98,8 @@ def test_declined_increment_stops_the_charge(client, driver, charger, link, cloc
     assert len(stops()) == 2
     note = db.session.execute(select(Notification).where(Notification.kind == "authorisation_declined")).scalar_one()
     assert note.user_id == driver.id
+    entry = db.session.execute(select(AuditLog).where(AuditLog.action == "booking.topup_declined")).scalar_one()
+    assert (entry.via, entry.target_id, entry.after["payment_id"]) == ("job", str(booking_id), increment.id)
 
 
 def test_failed_capture_owes_the_total_and_the_block_links_to_the_balance(client, driver, charger, link, clock):

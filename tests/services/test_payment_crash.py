@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from webapp.extensions import db
-from webapp.models import Booking, Payment
+from webapp.models import AuditLog, Booking, Payment
 from webapp.services.booking import bookings
 from webapp.services.charging import transactions
 from webapp.services.fleet import chargers
 from webapp.services.money import gateway, ledger, payments, reconcile
+from webapp.services.platform import audit
 from webapp.services.errors import Conflict
 from webapp.timeutil import utcnow
 
@@ -90,8 +91,12 @@ def test_a_crash_around_the_gateway_call_is_finished_once_by_reconciliation(app,
     monkeypatch.setattr(gateway.SimulatedGateway, "capture", real)  # the process restarted
     assert reconcile.finish_pending() == 0  # too fresh: its request may still be running
     later = utcnow() + timedelta(seconds=app.config["PAYMENT_RECONCILE_AFTER_SECONDS"] + 1)
-    assert reconcile.finish_pending(now=later) == 1
-    assert reconcile.finish_pending(now=later) == 0  # exactly once
+    with audit.acting_as(None, "job"):
+        assert reconcile.finish_pending(now=later) == 1
+        assert reconcile.finish_pending(now=later) == 0  # exactly once
+    [entry] = db.session.execute(select(AuditLog).where(AuditLog.action == "payment.reconcile")).scalars()
+    assert (entry.via, entry.user_id, entry.before, entry.after["status"]) == ("job", None, {"status": "pending"},
+                                                                               "succeeded")
     booking = db.session.get(Booking, finishing)
     db.session.refresh(booking)
     assert booking.status == "COMPLETED"

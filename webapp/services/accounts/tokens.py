@@ -3,6 +3,7 @@
 Tokens are random strings shown once; only their SHA-256 digests are stored, so a database leak does
 not leak usable tokens. Suspended accounts are refused at every step, including with a valid token.
 """
+import dataclasses
 import hashlib
 import logging
 import secrets
@@ -16,6 +17,7 @@ from ...models import ApiToken, User
 from ...timeutil import utcnow
 from . import accounts
 from ..errors import Forbidden, InvalidInput, Unauthorized
+from ..platform import audit
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,16 @@ def issue_for(user: User, client: str | None = None) -> tuple[ApiToken, str, str
                    refresh_expires_at=now + timedelta(days=cfg.get("API_REFRESH_DAYS", 30)),
                    client=(client or "")[:120] or None, created_at=now)
     db.session.add(row)
+    db.session.flush()
+    _audit("token.issue", row)
     db.session.commit()
     return row, access, refresh
+
+
+def _audit(action: str, row: ApiToken) -> None:
+    """Token changes are audited as the token's user (no one is signed in while a token is issued)."""
+    actor = dataclasses.replace(audit.current_actor(), user_id=row.user_id)
+    audit.log(action, "api_token", row.id, None, {"client": row.client}, actor=actor)
 
 
 def issue(email: str, password: str, ip: str | None = None, client: str | None = None) -> tuple[ApiToken, str, str]:
@@ -84,13 +94,16 @@ def refresh(refresh_token: str, client: str | None = None) -> tuple[ApiToken, st
         _check_active(user)
     finally:
         row.revoked_at = now
+        _audit("token.refresh", row)
         db.session.commit()
     return issue_for(user, client or row.client)
 
 
 def revoke(row: ApiToken) -> None:
     """Revoke one token pair (sign out of that app)."""
-    row.revoked_at = row.revoked_at or utcnow()
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        _audit("token.revoke", row)
     db.session.commit()
 
 

@@ -18,6 +18,7 @@ from ...extensions import db
 from ...models import Booking, Payment
 from ...timeutil import utcnow
 from . import gateway, payments
+from ..platform import audit
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ def _finish(payment_id: int) -> int:
         return 0  # still unknown (gateway unreachable): the next run asks again
     done = payments.apply(payment_id, result)
     log.info("Reconciled payment %s (%s): %s", payment_id, done.kind, done.status)
+    audit.log("payment.reconcile", "payment", payment_id, {"status": "pending"},
+              {"status": done.status, "kind": done.kind, "amount": done.amount})
+    db.session.commit()
     if done.booking_id is not None:
         booking = db.session.get(Booking, done.booking_id)
         if booking.status in SETTLING and booking.amount_due is not None:

@@ -13,7 +13,7 @@ from ...extensions import db
 from ...models import Booking, ChargingSession, Payment
 from ...money import format_money
 from . import payments
-from ..platform import notifications, timers
+from ..platform import audit, notifications, timers
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,8 @@ def top_up(booking_id: int) -> Payment | None:
     if booking.end_reason is None:
         booking.end_reason = "authorisation limit reached"
     db.session.get(ChargingSession, session_id).remote_stop_sent = True
+    audit.log("booking.topup_declined", "booking", booking_id, None,
+              {"extra": extra, "payment_id": payment.id, "reason": payment.failure_reason or "declined"})
     timers.enqueue("jobs.charging.stop_session", session_id, "authorisation limit reached")
     notifications.notify(user_id, "authorisation_declined", "Charging stopped",
                          f"Your bank would not hold {format_money(extra, booking.currency)} more "
