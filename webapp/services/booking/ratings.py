@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Booking, Charger, Connector, User
-from . import bookings
+from . import bookings, trail
 from ..errors import Conflict, InvalidInput, NotFound
 
 
@@ -20,7 +20,9 @@ def rate(user: User, booking_id: int, stars) -> Booking:
         raise NotFound("No such booking.")
     if booking.status != "COMPLETED" or booking.session is None:
         raise Conflict("You can rate the station once your charging session is complete.")
+    before = trail.snapshot(booking)
     booking.rating = booking.session.rating = stars
+    trail.log("booking.rate", booking, before)
     db.session.commit()
     return booking
 

@@ -16,6 +16,7 @@ from ...extensions import db
 from ...models import Booking, Charger, ChargingSession, Connector, MeterSample
 from ...timeutil import utcnow
 from . import lifecycle
+from ..booking import trail
 from ..platform import commands, events, notifications, timers
 from ..platform.alerts import alert_staff
 from ..errors import CommandFailed, Conflict, InvalidInput, NotFound
@@ -76,7 +77,9 @@ def force_finish(booking_id: int, reason: str) -> Booking:
     if booking.status not in RUNNING:
         raise Conflict(f"This booking is {booking.status.lower()}: only a charging, finishing or overstaying "
                        "booking can be force-finished.")
+    before = trail.snapshot(booking)
     finish(booking, reason)
+    trail.log("booking.force_finish", booking, before, reason=reason)
     db.session.commit()
     return booking
 
