@@ -164,9 +164,10 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
     if not hours.is_open(booking.connector.charger.station):
         raise StationClosed("Payment blocked. Station is closed.")
     if method not in ("card", "upi", "wallet"):
-        raise InvalidInput("Choose card, UPI or wallet.")
+        raise InvalidInput("Choose card, UPI or wallet.", {"field": "method"})
     if not idempotency_key or len(idempotency_key) > 80:
-        raise InvalidInput("This payment form is out of date. Reload the page and pay again.")
+        raise InvalidInput("This payment form is out of date. Reload the page and pay again.",
+                           {"field": "idempotency_key"})
     amount = quote(booking, quota_kwh)
     booking.quota_kwh = quota_kwh
     payments.authorise(booking, amount, method, details, idempotency_key)  # commits: our row lock is gone
