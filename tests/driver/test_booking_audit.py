@@ -66,3 +66,14 @@ def test_start_and_stop_from_the_phone(client, driver, charging):
     assert client.post(f"/bookings/{booking_id}/stop").status_code == 303
     actions = [(a, user, via) for a, user, via, _, _ in entries(booking_id)]
     assert ("booking.start", driver.id, "app") in actions and actions[-1] == ("booking.stop", driver.id, "app")
+
+
+def test_the_sweep_flags_a_stuck_session_as_a_job(app, client, driver, charging, clock):
+    from jobs import sweep
+
+    booking_id, _tx = charging
+    clock.advance(minutes=app.config["STUCK_SESSION_MINUTES"] + 1)  # the charger has been silent since
+    sweep.run()
+    sweep.run()
+    stuck = [e for e in entries(booking_id) if e[0] == "booking.stuck"]
+    assert stuck == [("booking.stuck", None, "job", "CHARGING", "CHARGING")]

@@ -54,6 +54,7 @@ def flag_stuck() -> list[int]:
             why = "the charger has been silent since " + (f"{last_seen:%Y-%m-%d %H:%M} UTC" if last_seen else "ever")
         else:
             why = f"the connector was not freed after the exit grace ended at {exit_by:%Y-%m-%d %H:%M} UTC"
+        trail.log("booking.stuck", booking, {**trail.snapshot(booking), "stuck_at": None}, why=why)
         charger = booking.connector.charger
         events.record(charger.id, "session_stuck", f"Booking {booking_id} ({status}) flagged stuck: {why}",
                       booking.connector.connector_id)
