@@ -1,6 +1,6 @@
 """The driver's booking and charging forms: holding (or moving to) a connector, choosing a quota and paying,
-rating a station. Views validate them, then pass their typed values to the booking services; what only a
-service can know (the tariff, the booking's state) comes back through `form.fail`."""
+the typed charger id, rating a station. Views validate them, then pass their typed values to the booking
+services; what only a service can know (the tariff, the booking's state) comes back through `form.fail`."""
 import math
 
 from wtforms import Field, HiddenField, IntegerField, RadioField, StringField
@@ -24,10 +24,13 @@ class NumberChoice(IntegerField):
     field's own words, rather than WTForms' "Not a valid integer value"."""
 
     def __init__(self, label=None, message: str = "", **kwargs):
-        super().__init__(label, [InputRequired(message)], **kwargs)
+        super().__init__(label, [] if kwargs.get("default") is not None else [InputRequired(message)], **kwargs)
         self.message = message
 
     def process_formdata(self, valuelist) -> None:
+        if valuelist and not str(valuelist[0]).strip() and self.default is not None:
+            self.data = self.default  # left blank: the value the page offered
+            return
         try:
             super().process_formdata(valuelist)
         except ValueError:
@@ -62,7 +65,8 @@ class KwhField(Field):
 
 class QuotaForm(Form):
     """What the driver buys: a preset (its kWh as the value), another amount of energy, or an amount of money."""
-    quota = StringField("How much energy?", filters=[_strip], validators=[DataRequired("Choose how much energy to buy.")])
+    quota = StringField("How much energy?", filters=[_strip],
+                        validators=[DataRequired("Choose how much energy to buy.")])
     custom_kwh = KwhField("Energy in kWh")
     amount = MoneyField("Amount", minimum=1)
 
@@ -109,3 +113,15 @@ class RateForm(Form):
     def validate_stars(self, field) -> None:
         if field.data is not None and not 1 <= field.data <= 5:
             raise ValidationError(field.message)
+
+
+class TypedChargerForm(Form):
+    """No camera: the charger id printed on the charger and the connector number (a GET form, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    charger = StringField("Charger id", filters=[_strip],
+                          validators=[DataRequired("Type the charger id printed on the charger.")])
+    connector = NumberChoice("Connector number", "The connector number must be a whole number, such as 1.",
+                             default=1)

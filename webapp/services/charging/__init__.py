@@ -1,6 +1,6 @@
 """Charging: what a charger drives over OCPP: transactions (Authorize, Start, MeterValues, Stop), metering,
 the booking lifecycle the charger moves, server-initiated stops and their retries, stuck sessions, solar
 reports, the write-behind of the OCPP hot path and its flush at shutdown, and the live session and receipt
-figures. Uses: fleet, money, platform, and
-booking's arrival grace and audit trail (`booking.grace`, `booking.trail`, which import no rule); the booking rules a charger sets off
+figures. Uses: fleet, money, platform, and booking's arrival grace and audit trail (`booking.grace`,
+`booking.trail`, which import no rule); the booking rules a charger sets off
 (a fault cancels, a completion applies the app's rating) are announced through `platform.listeners`."""
