@@ -5,6 +5,8 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import AuditLog, Booking
+from webapp.services.booking import bookings
+from webapp.services.errors import Conflict
 
 from .conftest import confirmed_booking, hold, pay
 
@@ -77,3 +79,13 @@ def test_the_sweep_flags_a_stuck_session_as_a_job(app, client, driver, charging,
     sweep.run()
     stuck = [e for e in entries(booking_id) if e[0] == "booking.stuck"]
     assert stuck == [("booking.stuck", None, "job", "CHARGING", "CHARGING")]
+
+
+def test_a_declined_payment_or_a_lost_race_writes_no_entry(client, driver, charger, factory, link):
+    booking_id = hold(client, charger.connectors[0])
+    assert pay(client, booking_id, details="4000 0000 0000 0002").status_code == 303  # declined: try again
+    assert [e[0] for e in entries(booking_id)] == ["booking.hold"]
+    with pytest.raises(Conflict):  # the connector is taken: the loser's hold rolls back, its entry with it
+        bookings.place_hold(factory.user(), charger.connectors[0].id)
+    db.session.rollback()
+    assert len(db.session.execute(select(AuditLog).where(AuditLog.action == "booking.hold")).scalars().all()) == 1
