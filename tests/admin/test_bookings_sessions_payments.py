@@ -147,7 +147,9 @@ def test_running_session_polls_and_can_be_stopped(operator_client, world, factor
     response = operator_client.post(f"/admin/sessions/{session.id}/stop", follow_redirects=True)
     assert "did not accept the stop" in response.get_data(as_text=True)  # the charger is not connected
     entry = db.session.execute(db.select(AuditLog).where(AuditLog.action == "session.stop")).scalar_one()
-    assert entry.after == {"stop_accepted": False}
+    # The entry is the stop request, written with it; the charger's answer is its event (charger timeline).
+    assert entry.after["stop_reason_requested"] == "stopped by operator" and entry.after["stop_requested_at"]
+    assert (entry.user_id, entry.via) == (world.operator.id, "console")
 
 
 def test_session_without_samples_says_so(operator_client, world, factory):

@@ -120,13 +120,32 @@ def test_stale_or_forged_form_key_is_refused(client, held, key):
     assert "out of date" in text(response.get_data(as_text=True)) and payments_of(held) == []
 
 
-def test_bad_quota_or_method_leaves_nothing_written(client, held):
-    for data in ({"quota": "kwh", "custom_kwh": "0.2"}, {"quota": "10", "method": "cash"}):
-        response = pay(client, held, **data)
-        assert response.status_code == 303
-    page = text(client.get(f"/bookings/{held}").get_data(as_text=True))
-    assert "Choose between 1 and 150 kWh" in page or "Choose card, UPI or wallet" in page
+@pytest.mark.parametrize("data, field, message", [
+    ({"quota": "kwh", "custom_kwh": "0.2"}, "custom_kwh", "Choose between 1 and 150 kWh"),  # the service's limit
+    ({"quota": "kwh", "custom_kwh": "lots"}, "custom_kwh", "Type a number"),
+    ({"quota": "kwh", "custom_kwh": ""}, "custom_kwh", "Type the energy in kWh"),
+    ({"quota": "amount", "amount": "1.2.3"}, "amount", "amount"),
+    ({"quota": "amount", "amount": "10"}, "amount", "the minimum is"),
+    ({"quota": "", "method": "card"}, "quota", "Choose how much energy to buy"),
+    ({"quota": "10", "method": "cash"}, "method", "Choose card, UPI or wallet"),
+    ({"quota": "10", "details": "  "}, "details", "Enter the card number"),
+])
+def test_bad_quota_or_method_is_shown_next_to_its_field_and_leaves_nothing_written(client, held, data, field,
+                                                                                   message):
+    response = pay(client, held, **data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    error = page.split(f'id="{field}-error"')[1].split("</small>")[0]
+    assert message.lower() in error.lower()
+    if data.get(field, "").strip() and field not in ("quota", "method"):  # the typed value is kept
+        assert f'value="{data[field]}"' in page and f'aria-describedby="{field}-error"' in page
     assert payments_of(held) == [] and db.session.get(Booking, held).status == "HELD"
+
+
+def test_a_refused_form_keeps_the_drivers_choices(client, held):
+    page = pay(client, held, quota="amount", amount="10", method="upi", details="me@bank").get_data(as_text=True)
+    assert 'value="amount" checked' in page and 'value="upi" checked' in page and 'value="me@bank"' in page
+    assert 'value="card" checked' not in page
 
 
 def test_wallet_and_amount_quota(client, held):

@@ -14,9 +14,8 @@ from ..services.reports import records
 from ..services.errors import DomainError
 from .blueprint import bp
 from .access import booking_or_abort
-from .common import PER_PAGE, arg_date, audit_action, page_number
-
-BOOKING_FIELDS = ("status", "end_reason", "amount_authorised", "amount_captured", "amount_refunded", "stuck_at")
+from .common import PER_PAGE, arg_date, page_number
+from .forms.bookings import StaffReasonForm
 
 
 def _filters() -> dict:
@@ -36,35 +35,43 @@ def bookings():
                            page=db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False))
 
 
+def _detail(booking, status: int = 200, failed: str | None = None, form: StaffReasonForm | None = None):
+    """The booking page; after a refused action, that action's form with its typed reason and message."""
+    return render_template("admin/bookings/detail.html", booking=booking, refundable=disputes.refundable,
+                           trail=audit.for_target("booking", booking.id), failed=failed, form=form), status
+
+
 @bp.route("/bookings/<int:booking_id>")
 @staff_required
 def booking_detail(booking_id: int):
     """A booking with its timeline, payments and session; cancel or refund from here."""
-    booking = booking_or_abort(booking_id)
-    return render_template("admin/bookings/detail.html", booking=booking, refundable=disputes.refundable,
-                           trail=audit.for_target("booking", booking.id))
+    return _detail(booking_or_abort(booking_id))
 
 
-def _staff_action(booking_id: int, action: str, run, done: str):
-    """One staff action on a booking: the service with the form's reason, audited, the outcome flashed."""
+def _staff_action(booking_id: int, which: str, run, done: str):
+    """One staff action on a booking: the form's reason to the service (which audits it), the outcome shown."""
     booking = booking_or_abort(booking_id)
-    before = audit.snapshot(booking, BOOKING_FIELDS)
-    reason = request.form.get("reason", "").strip()
-    try:
-        run(booking.id, reason)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("admin.booking_detail", booking_id=booking_id))
-    audit_action(action, "booking", booking_id, before, dict(audit.snapshot(booking, BOOKING_FIELDS), reason=reason))
-    flash(done.format(id=booking_id, connector=booking.connector.label), "success")
-    return redirect(url_for("admin.booking_detail", booking_id=booking_id))
+    form = StaffReasonForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            run(booking.id, form.reason.data)
+        except DomainError as exc:
+            status = form.fail(exc).status
+        else:
+            flash(done.format(id=booking_id, connector=booking.connector.label), "success")
+            return redirect(url_for("admin.booking_detail", booking_id=booking_id))
+    db.session.rollback()
+    for message in form.form_errors:  # a refusal about the booking, not the reason: above the page
+        flash(message, "error")
+    return _detail(booking, status, which, form)
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
 @staff_required
 def booking_cancel(booking_id: int):
     """Cancel a booking that has not started: the authorisation is released and the driver notified."""
-    return _staff_action(booking_id, "booking.cancel", disputes.cancel_booking,
+    return _staff_action(booking_id, "cancel", reservations.cancel_by_staff,
                          "Booking #{id} cancelled; the driver was notified and the payment released.")
 
 
@@ -72,7 +79,7 @@ def booking_cancel(booking_id: int):
 @staff_required
 def booking_take_over(booking_id: int):
     """Take a held or booked connector over (e.g. for a staff card): the booking ends, nothing charged, audited."""
-    return _staff_action(booking_id, "booking.take_over", reservations.take_over,
+    return _staff_action(booking_id, "take_over", reservations.take_over,
                          "{connector} is yours: booking #{id} ended with nothing charged and the driver was told.")
 
 
@@ -80,5 +87,5 @@ def booking_take_over(booking_id: int):
 @staff_required
 def booking_force_finish(booking_id: int):
     """End a charging, finishing or overstaying booking now, settled from the last stored reading."""
-    return _staff_action(booking_id, "booking.force_finish", stuck.force_finish,
+    return _staff_action(booking_id, "force_finish", stuck.force_finish,
                          "Booking #{id} finished; the driver pays for the last reading and was notified.")

@@ -12,7 +12,7 @@ from ..services.reports import records
 from . import svg
 from .blueprint import bp
 from .access import session_or_abort
-from .common import PER_PAGE, arg_date, audit_action, page_number
+from .common import PER_PAGE, arg_date, page_number
 
 
 @bp.route("/sessions")
@@ -57,8 +57,7 @@ def session_stop(session_id: int):
     if not session.is_active:
         flash(f"Session {session_id} has already ended.", "error")
         return redirect(url_for("admin.session_detail", session_id=session_id))
-    accepted = interventions.stop_session(session_id, "stopped by operator")
-    audit_action("session.stop", "session", session_id, {"active": True}, {"stop_accepted": accepted})
+    accepted = interventions.stop_session(session_id, "stopped by operator")  # audited by the service
     if accepted:
         flash("The charger accepted the stop; the session ends when it sends StopTransaction.", "success")
     elif accepted is None:

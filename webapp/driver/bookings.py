@@ -4,7 +4,6 @@ import uuid
 from flask import flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import params
 from ..extensions import db
 from ..fragments import page_or_fragment, wants_fragment
 from ..models import Connector
@@ -12,16 +11,14 @@ from ..services.booking import bookings, quotas, reservations
 from ..services.errors import DomainError, InvalidInput
 from ..timeutil import iso
 from .blueprint import bp
-from .common import fail, own_booking, wants_json
+from .common import fail, invalid, own_booking, refused, wants_json
+from .forms import ConnectorForm, PayForm, QuotaForm
 
 WATCHED = ("HELD", "CONFIRMED")
 
 
-def payment_key(booking, form) -> str:
+def payment_key(booking, key: str) -> str:
     """The form's one-time key, scoped to the driver and booking so it can never match anyone else's payment."""
-    key = (form.get("idempotency_key") or "").strip()
-    if not 16 <= len(key) <= 40 or not key.isalnum():
-        raise InvalidInput("This payment form is out of date. Reload the page and pay again.")
     return f"web:{booking.user_id}:{booking.id}:{key}"
 
 
@@ -29,21 +26,32 @@ def payment_key(booking, form) -> str:
 @login_required
 def create_booking():
     """Hold a connector: a HELD booking with a countdown, or a clear reason why not."""
-    connector_id = params.int_arg("connector_id", source=request.form)
-    connector = db.session.get(Connector, connector_id) if connector_id else None
+    form = ConnectorForm()
+    connector = db.session.get(Connector, form.connector_id.data) if form.connector_id.data else None
     back = (url_for("driver.station", station_id=connector.charger.station_id)
             if connector is not None and connector.charger.station_id else url_for("driver.home"))
     try:
-        if connector_id is None:
-            raise InvalidInput("Choose a connector to book.")
-        booking = bookings.place_hold(current_user, connector_id)
+        if not form.validate_on_submit():
+            raise invalid(form)
+        booking = bookings.place_hold(current_user, form.connector_id.data)
     except DomainError as exc:
-        return fail(exc, back)
+        return fail(exc, back)  # the connector is a button's hidden value: the station page says why
     if wants_json():
         return jsonify({"id": booking.id, "status": booking.status,
                         "holdExpiresAt": iso(booking.hold_expires_at)}), 201
     flash(f"{booking.connector.label} is held for you. Pay before the countdown ends.", "success")
     return redirect(url_for("driver.booking", booking_id=booking.id), code=303)
+
+
+def _show(booking, pay_form: PayForm | None = None, status: int = 200):
+    """The booking at its current step; after a refused payment, the pay form as typed with its messages."""
+    presets = quotas.presets(booking) if booking.status == "HELD" else []
+    refused_here = booking.status in WATCHED and booking.reservation_refused
+    return page_or_fragment("driver/bookings/show.html", "driver/bookings/_watch.html", "booking-watch",
+                            status=status, booking=booking, presets=presets, idempotency_key=uuid.uuid4().hex,
+                            pay_form=pay_form or PayForm(formdata=None), station=booking.connector.charger.station,
+                            watched=booking.status in WATCHED, watch_key=watch_key(booking), refused=refused_here,
+                            alternatives=reservations.alternatives(booking) if refused_here else [])
 
 
 @bp.route("/bookings/<int:booking_id>")
@@ -59,13 +67,7 @@ def booking(booking_id: int):
         return redirect(url_for("driver.live", booking_id=booking.id))
     if booking.status == "COMPLETED":
         return redirect(url_for("driver.receipt", booking_id=booking.id))
-    presets = quotas.presets(booking) if booking.status == "HELD" else []
-    refused = booking.status in WATCHED and booking.reservation_refused
-    return page_or_fragment("driver/bookings/show.html", "driver/bookings/_watch.html", "booking-watch",
-                            booking=booking, presets=presets, idempotency_key=uuid.uuid4().hex,
-                            station=booking.connector.charger.station, watched=booking.status in WATCHED,
-                            watch_key=watch_key(booking), refused=refused,
-                            alternatives=reservations.alternatives(booking) if refused else [])
+    return _show(booking)
 
 
 def watch_key(booking) -> str:
@@ -78,8 +80,11 @@ def watch_key(booking) -> str:
 def quote(booking_id: int):
     """The pre-authorisation for the quota being chosen (the pay form asks as the driver types)."""
     booking = own_booking(booking_id)
+    form = QuotaForm(request.args, meta={"csrf": False})
     try:
-        kwh = quotas.parse(booking, request.args)
+        if not form.validate():
+            raise invalid(form)
+        kwh = quotas.resolve(booking, **form.choice())
         amount, error = bookings.quote(booking, kwh), None
     except InvalidInput as exc:
         kwh, amount, error = None, None, exc.message
@@ -92,12 +97,19 @@ def pay(booking_id: int):
     """Authorise the quota's price by card, UPI or wallet; a declined payment can be retried."""
     booking = own_booking(booking_id)
     back = url_for("driver.booking", booking_id=booking.id)
+    form = PayForm()
     try:
-        kwh = quotas.parse(booking, request.form)
-        booking = bookings.pay(current_user, booking.id, kwh, request.form.get("method", ""),
-                               request.form.get("details", ""), payment_key(booking, request.form))
+        if not form.validate_on_submit():
+            raise invalid(form)
+        kwh = quotas.resolve(booking, **form.choice())
+        booking = bookings.pay(current_user, booking.id, kwh, form.method.data, form.details.data,
+                               payment_key(booking, form.idempotency_key.data))
     except DomainError as exc:
-        return fail(exc, back)
+        db.session.rollback()
+        current = own_booking(booking_id)
+        if current.status != "HELD":  # it moved on meanwhile: its page says so, not a pay form
+            return fail(exc, back)
+        return refused(form, exc, back, lambda status: _show(current, form, status))
     if wants_json():
         return jsonify({"id": booking.id, "status": booking.status, "arriveBy": iso(booking.arrive_by)})
     flash("Payment authorised: your booking is confirmed.", "success")
@@ -123,10 +135,13 @@ def move(booking_id: int):
     """The charger refused the reservation: take the offered connector of the same station instead."""
     own_booking(booking_id)
     back = url_for("driver.booking", booking_id=booking_id)
+    form = ConnectorForm()
     try:
-        booking = reservations.move(current_user, booking_id, params.int_arg("connector_id", source=request.form))
+        if not form.validate_on_submit():
+            raise invalid(form)
+        booking = reservations.move(current_user, booking_id, form.connector_id.data)
     except DomainError as exc:
-        return fail(exc, back)
+        return fail(exc, back)  # the connector is the button's hidden value: the page says why
     if wants_json():
         return jsonify({"id": booking.id, "status": booking.status, "connectorId": booking.connector_id})
     flash(f"Your booking moved to {booking.connector.label}. Nothing else changed.", "success")

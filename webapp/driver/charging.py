@@ -11,7 +11,8 @@ from ..services.charging import session_summary
 from ..services.fleet import qr
 from ..services.errors import DomainError
 from .blueprint import bp
-from .common import fail, own_booking
+from .common import fail, invalid, own_booking
+from .forms import TypedChargerForm
 
 LIVE = ("CONFIRMED", "CHARGING", "FINISHING", "OVERSTAY")
 
@@ -44,13 +45,17 @@ def start(token: str):
 @login_required
 def typed():
     """No camera? Type the charger id printed on the charger: it opens the same page as the QR code."""
+    form = TypedChargerForm(request.args)
     if not request.args.get("charger"):
-        return render_template("driver/charging/typed.html", form=request.args)
+        return render_template("driver/charging/typed.html", form=TypedChargerForm(formdata=None))
     try:
-        connector = qr.parse_typed(request.args["charger"], request.args.get("connector", "1"))
+        if not form.validate():
+            raise invalid(form)
+        connector = qr.parse_typed(form.charger.data, str(form.connector.data))
     except DomainError as exc:
-        flash(exc.message, "error")
-        return render_template("driver/charging/typed.html", form=request.args), exc.status
+        if not form.errors:  # not about what was typed (no such charger): said above the form
+            flash(exc.message, "error")
+        return render_template("driver/charging/typed.html", form=form), exc.status
     return redirect(url_for("driver.charger_page", token=qr.token_for(connector)))
 
 

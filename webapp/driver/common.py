@@ -4,7 +4,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..services.booking import bookings
-from ..services.errors import DomainError, NotFound
+from ..services.errors import DomainError, InvalidInput, NotFound
 
 
 def wants_json() -> bool:
@@ -32,3 +32,22 @@ def own_booking(booking_id: int, load=()):
     if booking.user_id != current_user.id:
         abort(404)
     return booking
+
+
+def invalid(form) -> InvalidInput:
+    """A form's first refusal as the error a JSON client gets (422, naming the field)."""
+    for field in form:
+        if field.errors:
+            return InvalidInput(field.errors[0], {"field": field.name})
+    return InvalidInput(form.first_error or "Check the form and try again.")
+
+
+def refused(form, exc: DomainError, to: str, render):
+    """A refusal about one of the form's fields goes next to it on the page `render(status)` draws again;
+    anything else (the booking's state, a declined card, a JSON client) is `fail`."""
+    name = str(exc.details.get("field") or "")
+    if wants_json() or name not in form._fields or name == "csrf_token":
+        return fail(exc, to)
+    if exc.message not in form[name].errors:
+        form.fail(exc)
+    return render(exc.status)

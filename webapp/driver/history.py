@@ -3,12 +3,19 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import params
+from ..extensions import db
 from ..services.booking import ratings
 from ..services.charging import session_summary
 from ..services.reports import history
 from ..services.errors import DomainError
 from .blueprint import bp
-from .common import fail, own_booking
+from .common import fail, invalid, own_booking, refused
+from .forms import RateForm
+
+
+def _receipt(booking, rate_form: RateForm | None = None, status: int = 200):
+    return render_template("driver/history/receipt.html", booking=booking, rate_form=rate_form,
+                           receipt=session_summary.receipt(booking), station=booking.connector.charger.station), status
 
 
 @bp.route("/bookings/<int:booking_id>/receipt")
@@ -18,20 +25,25 @@ def receipt(booking_id: int):
     booking = own_booking(booking_id)
     if booking.is_live:
         return redirect(url_for("driver.booking", booking_id=booking.id))
-    return render_template("driver/history/receipt.html", booking=booking,
-                           receipt=session_summary.receipt(booking), station=booking.connector.charger.station)
+    return _receipt(booking)
 
 
 @bp.route("/bookings/<int:booking_id>/rate", methods=["POST"])
 @login_required
 def rate(booking_id: int):
     """Rate the station 1 to 5 stars after a completed session."""
-    own_booking(booking_id)
+    booking = own_booking(booking_id)
     back = url_for("driver.receipt", booking_id=booking_id)
+    form = RateForm()
     try:
-        ratings.rate(current_user, booking_id, request.form.get("stars"))
+        if not form.validate_on_submit():
+            raise invalid(form)
+        ratings.rate(current_user, booking_id, form.stars.data)
     except DomainError as exc:
-        return fail(exc, back)
+        db.session.rollback()
+        if booking.is_live:
+            return fail(exc, back)
+        return refused(form, exc, back, lambda status: _receipt(booking, form, status))
     flash("Thanks for rating this station.", "success")
     return redirect(back, code=303)
 

@@ -15,12 +15,12 @@ from ...extensions import db
 from ...models import Booking, ChargingSession, Connector, User
 from ...timeutil import utcnow
 from ...money import format_money
-from . import grace
+from . import grace, trail
 from .releases import release, release_reservation  # noqa: F401 - part of this module's API
 from ..charging import stop_retry, stuck
 from ..fleet import hours
 from ..money import ledger, payments, pricing
-from ..platform import commands, notifications, timers
+from ..platform import audit, commands, notifications, timers
 from ..platform.alerts import alert_staff
 from ..errors import ChargerUnavailable, Conflict, Forbidden, InvalidInput, NotFound, StationClosed
 
@@ -39,12 +39,18 @@ def expire_stale(connector_id: int | None = None, user_id: int | None = None) ->
     if user_id is not None:
         scope.append(Booking.user_id == user_id)
     where = [or_(*scope)] if scope else []
-    db.session.execute(update(Booking).where(Booking.status == "HELD", Booking.hold_expires_at < now, *where)
-                       .values(status="EXPIRED", ended_at=now, end_reason="hold expired"))
+    expired = db.session.execute(update(Booking).where(Booking.status == "HELD", Booking.hold_expires_at < now, *where)
+                                 .values(status="EXPIRED", ended_at=now, end_reason="hold expired")
+                                 .returning(Booking.id)).scalars().all()
     # A Start pressed inside the grace keeps the booking while its StartTransaction may still arrive.
-    db.session.execute(update(Booking).where(Booking.status == "CONFIRMED", Booking.arrive_by < now,
-                                             ~grace.in_grace_sql(now), *where)
-                       .values(status="NO_SHOW", ended_at=now, end_reason="arrival grace passed"))
+    no_shows = db.session.execute(update(Booking).where(Booking.status == "CONFIRMED", Booking.arrive_by < now,
+                                                        ~grace.in_grace_sql(now), *where)
+                                  .values(status="NO_SHOW", ended_at=now, end_reason="arrival grace passed")
+                                  .returning(Booking.id)).scalars().all()
+    for action, ids, before, after in (("booking.expire", expired, "HELD", "EXPIRED"),
+                                       ("booking.no_show", no_shows, "CONFIRMED", "NO_SHOW")):
+        for booking_id in ids:  # the platform's timer, seen by this read: nobody in particular did it
+            audit.log(action, "booking", booking_id, {"status": before}, {"status": after}, actor=trail.by_system())
 
 
 def check_connector_bookable(connector: Connector) -> None:
@@ -103,6 +109,7 @@ def place_hold(user: User, connector_id: int) -> Booking:
     timers.schedule("jobs.bookings.expire_hold", booking.hold_expires_at, booking.id)
     warn_at = booking.hold_expires_at - timedelta(seconds=current_app.config["HOLD_WARNING_SECONDS"])
     timers.schedule("jobs.bookings.hold_warning", max(now, warn_at), booking.id)
+    trail.log("booking.hold", booking, None)
     db.session.commit()
     return booking
 
@@ -157,9 +164,10 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
     if not hours.is_open(booking.connector.charger.station):
         raise StationClosed("Payment blocked. Station is closed.")
     if method not in ("card", "upi", "wallet"):
-        raise InvalidInput("Choose card, UPI or wallet.")
+        raise InvalidInput("Choose card, UPI or wallet.", {"field": "method"})
     if not idempotency_key or len(idempotency_key) > 80:
-        raise InvalidInput("This payment form is out of date. Reload the page and pay again.")
+        raise InvalidInput("This payment form is out of date. Reload the page and pay again.",
+                           {"field": "idempotency_key"})
     amount = quote(booking, quota_kwh)
     booking.quota_kwh = quota_kwh
     payments.authorise(booking, amount, method, details, idempotency_key)  # commits: our row lock is gone
@@ -170,7 +178,7 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
         payments.settle(booking, 0)  # release the authorisation: the booking is gone
         raise Conflict(f"Your hold {'expired' if booking.status == 'EXPIRED' else 'ended'} while the payment "
                        "was processed; the payment was released. Book the connector again.")
-    now = utcnow()
+    now, before = utcnow(), trail.snapshot(booking)
     booking.status, booking.confirmed_at = "CONFIRMED", now
     booking.arrive_by = now + timers.duration("ARRIVAL_GRACE")
     timers.schedule("jobs.bookings.arrival_grace", booking.arrive_by, booking.id)
@@ -180,6 +188,7 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
                          f"Arrive and scan the QR code on {booking.connector.label} by "
                          f"{hours.local_now(booking.connector.charger.station, booking.arrive_by):%H:%M}.",
                          link=f"/bookings/{booking.id}", dedupe_key=f"confirmed-{booking.id}")
+    trail.log("booking.pay", booking, before, method=method)
     db.session.commit()
     return booking
 
@@ -189,7 +198,9 @@ def cancel(user: User, booking_id: int) -> Booking:
     booking = get_for_user(user, booking_id, lock=True)
     if booking.status not in ("HELD", "CONFIRMED"):
         raise Conflict(f"A {booking.status.lower()} booking cannot be cancelled.")
+    before = trail.snapshot(booking)
     release(booking, "CANCELLED", "cancelled by driver")
+    trail.log("booking.cancel", booking, before)
     db.session.commit()
     return booking
 
@@ -224,6 +235,7 @@ def start_charging(user: User, booking_id: int, connector_id: int) -> Booking:
     if now <= booking.arrive_by:  # the grace is measured at the press; a press after it extends nothing
         booking.start_requested_at = now
     cp_id, number, id_tag = connector.charger.charge_point_id, connector.connector_id, user.id_tag
+    trail.log("booking.start", booking, trail.snapshot(booking), charger=cp_id, connector=number)
     db.session.commit()  # never wait on the charger inside a transaction
     if not commands.remote_start(cp_id, number, id_tag):
         raise ChargerUnavailable("The charger refused to start. Check the cable and try again.")
@@ -236,9 +248,11 @@ def stop_charging(user: User, booking_id: int) -> ChargingSession:
     session = booking.session
     if booking.status != "CHARGING" or session is None or session.stopped_at is not None:
         raise Conflict("This booking is not charging.")
+    before = trail.snapshot(booking)
     booking.end_reason = "stopped by driver"
     stop_retry.request(session, "driver", enqueue=False)
     session_id = session.id
+    trail.log("booking.stop", booking, before, session_id=session_id)
     db.session.commit()
     if stop_retry.attempt(session_id) is False:
         raise ChargerUnavailable("The charger did not accept the stop yet; we keep asking. "
@@ -257,7 +271,9 @@ def expire_hold(booking_id: int) -> bool:
         db.session.commit()
         return False
     if booking.status == "HELD":
+        before = trail.snapshot(booking)
         booking.status, booking.ended_at, booking.end_reason = "EXPIRED", utcnow(), "hold expired"
+        trail.log("booking.expire", booking, before)  # else a read expired it, and wrote its entry
     release_reservation(booking)  # once: it marks the reservation cancelled
     notifications.notify(booking.user_id, "hold_expired", "Hold expired",
                          f"Your hold on {booking.connector.label} expired.", link="/",
@@ -292,8 +308,10 @@ def arrival_grace(booking_id: int) -> bool:
             return False
     elif booking.status != "NO_SHOW" or _settled(booking):
         return False  # already handled, or moved on (charging, cancelled)
+    before = trail.snapshot(booking)
     if booking.reservation_refused:  # the charger refused the reservation: the driver owes nothing
         release(booking, "CANCELLED", "reservation refused")
+        trail.log("booking.cancel", booking, before)
         notifications.notify(booking.user_id, "booking_cancelled", "Booking ended, nothing charged",
                              f"{booking.connector.label} could not be reserved ({booking.reservation_status}); "
                              "your payment was released.", link=f"/bookings/{booking.id}",
@@ -302,6 +320,7 @@ def arrival_grace(booking_id: int) -> bool:
         return True
     tariff = booking.connector.charger.station.tariff
     release(booking, "NO_SHOW", "arrival grace passed", fee=tariff.session_fee if tariff else 0)
+    trail.log("booking.no_show", booking, before)
     notifications.notify(booking.user_id, "no_show", "Booking released",
                          "You did not start charging in time. The session fee was kept; the rest was released.",
                          link=f"/bookings/{booking.id}", dedupe_key=f"noshow-{booking.id}")
@@ -322,7 +341,9 @@ def exit_grace(booking_id: int) -> bool:
         timers.schedule("jobs.bookings.exit_grace", booking.exit_by, booking.id)
         db.session.commit()
         return False
+    before = trail.snapshot(booking)
     booking.status = "OVERSTAY"
+    trail.log("booking.overstay", booking, before)
     notifications.notify(booking.user_id, "overstay", "Please move your car",
                          "The exit grace has passed; idle fees now apply.", link=f"/bookings/{booking.id}/live",
                          dedupe_key=f"overstay-{booking.id}")

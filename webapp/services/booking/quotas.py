@@ -1,9 +1,6 @@
 """What the driver buys: kWh presets with their pre-authorisation, a custom kWh, or an amount to spend."""
-from werkzeug.exceptions import BadRequest
-
-from ... import params
 from ...models import Booking
-from ...money import format_money, parse_money
+from ...money import format_money
 from ..money import pricing
 from .bookings import QUOTA_LIMITS_KWH, quote
 from ..errors import InvalidInput
@@ -22,7 +19,8 @@ def kwh_for_amount(booking: Booking, amount: int) -> float:
     low, high = int(QUOTA_LIMITS_KWH[0] * 10), int(QUOTA_LIMITS_KWH[1] * 10)
     if pricing.authorisation(tariff, low / 10, max_kw) > amount:
         minimum = format_money(pricing.authorisation(tariff, low / 10, max_kw), booking.currency)
-        raise InvalidInput(f"That buys less than {QUOTA_LIMITS_KWH[0]} kWh here; the minimum is {minimum}.")
+        raise InvalidInput(f"That buys less than {QUOTA_LIMITS_KWH[0]} kWh here; the minimum is {minimum}.",
+                           {"field": "amount"})
     while low < high:  # the pre-authorisation grows with the quota: binary search
         mid = (low + high + 1) // 2
         if pricing.authorisation(tariff, mid / 10, max_kw) <= amount:
@@ -32,23 +30,13 @@ def kwh_for_amount(booking: Booking, amount: int) -> float:
     return low / 10
 
 
-def parse(booking: Booking, form) -> float:
-    """The quota in kWh from the pay form: a preset, a custom kWh, or an amount in major units."""
-    choice = (form.get("quota") or "").strip()
-    high = QUOTA_LIMITS_KWH[1]
-    try:
-        if choice == "kwh":
-            kwh = params.finite_float(form.get("custom_kwh"), "custom kWh", 0, 10 * high)
-        elif choice == "amount":
-            kwh = kwh_for_amount(booking, parse_money(form.get("amount"), "amount", "The amount"))
-        elif choice:
-            kwh = params.finite_float(choice, "quota", 0, 10 * high)
-        else:
-            raise InvalidInput("Choose how much energy to buy.")
-    except BadRequest as exc:
-        raise InvalidInput(f"Type a sensible number: {exc.description}")
+def resolve(booking: Booking, kwh: float | None = None, amount: int | None = None, field: str = "quota") -> float:
+    """The quota in kWh: `kwh` as chosen (a preset, or another amount of energy, named by `field` in the
+    form), or the most that `amount` minor units buy; InvalidInput (naming the field) when out of limits."""
+    if amount is not None:
+        kwh, field = kwh_for_amount(booking, amount), "amount"
     if kwh is None:
-        raise InvalidInput("Type a number: kWh for energy, or an amount of money.")
+        raise InvalidInput("Choose how much energy to buy.", {"field": field})
     if not QUOTA_LIMITS_KWH[0] <= kwh <= QUOTA_LIMITS_KWH[1]:
-        raise InvalidInput(f"Choose between {QUOTA_LIMITS_KWH[0]} and {QUOTA_LIMITS_KWH[1]} kWh.")
+        raise InvalidInput(f"Choose between {QUOTA_LIMITS_KWH[0]} and {QUOTA_LIMITS_KWH[1]} kWh.", {"field": field})
     return round(kwh, 1)

@@ -3,24 +3,24 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Booking, Charger, Connector, User
-from . import bookings
+from . import bookings, trail
 from ..errors import Conflict, InvalidInput, NotFound
 
 
-def rate(user: User, booking_id: int, stars) -> Booking:
+def rate(user: User, booking_id: int, stars: int) -> Booking:
     """Store 1-5 stars on a completed booking and its session (rating again replaces the first one)."""
-    try:
+    if isinstance(stars, float) and stars.is_integer():  # JSON's 5.0 is the integer 5
         stars = int(stars)
-    except (TypeError, ValueError):
-        raise InvalidInput("Choose from 1 to 5 stars.")
-    if not 1 <= stars <= 5:
-        raise InvalidInput("Choose from 1 to 5 stars.")
+    if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
+        raise InvalidInput("Choose from 1 to 5 stars.", {"field": "stars"})
     booking = bookings.get_for_user(user, booking_id, lock=True)
     if booking.user_id != user.id:
         raise NotFound("No such booking.")
     if booking.status != "COMPLETED" or booking.session is None:
         raise Conflict("You can rate the station once your charging session is complete.")
+    before = trail.snapshot(booking)
     booking.rating = booking.session.rating = stars
+    trail.log("booking.rate", booking, before)
     db.session.commit()
     return booking
 

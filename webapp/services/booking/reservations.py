@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...models import LIVE_STATUSES, RESERVATION_REFUSALS, Booking, Charger, Connector, User
-from . import bookings
+from . import bookings, trail
 from ..platform import notifications, timers
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -68,6 +68,7 @@ def move(user: User, booking_id: int, connector_id: int) -> Booking:
         raise InvalidInput("Choose another connector of the same station.")
     bookings.check_connector_bookable(target)
     bookings.expire_stale(connector_id=target.id)
+    before = trail.snapshot(booking)
     booking.connector = target
     if target.charger.supports_reservation:
         booking.reservation_id, booking.reservation_status = booking.id, "pending"
@@ -79,24 +80,52 @@ def move(user: User, booking_id: int, connector_id: int) -> Booking:
     except IntegrityError:
         db.session.rollback()
         raise Conflict("Sorry, that connector was just taken. Choose another one.") from None
+    trail.log("booking.move", booking, before)
     db.session.commit()
     return booking
 
 
-def take_over(booking_id: int, reason: str) -> Booking:
-    """Staff take a held or booked connector over: the booking ends, nothing charged, the driver is told."""
+def _staff_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason or len(reason) > 150:
         raise InvalidInput("Give a reason (at most 150 characters); the driver sees it.", {"field": "reason"})
+    return reason
+
+
+def _unstarted(booking_id: int, what: str) -> Booking:
+    """The booking locked, its timers applied; Conflict unless it is still HELD or CONFIRMED."""
     booking = _locked(booking_id)
     if booking is None:
         raise NotFound("No such booking.")
     bookings.expire_stale(connector_id=booking.connector_id)
     db.session.refresh(booking)
     if booking.status not in ("HELD", "CONFIRMED"):
-        raise Conflict(f"This booking is {booking.status.lower()}: only a held or booked connector can be taken over.")
-    paid = booking.status == "CONFIRMED"
+        raise Conflict(f"This booking is {booking.status.lower()}: {what}")
+    return booking
+
+
+def cancel_by_staff(booking_id: int, reason: str) -> Booking:
+    """Staff cancel a booking that has not started charging; its authorisation is released and the driver told."""
+    reason = _staff_reason(reason)
+    booking = _unstarted(booking_id, "only a held or confirmed booking can be cancelled. Stop its session or "
+                                     "refund its payment instead.")
+    before = trail.snapshot(booking)
+    bookings.release(booking, "CANCELLED", f"cancelled by operator: {reason}")
+    notifications.notify(booking.user_id, "booking_cancelled", "Booking cancelled by the operator",
+                         f"{booking.connector.label}: {reason}. Your payment was released.",
+                         link=f"/bookings/{booking.id}")
+    trail.log("booking.cancel", booking, before, reason=reason)
+    db.session.commit()
+    return booking
+
+
+def take_over(booking_id: int, reason: str) -> Booking:
+    """Staff take a held or booked connector over: the booking ends, nothing charged, the driver is told."""
+    reason = _staff_reason(reason)
+    booking = _unstarted(booking_id, "only a held or booked connector can be taken over.")
+    paid, before = booking.status == "CONFIRMED", trail.snapshot(booking)
     bookings.release(booking, "CANCELLED", "taken over by staff")
+    trail.log("booking.take_over", booking, before, reason=reason)
     notifications.notify(booking.user_id, "booking_taken_over", "Your booking was ended by the station staff",
                          f"Staff needed {booking.connector.label}: {reason}. Nothing was charged"
                          + ("; your pre-authorisation was released." if paid else "."),

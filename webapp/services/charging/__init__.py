@@ -2,6 +2,6 @@
 the booking lifecycle the charger moves, server-initiated stops and their retries, stuck sessions, solar
 reports, the write-behind of the OCPP hot path and its flush at shutdown, the live session and receipt
 figures, and smart charging's pure parts (`power_plan`: the station's power shared between sessions;
-`profiles`: the OCPP charging profiles that carry it). Uses: fleet, money, platform, and
-booking's arrival grace (`booking.grace`, which imports nothing); the booking rules a charger sets off
+`profiles`: the OCPP charging profiles that carry it). Uses: fleet, money, platform, and booking's arrival
+grace and audit trail (`booking.grace`, `booking.trail`, which import no rule); the booking rules a charger sets off
 (a fault cancels, a completion applies the app's rating) are announced through `platform.listeners`."""

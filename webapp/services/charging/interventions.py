@@ -7,7 +7,7 @@ from ...extensions import db
 from ...models import Booking, ChargingSession
 from ..booking import reservations
 from . import stop_retry
-from ..platform import commands, events
+from ..platform import audit, commands, events
 from ..errors import CommandFailed
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,9 @@ def stop_session(session_id: int, reason: str) -> bool | None:
                                  .with_for_update()).scalar_one_or_none()
     if session is None or session.stopped_at is not None:
         return False
-    stop_retry.request(session, reason, enqueue=False)
+    if stop_retry.request(session, reason, enqueue=False):
+        audit.log("session.stop", "session", session.id, {"active": True, "stop_requested_at": None},
+                  audit.snapshot(session, ("stop_requested_at", "stop_reason_requested")))
     db.session.commit()
     return stop_retry.attempt(session_id)
 

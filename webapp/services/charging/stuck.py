@@ -16,6 +16,7 @@ from ...extensions import db
 from ...models import Booking, Charger, ChargingSession, Connector, MeterSample
 from ...timeutil import utcnow
 from . import lifecycle
+from ..booking import trail
 from ..platform import commands, events, notifications, timers
 from ..platform.alerts import alert_staff
 from ..errors import CommandFailed, Conflict, InvalidInput, NotFound
@@ -53,6 +54,7 @@ def flag_stuck() -> list[int]:
             why = "the charger has been silent since " + (f"{last_seen:%Y-%m-%d %H:%M} UTC" if last_seen else "ever")
         else:
             why = f"the connector was not freed after the exit grace ended at {exit_by:%Y-%m-%d %H:%M} UTC"
+        trail.log("booking.stuck", booking, {**trail.snapshot(booking), "stuck_at": None}, why=why)
         charger = booking.connector.charger
         events.record(charger.id, "session_stuck", f"Booking {booking_id} ({status}) flagged stuck: {why}",
                       booking.connector.connector_id)
@@ -76,7 +78,9 @@ def force_finish(booking_id: int, reason: str) -> Booking:
     if booking.status not in RUNNING:
         raise Conflict(f"This booking is {booking.status.lower()}: only a charging, finishing or overstaying "
                        "booking can be force-finished.")
+    before = trail.snapshot(booking)
     finish(booking, reason)
+    trail.log("booking.force_finish", booking, before, reason=reason)
     db.session.commit()
     return booking
 

@@ -1,33 +1,14 @@
-"""Staff actions on a driver's money and bookings: cancelling a booking, refunding a payment (disputes)."""
+"""Staff actions on a driver's money: refunding a payment (disputes). Cancelling a booking is booking's
+(`booking.reservations.cancel_by_staff`)."""
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Booking, Payment
-from ..booking import bookings
+from ...models import Payment
 from . import payments
-from ..platform import audit, notifications
+from ..platform import audit
 from ..errors import Conflict, InvalidInput, PaymentFailed
 
 REFUND_FIELDS = ("id", "booking_id", "kind", "amount", "currency", "status", "provider_ref", "reason")
-
-
-def cancel_booking(booking_id: int, reason: str) -> Booking:
-    """Cancel a booking that has not started charging; its authorisation is released and the driver told why."""
-    reason = (reason or "").strip()
-    if not reason or len(reason) > 150:
-        raise InvalidInput("Give a reason (at most 150 characters); the driver sees it.", {"field": "reason"})
-    booking = db.session.execute(select(Booking).where(Booking.id == booking_id).with_for_update()).scalar_one()
-    bookings.expire_stale(connector_id=booking.connector_id)
-    db.session.refresh(booking)
-    if booking.status not in ("HELD", "CONFIRMED"):
-        raise Conflict(f"This booking is {booking.status.lower()}: only a held or confirmed booking can be "
-                       "cancelled. Stop its session or refund its payment instead.")
-    bookings.release(booking, "CANCELLED", f"cancelled by operator: {reason}")
-    notifications.notify(booking.user_id, "booking_cancelled", "Booking cancelled by the operator",
-                         f"{booking.connector.label}: {reason}. Your payment was released.",
-                         link=f"/bookings/{booking.id}")
-    db.session.commit()
-    return booking
 
 
 def refundable(payment: Payment) -> int:
