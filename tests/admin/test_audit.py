@@ -23,9 +23,10 @@ def test_entries_cannot_be_changed_or_deleted(world):
     assert db.session.get(AuditLog, world.entry.id).action == "station.update"
 
 
-def test_record_keeps_who_what_target_before_after_ip_time(world):
-    entry = audit.record(world.operator.id, "station.update", "station", world.station.id,
-                         {"opens": utcnow().replace(microsecond=0)}, {"name": "B"}, "203.0.113.9")
+def test_log_keeps_who_what_target_before_after_ip_time(world):
+    entry = audit.log("station.update", "station", world.station.id, {"opens": utcnow().replace(microsecond=0)},
+                      {"name": "B"}, actor=audit.Actor(world.operator.id, "console", "203.0.113.9"))
+    db.session.commit()
     assert entry.target_id == str(world.station.id) and entry.ip == "203.0.113.9"
     assert entry.before["opens"].endswith("Z") and entry.after == {"name": "B"}
     assert abs((utcnow() - entry.created_at).total_seconds()) < 5

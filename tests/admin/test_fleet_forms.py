@@ -18,7 +18,7 @@ def page(response) -> str:
 
 def error_of(body: str, field: str) -> str:
     """The message rendered next to a field (the macro's `f-<name>-error`), '' when there is none."""
-    found = re.search(rf'<p class="field-error" id="f-{field}-error">([^<]*)</p>', body)
+    found = re.search(rf'<small class="field-error" id="f-{field}-error"[^>]*>([^<]*)</small>', body)
     return found.group(1) if found else ""
 
 

@@ -117,7 +117,7 @@ def test_rating_after_a_completed_session(client, past, charger):
 def test_bad_rating_is_refused(client, past, stars):
     response = client.post(f"/bookings/{past[0]}/rate", data={"stars": stars})
     assert response.status_code == 422  # the receipt again, the message next to the stars
-    assert "Choose from 1 to 5 stars" in response.get_data(as_text=True).split('id="stars-error"')[1]
+    assert "Choose from 1 to 5 stars" in response.get_data(as_text=True).split('id="f-stars-error"')[1]
     assert db.session.get(Booking, past[0]).rating is None
 
 

@@ -135,10 +135,10 @@ def test_bad_quota_or_method_is_shown_next_to_its_field_and_leaves_nothing_writt
     response = pay(client, held, **data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    error = page.split(f'id="{field}-error"')[1].split("</small>")[0]
+    error = page.split(f'id="f-{field}-error"')[1].split("</small>")[0]
     assert message.lower() in error.lower()
     if data.get(field, "").strip() and field not in ("quota", "method"):  # the typed value is kept
-        assert f'value="{data[field]}"' in page and f'aria-describedby="{field}-error"' in page
+        assert f'value="{data[field]}"' in page and f'aria-describedby="f-{field}-error"' in page
     assert payments_of(held) == [] and db.session.get(Booking, held).status == "HELD"
 
 

@@ -161,9 +161,9 @@ def test_typed_charger_id_fallback(client, driver, charger):
 def test_typed_charger_id_refusals_sit_next_to_their_field(client, driver, charger):
     bad = client.get("/charge?charger=CP-TEST-1&connector=x")
     page = bad.get_data(as_text=True)
-    assert bad.status_code == 422 and "whole number" in page.split('id="connector-error"')[1]
+    assert bad.status_code == 422 and "whole number" in page.split('id="f-connector-error"')[1]
     assert 'value="CP-TEST-1"' in page and 'value="x"' in page  # what was typed stays
     blank = client.get("/charge?charger=%20%20&connector=2")
     assert blank.status_code == 422 and "Type the charger id" in blank.get_data(as_text=True).split(
-        'id="charger-error"')[1]
+        'id="f-charger-error"')[1]
     assert client.get("/charge?charger=CP-TEST-1&connector=").status_code == 302  # blank: connector 1

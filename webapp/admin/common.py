@@ -1,32 +1,12 @@
-"""Small helpers the console views share: audit entries, form errors, paging, form parsing."""
+"""Small helpers the console views share: paging and query arguments."""
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import flash, render_template, request
-from flask_login import current_user
+from flask import flash, request
 
 from .. import params
-from ..services.platform import audit
-from ..services.errors import DomainError
 
 PER_PAGE = 50
-
-
-def audit_action(action: str, target_type: str, target_id=None, before: dict | None = None,
-                 after: dict | None = None):
-    """Record a console action by the current user from this request's address."""
-    return audit.record(current_user.id, action, target_type, target_id, before, after, client_ip())
-
-
-def client_ip() -> str | None:
-    """The client address as the app sees it (put ProxyFix in front when behind a proxy)."""
-    return request.remote_addr
-
-
-def form_error(template: str, exc: DomainError, **context):
-    """Re-render a form with the error flashed and the matching status (422 for bad input, 409 ...)."""
-    flash(exc.message, "error")
-    return render_template(template, error_field=exc.details.get("field"), **context), exc.status
 
 
 def page_number() -> int:

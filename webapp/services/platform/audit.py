@@ -118,17 +118,6 @@ def log(action: str, target_type: str, target_id=None, before: dict | None = Non
     return entry
 
 
-def record(user_id: int | None, action: str, target_type: str, target_id=None, before: dict | None = None,
-           after: dict | None = None, ip: str | None = None) -> AuditLog:
-    """Append one entry and commit it (the action it describes has already been committed).
-
-    Being replaced by `log` inside the services (issue 13, point 5); kept while views still call it."""
-    actor = current_actor()
-    entry = log(action, target_type, target_id, before, after, Actor(user_id, actor.via, ip or actor.ip))
-    db.session.commit()
-    return entry
-
-
 def search_query(q: str = "", action: str = "", target_type: str = "", user_id: int | None = None,
                  day_from: date | None = None, day_to: date | None = None, via: str = ""):
     """A SELECT of entries matching the filters, newest first."""
