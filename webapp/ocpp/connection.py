@@ -15,7 +15,7 @@ from ..services.charging import writebehind
 from ..services.fleet import chargers, provisioning
 from ..services.platform import bus, redaction
 from ..services.errors import CommandFailed
-from . import bounds, frames, handlers
+from . import bounds, frames, gcpolicy, handlers
 from .schemas import OcppError, validate_call, validate_result
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,12 @@ class _PongCounting(Server):
 
 class ChargerConnection:
     """Serves one socket until it closes; `call` may be used from any thread."""
+
+    # A worker holds thousands of these for hours: no per-instance __dict__ (less memory, fewer objects for
+    # the garbage collector to walk).
+    __slots__ = ("ws", "cp_id", "connection_id", "_call_lock", "_send_lock", "_pending", "_last_touch",
+                 "_pongs_seen", "_frame_lock", "going_away", "_boot_deadline", "_touch_every", "_wait",
+                 "_validate_out", "_max_bytes", "charger_pk", "accepted", "booted")
 
     def __init__(self, ws, cp_id: str):
         if type(ws) is Server:
@@ -105,6 +111,7 @@ class ChargerConnection:
             log.error("Connection of %s failed", self.cp_id, exc_info=True)
             reason = "server error on the connection"
         finally:
+            gcpolicy.closed()
             metrics.CHARGERS_CONNECTED.dec()
             self._shutdown_socket()
             self._fail_pending("connection closed")
@@ -207,6 +214,7 @@ class ChargerConnection:
                     self._refresh_registration()
                 if self.accepted and not self.booted:  # online before the charger reads its answer
                     self.booted = True
+                    gcpolicy.accepted()
                     self._commit(lambda: chargers.booted(self.cp_id, self.connection_id, bus.get().node_id))
                 provision = self.accepted and bool(self._commit(lambda: provisioning.needs_key(self.cp_id)))
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)

@@ -1,9 +1,9 @@
 """Write-behind batching for the OCPP hot path: many small writes become one transaction.
 
 Last-seen refreshes and the OCPP message log are buffered and flushed every few seconds (losing them in
-a crash costs nothing that matters: presence is re-established by the next frame). MeterValues use group
-commit instead: the handler waits until its batch is committed before the charger gets its answer, so
-an acknowledged reading is always persisted.
+a crash costs nothing that matters: presence is re-established by the next frame). MeterValues and
+StatusNotifications use group commit instead: the handler waits until its batch is committed before the
+charger gets its answer, so an acknowledged message is always persisted.
 """
 import logging
 import threading
@@ -19,7 +19,7 @@ from ...models import Charger, OcppMessage
 from ...textutil import clip
 from ...timeutil import utcnow
 from ..platform import redaction
-from ..fleet import chargers
+from ..fleet import chargers, presence
 from ..platform import bulk
 from . import metering
 
@@ -56,6 +56,10 @@ class Flusher:
     def add(self, item) -> None:
         """Queue an item; while `bound` items are already waiting, block until the flush makes room (push
         back: the caller, a charger's socket, is answered late rather than its data dropped)."""
+        self.add_many((item,))
+
+    def add_many(self, items) -> None:
+        """Queue items (a frame and its answer) under one lock, with the same push back as `add`."""
         with self._cond:
             waited = 0.0
             while len(self._items) >= self.bound:
@@ -64,12 +68,12 @@ class Flusher:
                 waited += 5.0
                 if waited % 30 == 0 and len(self._items) >= self.bound:
                     log.warning("%s queue full (%d items) for %.0f s", self.name, len(self._items), waited)
-            self._items.append(item)
+            self._items.extend(items)
             metrics.queue_depth(self.name, len(self._items))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name=f"chargeway-{self.name}", daemon=True)
                 self._thread.start()
-            if len(self._items) >= self.max_items or (self.group_commit and len(self._items) == 1):
+            if len(self._items) >= self.max_items or (self.group_commit and len(self._items) == len(items)):
                 self._cond.notify_all()
 
     def _loop(self) -> None:
@@ -195,23 +199,23 @@ def log_frames(charger_id: int, frames: list[tuple[str, str | None, str | None, 
     if interval <= 0:
         _flush_log(rows)
         return
-    flusher = _flusher("ocpp-log", interval, _flush_log, max_items=2000)
-    for row in rows:
-        flusher.add(row)
+    _flusher("ocpp-log", interval, _flush_log, max_items=2000).add_many(rows)
 
 
-# -- MeterValues: group commit --------------------------------------------------------------------------
-def _flush_meter_values(batch: list[_Pending]) -> None:
+# -- group commit: MeterValues, StatusNotification ---------------------------------------------------------
+def _flush_group(record, redo_one, batch: list[_Pending], before_redo=None) -> None:
+    """`record` every item's args in one transaction; when it fails, each item alone with `redo_one`, so
+    one bad item fails only itself. Every waiting handler is released, with its item's error if any."""
     try:
-        metering.record([item.args for item in batch])
+        record([item.args for item in batch])
         db.session.commit()
     except Exception:
-        # One bad item must not fail the others: redo them one by one.
         db.session.rollback()
-        metering.forget_connectors()
+        if before_redo is not None:
+            before_redo()
         for item in batch:
             try:
-                metering.record([item.args])
+                redo_one(item.args)
                 db.session.commit()
             except Exception as exc:
                 db.session.rollback()
@@ -220,19 +224,45 @@ def _flush_meter_values(batch: list[_Pending]) -> None:
         item.done.set()
 
 
-def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, meter_value: list[dict]) -> None:
-    """Persist MeterValues, sharing one transaction with the others arriving now; returns once committed."""
-    reading = metering.Reading(cp_id, connector_id, transaction_id, meter_value)
-    window = current_app.config["METER_BATCH_MS"] / 1000
+def _committed(name: str, setting: str, args, flush, direct) -> None:
+    """Queue `args` for the `name` group commit and return once its batch is committed (raising its error);
+    `direct(args)` in the caller's own transaction when the `setting` window is 0."""
+    window = current_app.config[setting] / 1000
     if window <= 0:
-        metering.record([reading])
+        direct(args)
         return
-    item = _Pending(reading)
-    _flusher("meter-values", window, _flush_meter_values, max_items=200, group_commit=True).add(item)
+    item = _Pending(args)
+    _flusher(name, window, flush, max_items=200, group_commit=True).add(item)
     if not item.done.wait(30):
-        raise TimeoutError("MeterValues batch not committed within 30 s")
+        raise TimeoutError(f"{name} batch not committed within 30 s")
     if item.error is not None:
         raise item.error
+
+
+def _flush_meter_values(batch: list[_Pending]) -> None:
+    _flush_group(metering.record, lambda reading: metering.record([reading]), batch, metering.forget_connectors)
+
+
+def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, meter_value: list[dict]) -> None:
+    """Persist MeterValues, sharing one transaction with the others arriving now; returns once committed."""
+    _committed("meter-values", "METER_BATCH_MS", metering.Reading(cp_id, connector_id, transaction_id, meter_value),
+               _flush_meter_values, lambda reading: metering.record([reading]))
+
+
+def _status_alone(item: presence.Status) -> None:
+    chargers.status_notification(item.cp_id, item.connector_id, item.status, item.error_code, item.timestamp,
+                                 item.info, item.vendor_error_code, item.connection_id)
+
+
+def _flush_statuses(batch: list[_Pending]) -> None:
+    _flush_group(presence.record_statuses, _status_alone, batch)
+
+
+def status_notification(item: presence.Status) -> None:
+    """Record a StatusNotification, sharing one transaction (and a few set-based statements) with the others
+    arriving now (a reconnect storm: every charger sends one per connector); returns once committed."""
+    item.arrived = item.arrived or utcnow()
+    _committed("status", "STATUS_BATCH_MS", item, _flush_statuses, _status_alone)
 
 
 def drain_all(app: Flask) -> dict[str, int]:

@@ -1,0 +1,97 @@
+"""StatusNotifications of many chargers at once, set-based: what a reconnect storm sends.
+
+`record_statuses` applies a batch with the same rules as `chargers.status_notification` (the connector is
+created on first mention, a late notification from another connection is logged and not applied, a
+freed or faulted connector reaches the charging lifecycle) in a fixed number of statements: the chargers'
+ids, their connectors, missing connectors created, one UPDATE of every changed connector and one INSERT
+of every event. The caller commits (services/charging/writebehind.py answers the chargers after it).
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Charger, ChargerEvent, Connector
+from ...timeutil import utcnow
+from ..charging import lifecycle
+from ..platform import bulk
+
+_COLUMNS = ("status", "error_code", "status_info", "vendor_error_code", "status_at", "status_order_at",
+            "status_connection_id")
+
+
+@dataclass(slots=True)
+class Status:
+    cp_id: str
+    connector_id: int
+    status: str
+    error_code: str
+    timestamp: datetime | None
+    info: str | None = None
+    vendor_error_code: str | None = None
+    connection_id: str | None = None
+    arrived: datetime | None = None
+
+
+def record_statuses(items: list[Status]) -> None:
+    """Apply the StatusNotifications in `items` (in order) and add their events to the transaction."""
+    skew = timedelta(seconds=current_app.config["OCPP_CLOCK_SKEW_SECONDS"])
+    ids = dict(db.session.execute(select(Charger.charge_point_id, Charger.id).where(
+        Charger.charge_point_id.in_({item.cp_id for item in items}))).all())
+    state = _connectors(ids, items)
+    events, changed, reactions = [], {}, []
+    for item in items:
+        charger_id = ids[item.cp_id]  # a KeyError fails the batch: the items are redone one by one
+        arrived = item.arrived or utcnow()
+        when = item.timestamp or arrived
+        detail = item.status + (f" ({item.error_code})" if item.error_code and item.error_code != "NoError" else "")
+        events.append(_event(charger_id, "fault" if item.status == "Faulted" else "status",
+                             detail + (f": {item.info}" if item.info else ""), item.connector_id, when, arrived))
+        if item.connector_id == 0:
+            continue
+        row = state[(charger_id, item.connector_id)]
+        order_at = min(when, arrived + skew)
+        same_connection = item.connection_id is not None and item.connection_id == row["status_connection_id"]
+        if row["status_order_at"] is not None and not same_connection and order_at < row["status_order_at"]:
+            events.append(_event(charger_id, "late_message", f"StatusNotification {item.status} of {when} is "
+                                 f"older than {row['status_order_at']}; not applied", item.connector_id, arrived,
+                                 arrived))
+            continue
+        reactions.append((row["id"], row["status"], item.status))
+        row.update(status=item.status, error_code=item.error_code, status_info=item.info,
+                   vendor_error_code=item.vendor_error_code, status_at=when, status_order_at=order_at,
+                   status_connection_id=item.connection_id)
+        changed[row["id"]] = row
+    bulk.update(Connector.__table__, [{"id": row["id"], **{c: row[c] for c in _COLUMNS}} for row in changed.values()])
+    bulk.insert(ChargerEvent.__table__, events)
+    for connector_id, previous, status in reactions:
+        if (status == "Available" and previous != "Available") or status == "Faulted":
+            connector = db.session.get(Connector, connector_id, populate_existing=True)
+            lifecycle.connector_status_changed(connector, previous, status)
+
+
+def _connectors(ids: dict[str, int], items: list[Status]) -> dict[tuple[int, int], dict]:
+    """The named connectors' current status, keyed by (charger id, number); missing ones are created."""
+    wanted = {(ids[i.cp_id], i.connector_id) for i in items if i.connector_id > 0 and i.cp_id in ids}
+    table = Connector.__table__
+    rows = db.session.execute(select(table.c.id, table.c.charger_id, table.c.connector_id, table.c.status,
+                                     table.c.status_order_at, table.c.status_connection_id)
+                              .where(table.c.charger_id.in_({charger_id for charger_id, _ in wanted}))).mappings()
+    state = {(r["charger_id"], r["connector_id"]): dict(r) for r in rows}
+    missing = [Connector(charger_id=charger_id, connector_id=number, status="Unavailable")
+               for charger_id, number in sorted(wanted - state.keys())]
+    if missing:
+        db.session.add_all(missing)
+        db.session.flush()
+        for c in missing:
+            state[(c.charger_id, c.connector_id)] = {"id": c.id, "charger_id": c.charger_id,
+                                                     "connector_id": c.connector_id, "status": c.status,
+                                                     "status_order_at": None, "status_connection_id": None}
+    return state
+
+
+def _event(charger_id, kind, detail, connector_id, occurred_at, created_at) -> dict:
+    return {"charger_id": charger_id, "kind": kind, "detail": detail[:500], "connector_id": connector_id,
+            "occurred_at": occurred_at, "created_at": created_at}
