@@ -4,7 +4,8 @@
 
 Everything in ../gunicorn.conf.py applies unchanged; after the worker has loaded the app, a listener on
 every SQLAlchemy Engine counts cursor executions (an executemany counts once: one round trip), commits
-and new database connections (the pool's "connect"), and a thread writes the totals to
+new database connections (the pool's "connect") and pool checkouts (how many waited over 5 ms, total
+wait), and a thread writes the totals to
 `$BENCH_SQL_COUNT_FILE.<worker pid>` four times a second. With BENCH_GC_FILE set, the worker also records
 every garbage collection's pause (bench/gcpause.py).
 The benchmarks read those files at the edges of their windows. Cost: one Python call per statement.
@@ -46,6 +47,25 @@ def post_worker_init(worker):  # noqa: F811 - wraps the production hook, if any
         counts["connections"] += 1
 
     event.listen(Pool, "connect", on_connect)
+
+    # Time every checkout from the pool (a wait for a free connection, or opening a new one).
+    from sqlalchemy.pool import QueuePool
+
+    counts.update(checkouts=0, pool_waits_over_5ms=0, pool_wait_ms=0.0)
+    do_get = QueuePool._do_get
+
+    def timed_get(self):
+        start = time.perf_counter()
+        try:
+            return do_get(self)
+        finally:
+            waited = (time.perf_counter() - start) * 1000
+            counts["checkouts"] += 1
+            counts["pool_wait_ms"] += waited
+            if waited > 5:
+                counts["pool_waits_over_5ms"] += 1
+
+    QueuePool._do_get = timed_get
     path = f"{os.environ['BENCH_SQL_COUNT_FILE']}.{os.getpid()}"
 
     def dump():

@@ -84,3 +84,26 @@ def test_the_handler_returns_once_the_status_is_committed(app, factory, batched)
     assert "status" in app.extensions["chargeway_flushers"]  # it went through the group commit
     db.session.rollback()
     assert _connector(charger, 1).status == "Preparing"
+
+
+def test_a_batch_of_boots_answers_each_charger(app, factory):
+    known = factory.charger(cp_id="SB-BOOT", connectors=1, heartbeat_interval=120, serial_number="SN-1")
+    presence.record_statuses([presence.Status("SB-BOOT", 1, "Charging", "NoError", utcnow(), connection_id="x")])
+    db.session.commit()
+    app.config["OCPP_AUTO_REGISTER"] = True
+    answers = presence.record_boots([presence.Boot("SB-BOOT", "VendorWithAVeryLongName", "M1", None, "2.0"),
+                                     presence.Boot("SB-NEW", "V", "M", "SN-9", None)])
+    db.session.commit()
+    assert answers == [("Accepted", 120), ("Accepted", app.config["HEARTBEAT_INTERVAL"])]
+    db.session.expire_all()
+    assert (known.vendor, known.model, known.serial_number, known.firmware_version) == \
+        ("VendorWithAVeryLongN", "M1", "SN-1", "2.0")
+    assert known.last_boot is not None and known.last_seen == known.last_boot
+    assert _connector(known, 1).status_order_at is None  # the reboot reset the ordering
+    assert _events(known, "boot") == ["VendorWithAVeryLongName M1 fw 2.0: Accepted"]
+
+
+def test_the_boot_handler_goes_through_the_group_commit(app, factory, batched):
+    factory.charger(cp_id="SB-BH", connectors=1)
+    assert writebehind.boot(presence.Boot("SB-BH", "V", "M", None, None)) == ("Accepted", 300)
+    assert "boot" in app.extensions["chargeway_flushers"]

@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 
 
 def boot_notification(cp_id, charge_point_vendor, charge_point_model, **kwargs):
-    status, interval = chargers.boot(cp_id, charge_point_vendor, charge_point_model,
-                                     kwargs.get("charge_point_serial_number"), kwargs.get("firmware_version"))
+    status, interval = writebehind.boot(presence.Boot(cp_id, charge_point_vendor, charge_point_model,
+                                                      kwargs.get("charge_point_serial_number"),
+                                                      kwargs.get("firmware_version")))
     return call_result.BootNotification(current_time=iso(utcnow()), interval=interval, status=status)
 
 

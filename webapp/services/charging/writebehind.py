@@ -31,6 +31,7 @@ class _Pending:
     args: object  # what the flush function takes per item
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+    result: object = None
 
 
 class Flusher:
@@ -204,18 +205,21 @@ def log_frames(charger_id: int, frames: list[tuple[str, str | None, str | None, 
 
 # -- group commit: MeterValues, StatusNotification ---------------------------------------------------------
 def _flush_group(record, redo_one, batch: list[_Pending], before_redo=None) -> None:
-    """`record` every item's args in one transaction; when it fails, each item alone with `redo_one`, so
-    one bad item fails only itself. Every waiting handler is released, with its item's error if any."""
+    """`record` every item's args in one transaction (it returns each item's result); when it fails, each
+    item alone with `redo_one`, so one bad item fails only itself. Every waiting handler is released, with
+    its item's result or error."""
     try:
-        record([item.args for item in batch])
+        results = record([item.args for item in batch])
         db.session.commit()
+        for item, result in zip(batch, results or ()):
+            item.result = result
     except Exception:
         db.session.rollback()
         if before_redo is not None:
             before_redo()
         for item in batch:
             try:
-                redo_one(item.args)
+                item.result = redo_one(item.args)
                 db.session.commit()
             except Exception as exc:
                 db.session.rollback()
@@ -224,19 +228,19 @@ def _flush_group(record, redo_one, batch: list[_Pending], before_redo=None) -> N
         item.done.set()
 
 
-def _committed(name: str, setting: str, args, flush, direct) -> None:
-    """Queue `args` for the `name` group commit and return once its batch is committed (raising its error);
-    `direct(args)` in the caller's own transaction when the `setting` window is 0."""
+def _committed(name: str, setting: str, args, flush, direct):
+    """Queue `args` for the `name` group commit and return its result once its batch is committed (raising
+    its error); `direct(args)` in the caller's own transaction when the `setting` window is 0."""
     window = current_app.config[setting] / 1000
     if window <= 0:
-        direct(args)
-        return
+        return direct(args)
     item = _Pending(args)
     _flusher(name, window, flush, max_items=200, group_commit=True).add(item)
     if not item.done.wait(30):
         raise TimeoutError(f"{name} batch not committed within 30 s")
     if item.error is not None:
         raise item.error
+    return item.result
 
 
 def _flush_meter_values(batch: list[_Pending]) -> None:
@@ -249,9 +253,24 @@ def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, mete
                _flush_meter_values, lambda reading: metering.record([reading]))
 
 
+def _boot_alone(item: presence.Boot) -> tuple[str, int]:
+    return chargers.boot(item.cp_id, item.vendor, item.model, item.serial, item.firmware)
+
+
+def _flush_boots(batch: list[_Pending]) -> None:
+    _flush_group(presence.record_boots, _boot_alone, batch)
+
+
+def boot(item: presence.Boot) -> tuple[str, int]:
+    """Record a BootNotification with the others arriving now; (registration status, heartbeat interval)
+    once committed."""
+    return _committed("boot", "STATUS_BATCH_MS", item, _flush_boots, _boot_alone)
+
+
 def _status_alone(item: presence.Status) -> None:
     chargers.status_notification(item.cp_id, item.connector_id, item.status, item.error_code, item.timestamp,
                                  item.info, item.vendor_error_code, item.connection_id)
+    return None
 
 
 def _flush_statuses(batch: list[_Pending]) -> None:

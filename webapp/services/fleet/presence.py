@@ -1,5 +1,9 @@
-"""StatusNotifications of many chargers at once, set-based: what a reconnect storm sends.
+"""BootNotifications and StatusNotifications of many chargers at once, set-based: what a reconnect storm
+sends.
 
+`record_boots` does what `chargers.boot` does for each known charger (its vendor, model, serial and
+firmware, last boot and last seen, the connectors' status ordering reset, a "boot" event) with four
+statements for the whole batch; an unknown charger goes through `chargers.boot` itself (registration).
 `record_statuses` applies a batch with the same rules as `chargers.status_notification` (the connector is
 created on first mention, a late notification from another connection is logged and not applied, a
 freed or faulted connector reaches the charging lifecycle) in a fixed number of statements: the chargers'
@@ -17,9 +21,49 @@ from ...models import Charger, ChargerEvent, Connector
 from ...timeutil import utcnow
 from ..charging import lifecycle
 from ..platform import bulk
+from . import chargers
 
 _COLUMNS = ("status", "error_code", "status_info", "vendor_error_code", "status_at", "status_order_at",
             "status_connection_id")
+
+
+@dataclass(slots=True)
+class Boot:
+    cp_id: str
+    vendor: str
+    model: str
+    serial: str | None
+    firmware: str | None
+
+
+def record_boots(items: list[Boot]) -> list[tuple[str, int]]:
+    """Apply the BootNotifications in `items`; each one's (registration status, heartbeat interval)."""
+    table = Charger.__table__
+    known = {r.charge_point_id: r for r in db.session.execute(
+        select(table.c.id, table.c.charge_point_id, table.c.registration_status, table.c.heartbeat_interval,
+               table.c.serial_number, table.c.firmware_version)
+        .where(table.c.charge_point_id.in_({item.cp_id for item in items}))).all()}
+    now = utcnow()
+    updates, events, answers = {}, [], []
+    for item in items:
+        row = known.get(item.cp_id)
+        if row is None:
+            answers.append(chargers.boot(item.cp_id, item.vendor, item.model, item.serial, item.firmware))
+            continue
+        updates[row.id] = {"id": row.id, "vendor": item.vendor[:20], "model": item.model[:20],
+                           "serial_number": item.serial or row.serial_number or None,
+                           "firmware_version": item.firmware or row.firmware_version, "last_boot": now,
+                           "last_seen": now}
+        events.append(_event(row.id, "boot", f"{item.vendor} {item.model} fw {item.firmware or '?'}: "
+                             f"{row.registration_status}", None, now, now))
+        answers.append((row.registration_status, row.heartbeat_interval))
+    if updates:
+        bulk.update(table, list(updates.values()))
+        # A reboot resets status ordering: whatever the charger's clock said before cannot block what it says now.
+        db.session.execute(Connector.__table__.update().where(Connector.charger_id.in_(list(updates)))
+                           .values(status_order_at=None, status_connection_id=None))
+    bulk.insert(ChargerEvent.__table__, events)
+    return answers
 
 
 @dataclass(slots=True)
@@ -35,7 +79,7 @@ class Status:
     arrived: datetime | None = None
 
 
-def record_statuses(items: list[Status]) -> None:
+def record_statuses(items: list[Status]) -> list[None]:
     """Apply the StatusNotifications in `items` (in order) and add their events to the transaction."""
     skew = timedelta(seconds=current_app.config["OCPP_CLOCK_SKEW_SECONDS"])
     ids = dict(db.session.execute(select(Charger.charge_point_id, Charger.id).where(
@@ -70,6 +114,7 @@ def record_statuses(items: list[Status]) -> None:
         if (status == "Available" and previous != "Available") or status == "Faulted":
             connector = db.session.get(Connector, connector_id, populate_existing=True)
             lifecycle.connector_status_changed(connector, previous, status)
+    return [None] * len(items)
 
 
 def _connectors(ids: dict[str, int], items: list[Status]) -> dict[tuple[int, int], dict]:
