@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing as mp
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from array import array
 from bench import common, gcpause, stores
 from bench.clients import BOOT, LeanCharger
 from bench.common import BIN, LOG_DIR, ROOT, fmt, free_port, print_table, summarize
+from bench.ocpp_load import Generators
 from bench.procstat import CpuWindow, MachineCpu, proc_tree, rss_mb, stop_process_group
 from bench.servers import Node, _wait_http
 from bench.stores import BenchDB, RedisDB
@@ -61,7 +61,8 @@ class EchoServer:
 
 
 # -- load generator processes ----------------------------------------------------------------------------------
-def generator_main(pipe, urls: dict, cp_ids: list[str]) -> None:
+def generator_main(pipe, index: int, urls: dict, cp_ids: list[str], opts: dict) -> None:
+    """One generator process (bench.ocpp_load.Generators starts them): `urls` maps target to URL."""
     common.raise_nofile()
     asyncio.run(_generator(pipe, urls, cp_ids))
 
@@ -110,49 +111,11 @@ async def _generator(pipe, urls, cp_ids):
             return
 
 
-class Generators:
-    def __init__(self, urls: dict, cp_ids: list[str], procs: int):
-        ctx = mp.get_context("spawn")
-        self.pipes, self.procs = [], []
-        for i in range(procs):
-            parent, child = ctx.Pipe()
-            p = ctx.Process(target=generator_main, args=(child, urls, cp_ids[i::procs]), daemon=True)
-            p.start()
-            self.pipes.append(parent)
-            self.procs.append(p)
-        self.ask(None, "ready")
-
-    def pids(self) -> list[int]:
-        return [p.pid for p in self.procs if p.is_alive()]
-
-    def ask(self, msg, expect: str, timeout: float = 300) -> list:
-        for pipe in self.pipes:
-            if msg is not None:
-                pipe.send(msg)
-        out = []
-        for pipe, proc in zip(self.pipes, self.procs):
-            if not pipe.poll(timeout):
-                raise RuntimeError(f"generator {proc.pid} did not answer {expect!r}")
-            kind, payload = pipe.recv()
-            assert kind == expect, (kind, expect)
-            out.append(payload)
-        return out
-
-    def stop(self) -> None:
-        try:
-            self.ask(("stop",), "stopped", timeout=30)
-        finally:
-            for p in self.procs:
-                p.join(5)
-                if p.is_alive():
-                    p.kill()
-
-
 def burst(gens: Generators, name: str, pids_fn, duration: float, gc_prefix) -> dict:
     t_start = time.time() + 0.3
     time.sleep(0.3)
     w_srv, w_gen, w_all = CpuWindow(pids_fn).start(), CpuWindow(gens.pids).start(), MachineCpu().start()
-    results = gens.ask(("burst", name, t_start, t_start + duration), "burst", timeout=duration + 60)
+    results = gens.ask_all(("burst", name, t_start, t_start + duration), "burst", timeout=duration + 60)
     srv, gen, machine = w_srv.stop(), w_gen.stop(), w_all.stop()
     n = sum(r["n"] for r in results)
     lat = summarize([x for r in results for x in r["lat"]])
@@ -194,9 +157,10 @@ def main(argv=None) -> int:
         node = Node("bench-hb", db.url(db.node_app_name), redis_db.url, extra_env=env).start()
         echo = EchoServer().start()
         targets = {"echo": (echo.pids, echo.gc_prefix), "chargeway": (node.pids, node_gc)}
-        gens = Generators({"echo": echo.ws_url, "chargeway": node.ws_url}, cp_ids, args.procs)
+        gens = Generators({"echo": echo.ws_url, "chargeway": node.ws_url}, cp_ids, args.procs, {},
+                          target=generator_main)
         idle = {"echo": rss_mb(echo.pids()), "chargeway": rss_mb(node.pids())}
-        up = gens.ask(("up",), "up")
+        up = gens.ask_all(("up",), "up")
         up = {k: sum(u[k] for u in up) for k in targets}
         print(f"up: {up}", flush=True)
         for r in range(args.rounds):
@@ -212,7 +176,10 @@ def main(argv=None) -> int:
         held = {"echo": rss_mb(echo.pids()), "chargeway": rss_mb(node.pids())}
     finally:
         if gens:
-            gens.stop()
+            try:
+                gens.ask_all(("stop",), "stopped", timeout=30)
+            finally:
+                gens.join()
         for server in (echo, node):
             if server:
                 server.stop()

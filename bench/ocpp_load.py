@@ -41,12 +41,14 @@ from bench.stores import BenchDB, RedisDB
 # orchestration
 # ==============================================================================================================
 class Generators:
-    def __init__(self, url: str, cp_ids: list[str], procs: int, opts: dict):
+    """`procs` load generator processes, each running `target(pipe, index, url, its chargers, opts)`."""
+
+    def __init__(self, url, cp_ids: list[str], procs: int, opts: dict, target=generator_main):
         ctx = mp.get_context("spawn")
         self.pipes, self.procs = [], []
         for i in range(procs):
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=generator_main, args=(child, i, url, cp_ids[i::procs], opts), daemon=True)
+            p = ctx.Process(target=target, args=(child, i, url, cp_ids[i::procs], opts), daemon=True)
             p.start()
             self.pipes.append(parent)
             self.procs.append(p)

@@ -165,3 +165,69 @@ def test_a_frame_and_its_answer_are_queued_together(app, factory):
     flusher = app.extensions["chargeway_flushers"]["ocpp-log"]
     assert [row["direction"] for row in flusher._items] == ["in", "out"]
     assert writebehind.drain_all(app)["ocpp-log"] == 2
+
+
+def test_the_throttle_waits_for_a_redis_connection_instead_of_failing(app):
+    """A storm of handshakes shares a bounded pool: past its size a check waits, it does not raise."""
+    import threading
+
+    import redis
+
+    from tests.conftest import REDIS_URL, need
+
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError:
+        need(f"Redis at {REDIS_URL}")
+    counters = charger_auth._Counters(REDIS_URL, 5, max_connections=1)
+    failures = []
+
+    def check():
+        try:
+            counters.count_many(["cw:ocpp-auth:test:a", "cw:ocpp-auth:test:b"])
+        except redis.RedisError as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=check) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+
+
+def test_routes_of_sockets_opening_at_once_are_written_before_register_returns(app):
+    import threading
+
+    import redis
+
+    from tests.conftest import REDIS_URL, need
+    from webapp.services.platform.bus import RedisBus
+
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError:
+        need(f"Redis at {REDIS_URL}")
+    app.config.update(REDIS_URL=REDIS_URL, NODE_ID="route-test")
+    the_bus = RedisBus(app)
+
+    class Conn:
+        def __init__(self, cp_id):
+            self.cp_id = cp_id
+
+    conns = [Conn(f"ROUTE-{i}") for i in range(50)]
+    seen = {}
+
+    def open_(conn):
+        the_bus.register(conn)
+        seen[conn.cp_id] = the_bus.redis.get(f"cw:route:{conn.cp_id}")
+
+    threads = [threading.Thread(target=open_, args=(c,)) for c in conns]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {c.cp_id: the_bus.address for c in conns}
+    for conn in conns:
+        the_bus.unregister(conn)
+    assert the_bus.redis.exists(*[f"cw:route:{c.cp_id}" for c in conns]) == 0

@@ -107,3 +107,15 @@ def test_the_boot_handler_goes_through_the_group_commit(app, factory, batched):
     factory.charger(cp_id="SB-BH", connectors=1)
     assert writebehind.boot(presence.Boot("SB-BH", "V", "M", None, None)) == ("Accepted", 300)
     assert "boot" in app.extensions["chargeway_flushers"]
+
+
+def test_an_accepted_boot_is_online_through_its_socket_in_the_same_commit(app, factory):
+    charger = factory.charger(cp_id="SB-ON", connectors=1, online=False)
+    charger.connection_id = "sock-1"
+    db.session.commit()
+    presence.record_boots([presence.Boot("SB-ON", "V", "M", None, None, "sock-1", "node-a"),
+                           presence.Boot("SB-NOT-MINE", "V", "M", None, None, "sock-2", "node-a")])
+    db.session.commit()
+    db.session.expire_all()
+    assert (charger.online, charger.node_id) == (True, "node-a")
+    assert _events(charger, "online") == ["connected and booted"]

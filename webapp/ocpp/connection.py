@@ -197,6 +197,7 @@ class ChargerConnection:
 
     def _handle_call(self, frame: frames.Frame, raw: str) -> None:
         provision = False
+        opened = None  # False: the handler never opened a database session (nothing to close)
         try:
             validate_call(frame.action, frame.payload)
             payload = bounds.checked(frame.action, frame.payload)
@@ -206,16 +207,15 @@ class ChargerConnection:
             if self._validate_out:
                 validate_result(frame.action, result)
             reply = frames.result(frame.unique_id, result)
-            _end_session(commit=True)
+            opened = _end_session(commit=True)
             outcome = "CALLRESULT"
             if frame.action == "BootNotification":
                 self.accepted = result.get("status") == "Accepted"
                 if self.charger_pk is None:  # registered by this BootNotification
                     self._refresh_registration()
-                if self.accepted and not self.booted:  # online before the charger reads its answer
+                if self.accepted and not self.booted:  # online already: the boot's own commit did it
                     self.booted = True
                     gcpolicy.accepted()
-                    self._commit(lambda: chargers.booted(self.cp_id, self.connection_id, bus.get().node_id))
                 provision = self.accepted and bool(self._commit(lambda: provisioning.needs_key(self.cp_id)))
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except OcppError as exc:
@@ -229,7 +229,8 @@ class ChargerConnection:
             outcome = "InternalError"
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         finally:
-            _end_session(commit=None)
+            if opened is not False:
+                _end_session(commit=None)
         metrics.ocpp_message(frame.action, outcome)
         self._send(reply)
         if provision:
@@ -308,7 +309,7 @@ class ChargerConnection:
         charger = chargers.get_by_cp_id(self.cp_id)
         self.charger_pk = charger.id if charger is not None else None
         self.accepted = charger is not None and charger.registration_status == "Accepted"
-        db.session.rollback()
+        db.session.remove()
 
     def _touch(self) -> None:
         now = time.monotonic()
@@ -344,15 +345,16 @@ class ChargerConnection:
             db.session.remove()
 
 
-def _end_session(commit: bool | None) -> None:
+def _end_session(commit: bool | None) -> bool:
     """Commit (True), roll back (False) or close (None) this greenlet's database session, if a handler
-    opened one: a Heartbeat or a group-committed MeterValues never touches it, and creating a session
-    only to commit nothing cost a fifth of the socket's CPU per message."""
+    opened one (returns whether it had): a Heartbeat or a group-committed message never touches it, and
+    creating a session only to commit nothing cost a fifth of the socket's CPU per message."""
     if not db.session.registry.has():
-        return
+        return False
     if commit is None:
         db.session.remove()
     elif commit:
         db.session.commit()
     else:
         db.session.rollback()
+    return True

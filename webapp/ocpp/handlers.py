@@ -12,7 +12,7 @@ from ocpp.v16.datatypes import IdTagInfo
 
 from ..services.charging import solar, transactions, writebehind
 from ..services.fleet import chargers, presence
-from ..services.platform import events
+from ..services.platform import bus, events
 from ..timeutil import iso, parse_iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 def boot_notification(cp_id, charge_point_vendor, charge_point_model, **kwargs):
     status, interval = writebehind.boot(presence.Boot(cp_id, charge_point_vendor, charge_point_model,
                                                       kwargs.get("charge_point_serial_number"),
-                                                      kwargs.get("firmware_version")))
+                                                      kwargs.get("firmware_version"), kwargs.get("connection_id"),
+                                                      bus.get().node_id))
     return call_result.BootNotification(current_time=iso(utcnow()), interval=interval, status=status)
 
 

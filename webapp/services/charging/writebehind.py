@@ -194,13 +194,24 @@ def log_frames(charger_id: int, frames: list[tuple[str, str | None, str | None, 
     """Log frames (direction, action, unique id, text) of a charger, batched unless the interval is 0."""
     now = utcnow()
     # Cut to the columns and cleaned: one frame the database cannot store must not fail its whole batch.
-    rows = [{"charger_id": charger_id, "direction": d, "action": clip(a, 48), "unique_id": clip(u, 64),
-             "payload": clip(redaction.frame(a, p), 4000), "created_at": now} for d, a, u, p in frames]
-    interval = current_app.config["OCPP_LOG_FLUSH_SECONDS"]
+    rows = [{"charger_id": charger_id, "direction": d, "action": _storable(a, 48), "unique_id": _storable(u, 64),
+             "payload": _storable(redaction.frame(a, p), 4000), "created_at": now} for d, a, u, p in frames]
+    app = current_app._get_current_object()
+    interval = app.config["OCPP_LOG_FLUSH_SECONDS"]
     if interval <= 0:
         _flush_log(rows)
         return
-    _flusher("ocpp-log", interval, _flush_log, max_items=2000).add_many(rows)
+    flusher = app.extensions.get("chargeway_flushers", {}).get("ocpp-log") or \
+        _flusher("ocpp-log", interval, _flush_log, max_items=2000)
+    flusher.add_many(rows)
+
+
+def _storable(text: str | None, length: int) -> str | None:
+    """`clip`, without its calls for the usual text (ASCII, no NUL): two of them per logged frame."""
+    if text is None:
+        return None
+    text = text[:length]
+    return text if text.isascii() and "\x00" not in text else clip(text, length)
 
 
 # -- group commit: MeterValues, StatusNotification ---------------------------------------------------------
@@ -253,18 +264,14 @@ def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, mete
                _flush_meter_values, lambda reading: metering.record([reading]))
 
 
-def _boot_alone(item: presence.Boot) -> tuple[str, int]:
-    return chargers.boot(item.cp_id, item.vendor, item.model, item.serial, item.firmware)
-
-
 def _flush_boots(batch: list[_Pending]) -> None:
-    _flush_group(presence.record_boots, _boot_alone, batch)
+    _flush_group(presence.record_boots, presence.boot_one, batch)
 
 
 def boot(item: presence.Boot) -> tuple[str, int]:
-    """Record a BootNotification with the others arriving now; (registration status, heartbeat interval)
-    once committed."""
-    return _committed("boot", "STATUS_BATCH_MS", item, _flush_boots, _boot_alone)
+    """Record a BootNotification with the others arriving now (an accepted charger online through its
+    socket); (registration status, heartbeat interval) once committed."""
+    return _committed("boot", "STATUS_BATCH_MS", item, _flush_boots, presence.boot_one)
 
 
 def _status_alone(item: presence.Status) -> None:

@@ -105,8 +105,12 @@ def _held(row) -> bool:
 class _Counters:
     """Failures per key in fixed windows: Redis when configured (every node sees them), else this process."""
 
-    def __init__(self, redis_url: str | None, timeout: float):
-        self._redis = redis.Redis.from_url(redis_url, socket_timeout=timeout) if redis_url else None
+    def __init__(self, redis_url: str | None, timeout: float, max_connections: int = 50):
+        # A bounded pool that waits for a free connection: redis-py's default pool raises
+        # MaxConnectionsError past 100 handshakes at once (a reconnect storm), and then nothing is throttled.
+        self._redis = redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(
+            redis_url, max_connections=max_connections, timeout=timeout, socket_timeout=timeout)) \
+            if redis_url else None
         self._memory: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
@@ -182,5 +186,6 @@ def _throttle() -> _Throttle:
     throttle = app.extensions.get("charger_auth")
     if throttle is None:
         throttle = app.extensions["charger_auth"] = _Throttle(
-            _Counters(app.config.get("REDIS_URL"), app.config["BUS_REDIS_TIMEOUT_SECONDS"]))
+            _Counters(app.config.get("REDIS_URL"), app.config["BUS_REDIS_TIMEOUT_SECONDS"],
+                      int(app.config.get("REDIS_POOL_SIZE", 50))))
     return throttle

@@ -3,7 +3,8 @@ sends.
 
 `record_boots` does what `chargers.boot` does for each known charger (its vendor, model, serial and
 firmware, last boot and last seen, the connectors' status ordering reset, a "boot" event) with four
-statements for the whole batch; an unknown charger goes through `chargers.boot` itself (registration).
+statements for the whole batch, an unknown charger going through `chargers.boot` itself (registration);
+then an accepted charger is online through its socket (`chargers.booted`) in the same commit.
 `record_statuses` applies a batch with the same rules as `chargers.status_notification` (the connector is
 created on first mention, a late notification from another connection is logged and not applied, a
 freed or faulted connector reaches the charging lifecycle) in a fixed number of statements: the chargers'
@@ -34,6 +35,22 @@ class Boot:
     model: str
     serial: str | None
     firmware: str | None
+    connection_id: str | None = None  # the socket it came on: online through it when Accepted
+    node_id: str | None = None
+
+
+def boot_one(item: Boot) -> tuple[str, int]:
+    """One BootNotification in the caller's transaction: `chargers.boot`, then online through its socket."""
+    answer = chargers.boot(item.cp_id, item.vendor, item.model, item.serial, item.firmware)
+    _online(item, answer)
+    return answer
+
+
+def _online(item: Boot, answer: tuple[str, int]) -> None:
+    # An accepted boot puts the charger online in the same commit, before it reads its answer (a no-op when
+    # it is online already, or a newer socket owns it: chargers.booted's conditions).
+    if answer[0] == "Accepted" and item.connection_id is not None:
+        chargers.booted(item.cp_id, item.connection_id, item.node_id)
 
 
 def record_boots(items: list[Boot]) -> list[tuple[str, int]]:
@@ -48,7 +65,7 @@ def record_boots(items: list[Boot]) -> list[tuple[str, int]]:
     for item in items:
         row = known.get(item.cp_id)
         if row is None:
-            answers.append(chargers.boot(item.cp_id, item.vendor, item.model, item.serial, item.firmware))
+            answers.append(boot_one(item))
             continue
         updates[row.id] = {"id": row.id, "vendor": item.vendor[:20], "model": item.model[:20],
                            "serial_number": item.serial or row.serial_number or None,
@@ -63,6 +80,9 @@ def record_boots(items: list[Boot]) -> list[tuple[str, int]]:
         db.session.execute(Connector.__table__.update().where(Connector.charger_id.in_(list(updates)))
                            .values(status_order_at=None, status_connection_id=None))
     bulk.insert(ChargerEvent.__table__, events)
+    for item, answer in zip(items, answers):
+        if item.cp_id in known:
+            _online(item, answer)
     return answers
 
 
