@@ -219,11 +219,11 @@ class ChargerConnection:
                 provision = self.accepted and bool(self._commit(lambda: provisioning.needs_key(self.cp_id)))
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except OcppError as exc:
-            _end_session(commit=False)
+            opened = _end_session(commit=False)
             reply, outcome = frames.error(frame.unique_id, exc.code, exc.description, exc.details), exc.code
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except Exception:
-            _end_session(commit=False)
+            opened = _end_session(commit=False)
             log.error("Handler %s for %s failed", frame.action, self.cp_id, exc_info=True)
             reply = frames.error(frame.unique_id, "InternalError", f"Could not process {frame.action}")
             outcome = "InternalError"
