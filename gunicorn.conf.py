@@ -42,11 +42,16 @@ def post_worker_init(worker):
     """The worker has loaded the app: move everything alive now (modules, the app and its extensions, the
     compiled OCPP schemas) out of the cyclic garbage collector's reach. A full collection otherwise walks
     those ~150,000 long-lived objects and stalls every greenlet of the worker for ~100 ms every few seconds
-    (measured with bench/web_load.py; mostly 5-20 ms after the freeze)."""
+    (measured with bench/web_load.py; mostly 5-20 ms after the freeze). Then the same for the sockets the
+    worker accepts (webapp/ocpp/gcpolicy.py: freeze after each batch of booted chargers)."""
     import gc
 
     gc.collect()
     gc.freeze()
+    from webapp.ocpp import gcpolicy
+
+    if hasattr(getattr(worker, "wsgi", None), "config"):
+        gcpolicy.start(worker.wsgi)
     _on_sigterm_let_chargers_go(worker)
 
 

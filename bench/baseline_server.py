@@ -101,5 +101,7 @@ if __name__ == "__main__":
     HEARTBEAT = args.heartbeat
     logging.basicConfig(level=logging.WARNING)
     from bench.common import raise_nofile
+    from bench.gcpause import install
     raise_nofile()
+    install()  # BENCH_GC_FILE: GC pauses for the benchmark's report
     asyncio.run(main(args.port, args.ping_interval))

@@ -23,10 +23,11 @@ class LeanCharger:
     no state machine: just enough to load the server."""
 
     __slots__ = ("cp_id", "url", "ws", "pending", "lock", "closed", "reader", "ids", "on_call", "busy",
-                 "failed", "tx_id", "last_ts_ms", "calls_in", "booted")
+                 "failed", "tx_id", "last_ts_ms", "calls_in", "booted", "password")
 
-    def __init__(self, cp_id: str, base_url: str, on_call=None):
+    def __init__(self, cp_id: str, base_url: str, on_call=None, password: str | None = None):
         self.cp_id = cp_id
+        self.password = password  # HTTP Basic (security profile 1) when set
         self.url = f"{base_url.rstrip('/')}/{cp_id}"
         self.ws = None
         self.pending: dict[str, asyncio.Future] = {}
@@ -48,9 +49,16 @@ class LeanCharger:
         return self.booted and not self.closed
 
     async def connect(self, timeout: float = 30.0) -> None:
+        import base64
+
         from websockets.asyncio.client import connect
+        headers = None
+        if self.password:
+            token = base64.b64encode(f"{self.cp_id}:{self.password}".encode()).decode()
+            headers = {"Authorization": f"Basic {token}"}
         self.ws = await connect(self.url, subprotocols=["ocpp1.6"], compression=None, ping_interval=None,
-                                open_timeout=timeout, close_timeout=2, max_queue=4, max_size=2**16)
+                                open_timeout=timeout, close_timeout=2, max_queue=4, max_size=2**16,
+                                additional_headers=headers)
         self.closed = False
         self.reader = asyncio.get_running_loop().create_task(self._read())
 

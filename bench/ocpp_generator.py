@@ -25,7 +25,7 @@ async def _generator(pipe, index, url, cp_ids, opts):
     loop = asyncio.get_running_loop()
     hb = opts["heartbeat"]
     timeout = opts["call_timeout"]
-    chargers = [LeanCharger(cp, url) for cp in cp_ids]
+    chargers = [LeanCharger(cp, url, password=opts.get("password")) for cp in cp_ids]
     hb_t, hb_lat = array("d"), array("d")   # send time (wall clock), latency s (<0: -1 timeout, -2 error)
     mv_t, mv_lat = array("d"), array("d")
     lag = array("d")
@@ -80,7 +80,8 @@ async def _generator(pipe, index, url, cp_ids, opts):
                 boot = await ch.call("BootNotification", BOOT, timeout)
                 if boot.get("status") != "Accepted":
                     raise RuntimeError(f"boot {boot.get('status')}")
-                await ch.call("StatusNotification", status_payload(), timeout)
+                for connector in range(1, opts.get("connectors", 1) + 1):
+                    await ch.call("StatusNotification", status_payload(connector=connector), timeout)
                 ch.booted = True
             except Exception as exc:  # noqa: BLE001 - counted and reported
                 ch.failed = f"{type(exc).__name__}: {str(exc)[:80]}"

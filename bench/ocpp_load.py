@@ -29,7 +29,7 @@ import sys
 import time
 from collections import Counter
 
-from bench import common, stores
+from bench import common, gcpause, stores
 from bench.common import summarize
 from bench.ocpp_generator import generator_main
 from bench.ocpp_report import report
@@ -41,12 +41,14 @@ from bench.stores import BenchDB, RedisDB
 # orchestration
 # ==============================================================================================================
 class Generators:
-    def __init__(self, url: str, cp_ids: list[str], procs: int, opts: dict):
+    """`procs` load generator processes, each running `target(pipe, index, url, its chargers, opts)`."""
+
+    def __init__(self, url, cp_ids: list[str], procs: int, opts: dict, target=generator_main):
         ctx = mp.get_context("spawn")
         self.pipes, self.procs = [], []
         for i in range(procs):
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=generator_main, args=(child, i, url, cp_ids[i::procs], opts), daemon=True)
+            p = ctx.Process(target=target, args=(child, i, url, cp_ids[i::procs], opts), daemon=True)
             p.start()
             self.pipes.append(parent)
             self.procs.append(p)
@@ -109,8 +111,10 @@ def run_target(kind: str, args, cp_ids: list[str], dump=None) -> dict:
     db = node = server = gens = None
     redis_db = None
     try:
+        gc_prefix = common.LOG_DIR / f"gc-{kind}-{__import__('os').getpid()}" if args.hold else None
+        gc_env = {"BENCH_GC_FILE": str(gc_prefix)} if gc_prefix else {}
         if kind == "baseline":
-            server = BaselineServer(args.heartbeat).start()
+            server = BaselineServer(args.heartbeat, extra_env=gc_env).start()
             url, server_pids, pg_pids = server.ws_url, server.pids, None
         else:
             t = time.monotonic()
@@ -131,7 +135,7 @@ def run_target(kind: str, args, cp_ids: list[str], dump=None) -> dict:
                 redis_db = RedisDB()
                 redis_db.flush()
                 redis_url = redis_db.url
-            env = {"HEARTBEAT_INTERVAL": str(args.heartbeat), "ACCESS_LOG": "1" if args.access_log else "0"}
+            env = {"HEARTBEAT_INTERVAL": str(args.heartbeat), "ACCESS_LOG": "1" if args.access_log else "0", **gc_env}
             env.update(dict(kv.split("=", 1) for kv in args.server_env))
             node = Node("bench-ocpp", db.url(db.node_app_name), redis_url, workers=args.workers,
                         extra_env=env).start()
@@ -147,6 +151,7 @@ def run_target(kind: str, args, cp_ids: list[str], dump=None) -> dict:
         cpu_ramp = CpuWindow(server_pids).start()
         ramped = gens.ask_all(("ramp", time.time() + 0.3, args.ramp_rate / args.procs), "ramped")
         res["ramp_cpu"] = cpu_ramp.stop()
+        res["ramp_window"] = (time.time() - res["ramp_cpu"]["elapsed"], time.time())
         time.sleep(0.6)
         res["ramp_sql"] = sql_delta(sql0, sql())
         res["ramp_ok"] = sum(r["ok"] for r in ramped)
@@ -221,6 +226,8 @@ def run_target(kind: str, args, cp_ids: list[str], dump=None) -> dict:
         res["hb_meter"] = window_stats(hb_t, hb_l, *res["meter_window"])
         res["mv"] = window_stats(mv_t, mv_l, *res["meter_window"])
         res["mv"]["acked"] = res["mv"]["n"]
+        if gc_prefix:
+            res["gc"] = {phase: gcpause.read(str(gc_prefix), *res[f"{phase}_window"]) for phase in ("ramp", "steady", "meter")}
         lag = [(f["lag"][i], f["lag"][i + 1]) for f in finals for i in range(0, len(f["lag"]), 2)]
         s0, s1 = res["steady_window"][0], res["meter_window"][1]
         res["lag"] = summarize([x for t, x in lag if s0 <= t < s1])
@@ -248,6 +255,8 @@ def run_target(kind: str, args, cp_ids: list[str], dump=None) -> dict:
             db.finish(keep=args.keep_schema)
         if redis_db:
             redis_db.flush()
+        if gc_prefix:
+            gcpause.clear(str(gc_prefix))
     return res
 
 
@@ -280,6 +289,9 @@ def main(argv=None) -> int:
     p.add_argument("--keep-schema", action="store_true")
     p.add_argument("--dump", metavar="CSV", help="write every timed CALL (target, message, time, latency)")
     p.add_argument("--prefix", default="LB", help="charge point id prefix")
+    p.add_argument("--hold", action="store_true",
+                   help="GC-pause report: every collection's pause inside the server process (gc.callbacks, "
+                        "BENCH_GC_FILE), worst and p99 per phase")
     args = p.parse_args(argv)
     limits = common.raise_nofile()
     if args.procs <= 0:

@@ -95,6 +95,17 @@ def report(results: list[dict], args) -> None:
         row("generator loop lag p99 ms", lambda r: r["lag"]["p99"], ratio_ok=False),
         row("server RSS MB at end", lambda r: r["rss_end"], 0),
     ]
+    if getattr(args, "hold", False):
+        for phase in ("ramp", "steady", "meter"):
+            rows += [
+                row(f"GC pauses in the server, {phase}: collections (full)",
+                    lambda r, ph=phase: f"{r['gc'][ph]['n']:,} ({r['gc'][ph]['full']:,})", ratio_ok=False),
+                row(f"GC pause p99 ms, {phase}", lambda r, ph=phase: r["gc"][ph]["p99"], 2),
+                row(f"GC pause worst ms, {phase}", lambda r, ph=phase: r["gc"][ph]["max"], 1),
+                row(f"GC time ms per s, {phase}",
+                    lambda r, ph=phase: r["gc"][ph]["total_ms"] / r[f"{ph}_cpu"]["elapsed"] if ph == "ramp" else
+                    r["gc"][ph]["total_ms"] / (r[f"{ph}_window"][1] - r[f"{ph}_window"][0]), 1),
+            ]
     print()
     print_table(["metric"] + kinds + (["chargeway/baseline"] if show_ratio else []), rows)
     cw = by.get("chargeway")

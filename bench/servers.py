@@ -126,7 +126,8 @@ class Node:
 class BaselineServer:
     """bench/baseline_server.py: the `ocpp` library on `websockets`, answering without persistence."""
 
-    def __init__(self, heartbeat: int = 300):
+    def __init__(self, heartbeat: int = 300, extra_env: dict | None = None):
+        self.extra_env = extra_env or {}
         self.port = free_port()
         self.ws_url = f"ws://127.0.0.1:{self.port}/ocpp"
         self.heartbeat = heartbeat
@@ -139,7 +140,7 @@ class BaselineServer:
         self.proc = subprocess.Popen([sys.executable, "-m", "bench.baseline_server", "--port", str(self.port),
                                       "--heartbeat", str(self.heartbeat)], cwd=ROOT, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True,
-                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                     env={**os.environ, "PYTHONPATH": str(ROOT), **self.extra_env})
         _wait_http(f"http://127.0.0.1:{self.port}/healthz", self.proc, self.log_path, timeout)
         return self
 

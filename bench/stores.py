@@ -118,8 +118,9 @@ def seed_stations(n: int, prefix: str = "Bench") -> list[int]:
 
 
 def seed_chargers(n: int, prefix: str, station_ids: list[int] | None = None, heartbeat: int = 300,
-                  connectors: int = 1, status: str = "Available") -> list[str]:
-    """`n` accepted chargers without a password, `connectors` connectors each, with plain bulk INSERTs."""
+                  connectors: int = 1, status: str = "Available", password_hash: str | None = None) -> list[str]:
+    """`n` accepted chargers, `connectors` connectors each, with plain bulk INSERTs; without a password
+    unless `password_hash` (one hash shared by all: seeding never hashes per row)."""
     from sqlalchemy import insert, select
     from webapp.extensions import db
     from webapp.models import Charger, Connector
@@ -129,7 +130,7 @@ def seed_chargers(n: int, prefix: str, station_ids: list[int] | None = None, hea
         chunk = cp_ids[start:start + 2000]
         db.session.execute(insert(Charger), [
             {"charge_point_id": cp, "station_id": station_ids[(start + j) % len(station_ids)] if station_ids else None,
-             "registration_status": "Accepted", "heartbeat_interval": heartbeat, "password_hash": None,
+             "registration_status": "Accepted", "heartbeat_interval": heartbeat, "password_hash": password_hash,
              "supports_reservation": True, "vendor": "Bench", "model": "Lean"} for j, cp in enumerate(chunk)])
         ids = db.session.execute(select(Charger.id).where(Charger.charge_point_id.in_(chunk))).scalars().all()
         db.session.execute(insert(Connector), [

@@ -246,6 +246,12 @@ def main(argv=None) -> int:
         if r["errors"]:
             print(f"{r['phase']} errors: {r['errors']}")
     for r in results:
+        sql = r.get("sql") or {}
+        if sql.get("checkouts"):
+            print(f"{r['phase']}: {sql['checkouts']:,} pool checkouts, {sql['pool_waits_over_5ms']:,} waited > 5 ms, "
+                  f"mean wait {sql['pool_wait_ms'] / sql['checkouts']:.2f} ms; "
+                  f"{sql.get('connections', 0)} database connections opened")
+    for r in results:
         if r["phase"].startswith("fragments"):
             st = summarize(r["lat"].get("station", []))
             print(f"target: station fragments p95 < 25 ms with 200 pollers -> {r['phase']}, {len(drivers)} pollers: "

@@ -89,16 +89,29 @@ class Config:
     LAST_SEEN_WRITE_SECONDS = _int("LAST_SEEN_WRITE_SECONDS", 5)
     OCPP_LOG_FLUSH_SECONDS = float(os.environ.get("OCPP_LOG_FLUSH_SECONDS", 1))
     METER_BATCH_MS = float(os.environ.get("METER_BATCH_MS", 20))
+    # BootNotifications and StatusNotifications share a group commit the same way (answered after it; 0:
+    # each in its handler's own transaction).
+    STATUS_BATCH_MS = float(os.environ.get("STATUS_BATCH_MS", 20))
     METER_CONNECTOR_CACHE_SECONDS = float(os.environ.get("METER_CONNECTOR_CACHE_SECONDS", 30))
     # Items waiting in each write-behind queue (last seen, OCPP log, MeterValues) before a socket that adds
     # one waits for the flush: memory stays bounded when the database is slow or down.
     WRITEBEHIND_MAX_PENDING = _int("WRITEBEHIND_MAX_PENDING", 20000)
 
+    # Garbage collection in a worker holding many sockets (webapp/ocpp/gcpolicy.py): after chargers booted,
+    # everything alive is frozen out of the collector's walks at most every GC_FREEZE_SECONDS (0: never);
+    # after GC_COLLECT_AFTER_CLOSES closed sockets one full collection frees what they left (0: never);
+    # GC_THRESHOLDS "g0,g1,g2" for gc.set_threshold (empty: Python's).
+    GC_FREEZE_SECONDS = float(os.environ.get("GC_FREEZE_SECONDS", 1))
+    GC_COLLECT_AFTER_CLOSES = _int("GC_COLLECT_AFTER_CLOSES", 1000)
+    GC_THRESHOLDS = os.environ.get("GC_THRESHOLDS", "")
+
     # Database pool per process (not used for SQLite). A gevent worker serves thousands of sockets, but a
     # frame holds a connection only while its handler runs; callers past size + overflow wait up to the
-    # timeout and then get an error (an OCPP InternalError, an HTTP 500).
-    DB_POOL_SIZE = _int("DB_POOL_SIZE", 10)
-    DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 10)
+    # timeout and then get an error (an OCPP InternalError, an HTTP 500). Sized from the worker's
+    # WORKER_CONNECTIONS (one connection per 1,000 sockets, 10-40) and kept open: an overflow connection
+    # is opened and closed again for every burst (a reconnect storm opened ~350 of them).
+    DB_POOL_SIZE = _int("DB_POOL_SIZE", min(40, max(10, _int("WORKER_CONNECTIONS", 20000) // 1000)))
+    DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 0)
     DB_POOL_TIMEOUT = _int("DB_POOL_TIMEOUT", 10)
 
     # Money: MeterValues past this share of the authorisation ask the gateway for more (an incremental

@@ -15,7 +15,7 @@ from ..services.charging import writebehind
 from ..services.fleet import chargers, provisioning
 from ..services.platform import bus, redaction
 from ..services.errors import CommandFailed
-from . import bounds, frames, handlers
+from . import bounds, frames, gcpolicy, handlers
 from .schemas import OcppError, validate_call, validate_result
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,12 @@ class _PongCounting(Server):
 
 class ChargerConnection:
     """Serves one socket until it closes; `call` may be used from any thread."""
+
+    # A worker holds thousands of these for hours: no per-instance __dict__ (less memory, fewer objects for
+    # the garbage collector to walk).
+    __slots__ = ("ws", "cp_id", "connection_id", "_call_lock", "_send_lock", "_pending", "_last_touch",
+                 "_pongs_seen", "_frame_lock", "going_away", "_boot_deadline", "_touch_every", "_wait",
+                 "_validate_out", "_max_bytes", "charger_pk", "accepted", "booted")
 
     def __init__(self, ws, cp_id: str):
         if type(ws) is Server:
@@ -105,6 +111,7 @@ class ChargerConnection:
             log.error("Connection of %s failed", self.cp_id, exc_info=True)
             reason = "server error on the connection"
         finally:
+            gcpolicy.closed()
             metrics.CHARGERS_CONNECTED.dec()
             self._shutdown_socket()
             self._fail_pending("connection closed")
@@ -190,6 +197,7 @@ class ChargerConnection:
 
     def _handle_call(self, frame: frames.Frame, raw: str) -> None:
         provision = False
+        opened = None  # False: the handler never opened a database session (nothing to close)
         try:
             validate_call(frame.action, frame.payload)
             payload = bounds.checked(frame.action, frame.payload)
@@ -199,29 +207,30 @@ class ChargerConnection:
             if self._validate_out:
                 validate_result(frame.action, result)
             reply = frames.result(frame.unique_id, result)
-            _end_session(commit=True)
+            opened = _end_session(commit=True)
             outcome = "CALLRESULT"
             if frame.action == "BootNotification":
                 self.accepted = result.get("status") == "Accepted"
                 if self.charger_pk is None:  # registered by this BootNotification
                     self._refresh_registration()
-                if self.accepted and not self.booted:  # online before the charger reads its answer
+                if self.accepted and not self.booted:  # online already: the boot's own commit did it
                     self.booted = True
-                    self._commit(lambda: chargers.booted(self.cp_id, self.connection_id, bus.get().node_id))
+                    gcpolicy.accepted()
                 provision = self.accepted and bool(self._commit(lambda: provisioning.needs_key(self.cp_id)))
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except OcppError as exc:
-            _end_session(commit=False)
+            opened = _end_session(commit=False)
             reply, outcome = frames.error(frame.unique_id, exc.code, exc.description, exc.details), exc.code
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except Exception:
-            _end_session(commit=False)
+            opened = _end_session(commit=False)
             log.error("Handler %s for %s failed", frame.action, self.cp_id, exc_info=True)
             reply = frames.error(frame.unique_id, "InternalError", f"Could not process {frame.action}")
             outcome = "InternalError"
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         finally:
-            _end_session(commit=None)
+            if opened is not False:
+                _end_session(commit=None)
         metrics.ocpp_message(frame.action, outcome)
         self._send(reply)
         if provision:
@@ -300,7 +309,7 @@ class ChargerConnection:
         charger = chargers.get_by_cp_id(self.cp_id)
         self.charger_pk = charger.id if charger is not None else None
         self.accepted = charger is not None and charger.registration_status == "Accepted"
-        db.session.rollback()
+        db.session.remove()
 
     def _touch(self) -> None:
         now = time.monotonic()
@@ -336,15 +345,16 @@ class ChargerConnection:
             db.session.remove()
 
 
-def _end_session(commit: bool | None) -> None:
+def _end_session(commit: bool | None) -> bool:
     """Commit (True), roll back (False) or close (None) this greenlet's database session, if a handler
-    opened one: a Heartbeat or a group-committed MeterValues never touches it, and creating a session
-    only to commit nothing cost a fifth of the socket's CPU per message."""
+    opened one (returns whether it had): a Heartbeat or a group-committed message never touches it, and
+    creating a session only to commit nothing cost a fifth of the socket's CPU per message."""
     if not db.session.registry.has():
-        return
+        return False
     if commit is None:
         db.session.remove()
     elif commit:
         db.session.commit()
     else:
         db.session.rollback()
+    return True

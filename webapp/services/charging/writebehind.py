@@ -1,9 +1,9 @@
 """Write-behind batching for the OCPP hot path: many small writes become one transaction.
 
 Last-seen refreshes and the OCPP message log are buffered and flushed every few seconds (losing them in
-a crash costs nothing that matters: presence is re-established by the next frame). MeterValues use group
-commit instead: the handler waits until its batch is committed before the charger gets its answer, so
-an acknowledged reading is always persisted.
+a crash costs nothing that matters: presence is re-established by the next frame). MeterValues and
+StatusNotifications use group commit instead: the handler waits until its batch is committed before the
+charger gets its answer, so an acknowledged message is always persisted.
 """
 import logging
 import threading
@@ -19,7 +19,7 @@ from ...models import Charger, OcppMessage
 from ...textutil import clip
 from ...timeutil import utcnow
 from ..platform import redaction
-from ..fleet import chargers
+from ..fleet import chargers, presence
 from ..platform import bulk
 from . import metering
 
@@ -31,6 +31,7 @@ class _Pending:
     args: object  # what the flush function takes per item
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+    result: object = None
 
 
 class Flusher:
@@ -56,6 +57,10 @@ class Flusher:
     def add(self, item) -> None:
         """Queue an item; while `bound` items are already waiting, block until the flush makes room (push
         back: the caller, a charger's socket, is answered late rather than its data dropped)."""
+        self.add_many((item,))
+
+    def add_many(self, items) -> None:
+        """Queue items (a frame and its answer) under one lock, with the same push back as `add`."""
         with self._cond:
             waited = 0.0
             while len(self._items) >= self.bound:
@@ -64,12 +69,12 @@ class Flusher:
                 waited += 5.0
                 if waited % 30 == 0 and len(self._items) >= self.bound:
                     log.warning("%s queue full (%d items) for %.0f s", self.name, len(self._items), waited)
-            self._items.append(item)
+            self._items.extend(items)
             metrics.queue_depth(self.name, len(self._items))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name=f"chargeway-{self.name}", daemon=True)
                 self._thread.start()
-            if len(self._items) >= self.max_items or (self.group_commit and len(self._items) == 1):
+            if len(self._items) >= self.max_items or (self.group_commit and len(self._items) == len(items)):
                 self._cond.notify_all()
 
     def _loop(self) -> None:
@@ -189,29 +194,43 @@ def log_frames(charger_id: int, frames: list[tuple[str, str | None, str | None, 
     """Log frames (direction, action, unique id, text) of a charger, batched unless the interval is 0."""
     now = utcnow()
     # Cut to the columns and cleaned: one frame the database cannot store must not fail its whole batch.
-    rows = [{"charger_id": charger_id, "direction": d, "action": clip(a, 48), "unique_id": clip(u, 64),
-             "payload": clip(redaction.frame(a, p), 4000), "created_at": now} for d, a, u, p in frames]
-    interval = current_app.config["OCPP_LOG_FLUSH_SECONDS"]
+    rows = [{"charger_id": charger_id, "direction": d, "action": _storable(a, 48), "unique_id": _storable(u, 64),
+             "payload": _storable(redaction.frame(a, p), 4000), "created_at": now} for d, a, u, p in frames]
+    app = current_app._get_current_object()
+    interval = app.config["OCPP_LOG_FLUSH_SECONDS"]
     if interval <= 0:
         _flush_log(rows)
         return
-    flusher = _flusher("ocpp-log", interval, _flush_log, max_items=2000)
-    for row in rows:
-        flusher.add(row)
+    flusher = app.extensions.get("chargeway_flushers", {}).get("ocpp-log") or \
+        _flusher("ocpp-log", interval, _flush_log, max_items=2000)
+    flusher.add_many(rows)
 
 
-# -- MeterValues: group commit --------------------------------------------------------------------------
-def _flush_meter_values(batch: list[_Pending]) -> None:
+def _storable(text: str | None, length: int) -> str | None:
+    """`clip`, without its calls for the usual text (ASCII, no NUL): two of them per logged frame."""
+    if text is None:
+        return None
+    text = text[:length]
+    return text if text.isascii() and "\x00" not in text else clip(text, length)
+
+
+# -- group commit: MeterValues, StatusNotification ---------------------------------------------------------
+def _flush_group(record, redo_one, batch: list[_Pending], before_redo=None) -> None:
+    """`record` every item's args in one transaction (it returns each item's result); when it fails, each
+    item alone with `redo_one`, so one bad item fails only itself. Every waiting handler is released, with
+    its item's result or error."""
     try:
-        metering.record([item.args for item in batch])
+        results = record([item.args for item in batch])
         db.session.commit()
+        for item, result in zip(batch, results or ()):
+            item.result = result
     except Exception:
-        # One bad item must not fail the others: redo them one by one.
         db.session.rollback()
-        metering.forget_connectors()
+        if before_redo is not None:
+            before_redo()
         for item in batch:
             try:
-                metering.record([item.args])
+                item.result = redo_one(item.args)
                 db.session.commit()
             except Exception as exc:
                 db.session.rollback()
@@ -220,19 +239,56 @@ def _flush_meter_values(batch: list[_Pending]) -> None:
         item.done.set()
 
 
-def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, meter_value: list[dict]) -> None:
-    """Persist MeterValues, sharing one transaction with the others arriving now; returns once committed."""
-    reading = metering.Reading(cp_id, connector_id, transaction_id, meter_value)
-    window = current_app.config["METER_BATCH_MS"] / 1000
+def _committed(name: str, setting: str, args, flush, direct):
+    """Queue `args` for the `name` group commit and return its result once its batch is committed (raising
+    its error); `direct(args)` in the caller's own transaction when the `setting` window is 0."""
+    window = current_app.config[setting] / 1000
     if window <= 0:
-        metering.record([reading])
-        return
-    item = _Pending(reading)
-    _flusher("meter-values", window, _flush_meter_values, max_items=200, group_commit=True).add(item)
+        return direct(args)
+    item = _Pending(args)
+    _flusher(name, window, flush, max_items=200, group_commit=True).add(item)
     if not item.done.wait(30):
-        raise TimeoutError("MeterValues batch not committed within 30 s")
+        raise TimeoutError(f"{name} batch not committed within 30 s")
     if item.error is not None:
         raise item.error
+    return item.result
+
+
+def _flush_meter_values(batch: list[_Pending]) -> None:
+    _flush_group(metering.record, lambda reading: metering.record([reading]), batch, metering.forget_connectors)
+
+
+def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, meter_value: list[dict]) -> None:
+    """Persist MeterValues, sharing one transaction with the others arriving now; returns once committed."""
+    _committed("meter-values", "METER_BATCH_MS", metering.Reading(cp_id, connector_id, transaction_id, meter_value),
+               _flush_meter_values, lambda reading: metering.record([reading]))
+
+
+def _flush_boots(batch: list[_Pending]) -> None:
+    _flush_group(presence.record_boots, presence.boot_one, batch)
+
+
+def boot(item: presence.Boot) -> tuple[str, int]:
+    """Record a BootNotification with the others arriving now (an accepted charger online through its
+    socket); (registration status, heartbeat interval) once committed."""
+    return _committed("boot", "STATUS_BATCH_MS", item, _flush_boots, presence.boot_one)
+
+
+def _status_alone(item: presence.Status) -> None:
+    chargers.status_notification(item.cp_id, item.connector_id, item.status, item.error_code, item.timestamp,
+                                 item.info, item.vendor_error_code, item.connection_id)
+    return None
+
+
+def _flush_statuses(batch: list[_Pending]) -> None:
+    _flush_group(presence.record_statuses, _status_alone, batch)
+
+
+def status_notification(item: presence.Status) -> None:
+    """Record a StatusNotification, sharing one transaction (and a few set-based statements) with the others
+    arriving now (a reconnect storm: every charger sends one per connector); returns once committed."""
+    item.arrived = item.arrived or utcnow()
+    _committed("status", "STATUS_BATCH_MS", item, _flush_statuses, _status_alone)
 
 
 def drain_all(app: Flask) -> dict[str, int]:

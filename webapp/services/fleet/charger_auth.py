@@ -9,7 +9,10 @@
   nobody takes over an id that is connected.
 - An unknown id is 401 unless auto-registration (or the Pending queue) lets unknown chargers in.
 """
+import hashlib
+import hmac
 import logging
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -51,10 +54,38 @@ def check(cp_id: str, user: str | None, password: str | None, address: str | Non
             return Refusal(409, "This charge point is connected; a second connection is refused")
         return None
     given = password if user == cp_id else None
-    if given is not None and check_password_hash(row.password_hash, given):
+    if given is not None and _password_ok(cp_id, row.password_hash, given):
         return None
     _throttle().failed(cp_id, address)
     return _unauthorized("Bad or missing HTTP Basic credentials")
+
+
+# -- passwords verified in this process --------------------------------------------------------------
+# The stored hash is slow on purpose (scrypt: ~50 ms of CPU), and a charger sends the same password at
+# every reconnect: a reconnect storm would spend minutes of CPU re-deriving it. A password that matched
+# a hash once is remembered as a keyed digest (a key only this process knows) next to that hash; the
+# hash is read from the database at every handshake, so a changed or removed password (on any node)
+# misses this cache and is checked the slow way. A wrong password never enters it.
+_DIGEST_KEY = secrets.token_bytes(32)
+_verified: dict[str, tuple[str, bytes]] = {}
+_VERIFIED_MAX = 200_000
+
+
+def _digest(password: str) -> bytes:
+    return hmac.new(_DIGEST_KEY, password.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
+
+
+def _password_ok(cp_id: str, password_hash: str, given: str) -> bool:
+    digest = _digest(given)
+    known = _verified.get(cp_id)
+    if known is not None and known[0] == password_hash:
+        return hmac.compare_digest(known[1], digest)
+    if not check_password_hash(password_hash, given):
+        return False
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[cp_id] = (password_hash, digest)
+    return True
 
 
 def _unauthorized(message: str) -> Refusal:
@@ -74,23 +105,35 @@ def _held(row) -> bool:
 class _Counters:
     """Failures per key in fixed windows: Redis when configured (every node sees them), else this process."""
 
-    def __init__(self, redis_url: str | None, timeout: float):
-        self._redis = redis.Redis.from_url(redis_url, socket_timeout=timeout) if redis_url else None
+    def __init__(self, redis_url: str | None, timeout: float, max_connections: int = 50):
+        # A bounded pool that waits for a free connection: redis-py's default pool raises
+        # MaxConnectionsError past 100 handshakes at once (a reconnect storm), and then nothing is throttled.
+        self._redis = redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(
+            redis_url, max_connections=max_connections, timeout=timeout, socket_timeout=timeout)) \
+            if redis_url else None
         self._memory: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
     def count(self, key: str) -> tuple[int, int]:
         """(failures, seconds left in the window) for `key`."""
+        return self.count_many([key])[0]
+
+    def count_many(self, keys: list[str]) -> list[tuple[int, int]]:
+        """`count` for each key: one Redis round trip for all of them."""
         if self._redis is not None:
-            pipe = self._redis.pipeline()
-            pipe.get(key)
-            pipe.ttl(key)
-            value, ttl = pipe.execute()
-            return int(value or 0), max(int(ttl), 1)
+            pipe = self._redis.pipeline(transaction=False)
+            for key in keys:
+                pipe.get(key)
+                pipe.ttl(key)
+            answers = pipe.execute()
+            return [(int(value or 0), max(int(ttl), 1)) for value, ttl in zip(answers[::2], answers[1::2])]
         with self._lock:
-            n, until = self._memory.get(key, (0, 0.0))
-            left = until - time.monotonic()
-            return (n, max(int(left) + 1, 1)) if left > 0 else (0, 0)
+            out = []
+            for key in keys:
+                n, until = self._memory.get(key, (0, 0.0))
+                left = until - time.monotonic()
+                out.append((n, max(int(left) + 1, 1)) if left > 0 else (0, 0))
+            return out
 
     def add(self, key: str, window: int) -> None:
         if self._redis is not None:
@@ -120,8 +163,9 @@ class _Throttle:
     def blocked(self, cp_id: str, address: str | None) -> int:
         """Seconds until this id and address may try again (0: now)."""
         try:
-            waits = [left for key, limit in self._limits(cp_id, address)
-                     for n, left in [self.counters.count(key)] if n >= limit]
+            limits = list(self._limits(cp_id, address))
+            waits = [left for (_, limit), (n, left) in zip(limits, self.counters.count_many([k for k, _ in limits]))
+                     if n >= limit]
         except redis.RedisError:
             log.warning("Charger password throttle unavailable (Redis); not throttling", exc_info=True)
             return 0
@@ -142,5 +186,6 @@ def _throttle() -> _Throttle:
     throttle = app.extensions.get("charger_auth")
     if throttle is None:
         throttle = app.extensions["charger_auth"] = _Throttle(
-            _Counters(app.config.get("REDIS_URL"), app.config["BUS_REDIS_TIMEOUT_SECONDS"]))
+            _Counters(app.config.get("REDIS_URL"), app.config["BUS_REDIS_TIMEOUT_SECONDS"],
+                      int(app.config.get("REDIS_POOL_SIZE", 50))))
     return throttle

@@ -102,6 +102,7 @@ class RedisBus(LocalBus):
         self._listener: threading.Thread | None = None
         self._refresher: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._routes = _RouteWriter(self)
 
     @property
     def address(self) -> str:
@@ -112,11 +113,7 @@ class RedisBus(LocalBus):
     def register(self, conn: Connection) -> Connection | None:
         self.start()  # a node listens for commands as soon as it holds a charger
         old = super().register(conn)
-        try:
-            self.redis.set(f"cw:route:{conn.cp_id}", self.address, ex=self.route_ttl)
-        except RedisError:
-            # Route bookkeeping must never cost a charger its socket: the refresher retries shortly.
-            log.warning("Could not record the route of %s; the next refresh retries", conn.cp_id, exc_info=True)
+        self._routes.write(conn.cp_id)
         return old
 
     def unregister(self, conn: Connection) -> bool:
@@ -251,3 +248,47 @@ def get() -> LocalBus:
 def call(cp_id: str, action: str, payload: dict, timeout: float | None = None) -> dict:
     """Send a CALL to a charger wherever it is connected and return its CALLRESULT payload."""
     return get().call(cp_id, action, payload, timeout or current_app.config["OCPP_CALL_TIMEOUT"])
+
+
+class _RouteWriter:
+    """The routes of sockets opening at once (a reconnect storm), written in pipelines: each caller waits
+    for the batch that carries its route, so the route exists once `register` returns, as with one SET
+    each; a batch is whatever arrived while the previous one was written, so an idle node adds no wait."""
+
+    def __init__(self, bus: RedisBus):
+        self.bus = bus
+        self._cond = threading.Condition()
+        self._pending: list[tuple[str, threading.Event]] = []
+        self._thread: threading.Thread | None = None
+
+    def write(self, cp_id: str) -> None:
+        done = threading.Event()
+        with self._cond:
+            self._pending.append((cp_id, done))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="chargeway-route-writer", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        if not done.wait(self.bus.redis_timeout + 1):
+            log.warning("Route of %s not written within %.0f s; the next refresh retries", cp_id,
+                        self.bus.redis_timeout + 1)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending:
+                    self._cond.wait()
+                batch, self._pending = self._pending, []
+            try:
+                for start in range(0, len(batch), 500):
+                    pipe = self.bus.redis.pipeline(transaction=False)
+                    for cp_id, _ in batch[start:start + 500]:
+                        pipe.set(f"cw:route:{cp_id}", self.bus.address, ex=self.bus.route_ttl)
+                    pipe.execute()
+            except RedisError:
+                # Route bookkeeping must never cost a charger its socket: the refresher retries shortly.
+                log.warning("Could not record the routes of %d chargers; the next refresh retries", len(batch),
+                            exc_info=True)
+            finally:
+                for _, done in batch:
+                    done.set()

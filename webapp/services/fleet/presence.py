@@ -1,0 +1,162 @@
+"""BootNotifications and StatusNotifications of many chargers at once, set-based: what a reconnect storm
+sends.
+
+`record_boots` does what `chargers.boot` does for each known charger (its vendor, model, serial and
+firmware, last boot and last seen, the connectors' status ordering reset, a "boot" event) with four
+statements for the whole batch, an unknown charger going through `chargers.boot` itself (registration);
+then an accepted charger is online through its socket (`chargers.booted`) in the same commit.
+`record_statuses` applies a batch with the same rules as `chargers.status_notification` (the connector is
+created on first mention, a late notification from another connection is logged and not applied, a
+freed or faulted connector reaches the charging lifecycle) in a fixed number of statements: the chargers'
+ids, their connectors, missing connectors created, one UPDATE of every changed connector and one INSERT
+of every event. The caller commits (services/charging/writebehind.py answers the chargers after it).
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Charger, ChargerEvent, Connector
+from ...timeutil import utcnow
+from ..charging import lifecycle
+from ..platform import bulk
+from . import chargers
+
+_COLUMNS = ("status", "error_code", "status_info", "vendor_error_code", "status_at", "status_order_at",
+            "status_connection_id")
+
+
+@dataclass(slots=True)
+class Boot:
+    cp_id: str
+    vendor: str
+    model: str
+    serial: str | None
+    firmware: str | None
+    connection_id: str | None = None  # the socket it came on: online through it when Accepted
+    node_id: str | None = None
+
+
+def boot_one(item: Boot) -> tuple[str, int]:
+    """One BootNotification in the caller's transaction: `chargers.boot`, then online through its socket."""
+    answer = chargers.boot(item.cp_id, item.vendor, item.model, item.serial, item.firmware)
+    _online(item, answer)
+    return answer
+
+
+def _online(item: Boot, answer: tuple[str, int]) -> None:
+    # An accepted boot puts the charger online in the same commit, before it reads its answer (a no-op when
+    # it is online already, or a newer socket owns it: chargers.booted's conditions).
+    if answer[0] == "Accepted" and item.connection_id is not None:
+        chargers.booted(item.cp_id, item.connection_id, item.node_id)
+
+
+def record_boots(items: list[Boot]) -> list[tuple[str, int]]:
+    """Apply the BootNotifications in `items`; each one's (registration status, heartbeat interval)."""
+    table = Charger.__table__
+    known = {r.charge_point_id: r for r in db.session.execute(
+        select(table.c.id, table.c.charge_point_id, table.c.registration_status, table.c.heartbeat_interval,
+               table.c.serial_number, table.c.firmware_version)
+        .where(table.c.charge_point_id.in_({item.cp_id for item in items}))).all()}
+    now = utcnow()
+    updates, events, answers = {}, [], []
+    for item in items:
+        row = known.get(item.cp_id)
+        if row is None:
+            answers.append(boot_one(item))
+            continue
+        updates[row.id] = {"id": row.id, "vendor": item.vendor[:20], "model": item.model[:20],
+                           "serial_number": item.serial or row.serial_number or None,
+                           "firmware_version": item.firmware or row.firmware_version, "last_boot": now,
+                           "last_seen": now}
+        events.append(_event(row.id, "boot", f"{item.vendor} {item.model} fw {item.firmware or '?'}: "
+                             f"{row.registration_status}", None, now, now))
+        answers.append((row.registration_status, row.heartbeat_interval))
+    if updates:
+        bulk.update(table, list(updates.values()))
+        # A reboot resets status ordering: whatever the charger's clock said before cannot block what it says now.
+        db.session.execute(Connector.__table__.update().where(Connector.charger_id.in_(list(updates)))
+                           .values(status_order_at=None, status_connection_id=None))
+    bulk.insert(ChargerEvent.__table__, events)
+    for item, answer in zip(items, answers):
+        if item.cp_id in known:
+            _online(item, answer)
+    return answers
+
+
+@dataclass(slots=True)
+class Status:
+    cp_id: str
+    connector_id: int
+    status: str
+    error_code: str
+    timestamp: datetime | None
+    info: str | None = None
+    vendor_error_code: str | None = None
+    connection_id: str | None = None
+    arrived: datetime | None = None
+
+
+def record_statuses(items: list[Status]) -> list[None]:
+    """Apply the StatusNotifications in `items` (in order) and add their events to the transaction."""
+    skew = timedelta(seconds=current_app.config["OCPP_CLOCK_SKEW_SECONDS"])
+    ids = dict(db.session.execute(select(Charger.charge_point_id, Charger.id).where(
+        Charger.charge_point_id.in_({item.cp_id for item in items}))).all())
+    state = _connectors(ids, items)
+    events, changed, reactions = [], {}, []
+    for item in items:
+        charger_id = ids[item.cp_id]  # a KeyError fails the batch: the items are redone one by one
+        arrived = item.arrived or utcnow()
+        when = item.timestamp or arrived
+        detail = item.status + (f" ({item.error_code})" if item.error_code and item.error_code != "NoError" else "")
+        events.append(_event(charger_id, "fault" if item.status == "Faulted" else "status",
+                             detail + (f": {item.info}" if item.info else ""), item.connector_id, when, arrived))
+        if item.connector_id == 0:
+            continue
+        row = state[(charger_id, item.connector_id)]
+        order_at = min(when, arrived + skew)
+        same_connection = item.connection_id is not None and item.connection_id == row["status_connection_id"]
+        if row["status_order_at"] is not None and not same_connection and order_at < row["status_order_at"]:
+            events.append(_event(charger_id, "late_message", f"StatusNotification {item.status} of {when} is "
+                                 f"older than {row['status_order_at']}; not applied", item.connector_id, arrived,
+                                 arrived))
+            continue
+        reactions.append((row["id"], row["status"], item.status))
+        row.update(status=item.status, error_code=item.error_code, status_info=item.info,
+                   vendor_error_code=item.vendor_error_code, status_at=when, status_order_at=order_at,
+                   status_connection_id=item.connection_id)
+        changed[row["id"]] = row
+    bulk.update(Connector.__table__, [{"id": row["id"], **{c: row[c] for c in _COLUMNS}} for row in changed.values()])
+    bulk.insert(ChargerEvent.__table__, events)
+    for connector_id, previous, status in reactions:
+        if (status == "Available" and previous != "Available") or status == "Faulted":
+            connector = db.session.get(Connector, connector_id, populate_existing=True)
+            lifecycle.connector_status_changed(connector, previous, status)
+    return [None] * len(items)
+
+
+def _connectors(ids: dict[str, int], items: list[Status]) -> dict[tuple[int, int], dict]:
+    """The named connectors' current status, keyed by (charger id, number); missing ones are created."""
+    wanted = {(ids[i.cp_id], i.connector_id) for i in items if i.connector_id > 0 and i.cp_id in ids}
+    table = Connector.__table__
+    rows = db.session.execute(select(table.c.id, table.c.charger_id, table.c.connector_id, table.c.status,
+                                     table.c.status_order_at, table.c.status_connection_id)
+                              .where(table.c.charger_id.in_({charger_id for charger_id, _ in wanted}))).mappings()
+    state = {(r["charger_id"], r["connector_id"]): dict(r) for r in rows}
+    missing = [Connector(charger_id=charger_id, connector_id=number, status="Unavailable")
+               for charger_id, number in sorted(wanted - state.keys())]
+    if missing:
+        db.session.add_all(missing)
+        db.session.flush()
+        for c in missing:
+            state[(c.charger_id, c.connector_id)] = {"id": c.id, "charger_id": c.charger_id,
+                                                     "connector_id": c.connector_id, "status": c.status,
+                                                     "status_order_at": None, "status_connection_id": None}
+    return state
+
+
+def _event(charger_id, kind, detail, connector_id, occurred_at, created_at) -> dict:
+    return {"charger_id": charger_id, "kind": kind, "detail": detail[:500], "connector_id": connector_id,
+            "occurred_at": occurred_at, "created_at": created_at}
