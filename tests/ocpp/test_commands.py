@@ -73,3 +73,30 @@ def test_callerror_and_invalid_answers_are_reported(app, client):
     client.send_raw(json.dumps([3, call[1], {"status": "Wobbly"}]))
     thread.join(5)
     assert "invalid UnlockConnector answer" in out["error"].message
+
+
+def test_an_answer_sent_just_before_the_charger_hangs_up_still_reaches_the_caller(app, client, monkeypatch):
+    """A charger answers our CALL and closes (a Reset reboots) while one of its own CALLs is still being
+    handled: our reply to that CALL cannot be sent any more, but the answer already in the socket's buffer
+    is read, not dropped as "disconnected before answering"."""
+    from webapp.ocpp import handlers
+
+    busy, go_on = threading.Event(), threading.Event()
+    real = handlers.HANDLERS["DataTransfer"]
+
+    def slow(*args, **kwargs):
+        busy.set()
+        go_on.wait(5)  # e.g. a group commit still being written
+        return real(*args, **kwargs)
+
+    monkeypatch.setitem(handlers.HANDLERS, "DataTransfer", slow)
+    client.send_raw(json.dumps([2, "dt-1", "DataTransfer", {"vendorId": "Raw"}]))
+    assert busy.wait(5)
+    thread, out = run(app, commands.send, "CP-CMD-1", "Reset", {"type": "Soft"}, 5)
+    call = json.loads(client.ws.recv(timeout=5))
+    assert call[2] == "Reset"
+    client.send_raw(json.dumps([3, call[1], {"status": "Accepted"}]))
+    threading.Timer(0.5, go_on.set).start()  # the handler finishes once the charger has gone
+    client.close()  # the charger reboots before our DataTransfer answer can reach it
+    thread.join(10)
+    assert out.get("value") == {"status": "Accepted"}, out

@@ -7,12 +7,11 @@ from ..fragments import page_or_fragment
 from ..services.fleet import maintenance, stations
 from ..services.platform import audit
 from ..services.reports import monitoring
-from ..services.errors import DomainError
 from ..timeutil import utcnow
 from .blueprint import bp
 from .access import charger_or_abort
 from .forms.chargers import ChargerEditForm, ChargerPasswordForm
-from .forms.submit import submit
+from .forms.submit import button, submit
 
 def ocpp_url(charger) -> str:
     """ws(s)://host/ocpp/<id>: PUBLIC_URL when set, else the host this page was requested on."""
@@ -102,14 +101,10 @@ def charger_password_set(charger_id: int):
 def charger_retire(charger_id: int):
     """Take a charger out of service; bookings not started are cancelled, running ones force-finished."""
     charger = charger_or_abort(charger_id)
-    try:
-        cancelled, finished = stations.retire_charger(charger)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("admin.charger_detail", charger_id=charger.id))
-    flash(f"Charger {charger.charge_point_id} retired; {cancelled} booking(s) cancelled and refunded, "
-          f"{finished} session(s) force-finished from their last reading.", "success")
-    return redirect(url_for("admin.charger_detail", charger_id=charger.id))
+    return button(lambda: stations.retire_charger(charger), lambda done: (
+        f"Charger {charger.charge_point_id} retired; {done[0]} booking(s) cancelled and refunded, "
+        f"{done[1]} session(s) force-finished from their last reading."),
+        url_for("admin.charger_detail", charger_id=charger.id))
 
 
 @bp.route("/chargers/<int:charger_id>/reinstate", methods=["POST"])
@@ -117,10 +112,5 @@ def charger_retire(charger_id: int):
 def charger_reinstate(charger_id: int):
     """Bring a retired charger back into service."""
     charger = charger_or_abort(charger_id)
-    try:
-        stations.reinstate_charger(charger)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("admin.charger_detail", charger_id=charger.id))
-    flash(f"Charger {charger.charge_point_id} is back in service.", "success")
-    return redirect(url_for("admin.charger_detail", charger_id=charger.id))
+    return button(lambda: stations.reinstate_charger(charger), f"Charger {charger.charge_point_id} is back in service.",
+                  url_for("admin.charger_detail", charger_id=charger.id))

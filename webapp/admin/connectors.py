@@ -3,11 +3,10 @@ from flask import flash, redirect, url_for
 
 from ..auth.decorators import staff_required
 from ..services.fleet import stations
-from ..services.errors import DomainError
 from .blueprint import bp
 from .access import charger_or_abort, connector_or_abort
 from .forms.connectors import ConnectorForm
-from .forms.submit import submit
+from .forms.submit import button, submit
 
 
 def _to_charger(charger_id: int):
@@ -22,10 +21,7 @@ def connector_add(charger_id: int):
     form = ConnectorForm()
     connector, refused = submit(form, lambda: stations.add_connector(charger, form.plug_type.data,
                                                                      form.max_power_kw.data))
-    if refused:
-        flash(form.first_error, "error")
-    else:
-        flash(f"Connector {connector.label} added.", "success")
+    flash(form.first_error if refused else f"Connector {connector.label} added.", "error" if refused else "success")
     return _to_charger(charger.id)
 
 
@@ -37,10 +33,8 @@ def connector_edit(connector_id: int):
     form = ConnectorForm()
     _, refused = submit(form, lambda: stations.update_connector(connector, form.plug_type.data,
                                                                 form.max_power_kw.data))
-    if refused:
-        flash(f"{connector.label}: {form.first_error}", "error")
-    else:
-        flash(f"Connector {connector.label} saved.", "success")
+    flash(f"{connector.label}: {form.first_error}" if refused else f"Connector {connector.label} saved.",
+          "error" if refused else "success")
     return _to_charger(connector.charger_id)
 
 
@@ -50,10 +44,5 @@ def connector_remove(connector_id: int):
     """Delete a connector that was never booked or used."""
     connector = connector_or_abort(connector_id)
     charger_id, label = connector.charger_id, connector.label
-    try:
-        stations.remove_connector(connector)
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(f"Connector {label} removed.", "success")
-    return _to_charger(charger_id)
+    return button(lambda: stations.remove_connector(connector), f"Connector {label} removed.",
+                  url_for("admin.charger_detail", charger_id=charger_id) + "#connectors")

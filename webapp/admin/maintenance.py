@@ -7,12 +7,12 @@ from ..auth.decorators import staff_required
 from ..extensions import db
 from ..services.fleet import hours, maintenance
 from ..services.reports import monitoring
-from ..services.errors import DomainError, InvalidInput
+from ..services.errors import InvalidInput
 from .blueprint import bp
 from .access import charger_or_abort, station_or_abort, window_or_abort
 from .common import PER_PAGE, page_number
 from .forms.maintenance import WindowForm
-from .forms.submit import submit
+from .forms.submit import button, submit
 
 
 @bp.route("/maintenance", endpoint="maintenance")
@@ -65,10 +65,4 @@ def maintenance_new():
 def maintenance_cancel(window_id: int):
     """Call a window off; an active one ends now and the chargers become Operative again."""
     window = window_or_abort(window_id)
-    try:
-        maintenance.cancel(window)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("admin.maintenance"))
-    flash("Maintenance window cancelled.", "success")
-    return redirect(url_for("admin.maintenance"))
+    return button(lambda: maintenance.cancel(window), "Maintenance window cancelled.", url_for("admin.maintenance"))

@@ -7,13 +7,12 @@ from ..auth.decorators import admin_required, staff_required
 from ..services.fleet import hours, maintenance, qr, stations, tariffs
 from ..services.platform import audit
 from ..services.reports import monitoring
-from ..services.errors import DomainError
 from .blueprint import bp
 from .access import station_or_abort
 from .chargers import ocpp_url
 from .forms.chargers import NewChargerForm
 from .forms.stations import StationForm
-from .forms.submit import submit
+from .forms.submit import button, submit
 
 def _form_page(form: StationForm, station=None, status: int = 200):
     return render_template("admin/stations/form.html", station=station, form=form, tariffs=tariffs.active_tariffs(),
@@ -75,13 +74,9 @@ def station_edit(station_id: int):
 def station_retire(station_id: int):
     """Retire a station: hidden from drivers; bookings not yet started are cancelled and refunded."""
     station = station_or_abort(station_id)
-    try:
-        cancelled = stations.retire_station(station)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("admin.station_detail", station_id=station.id))
-    flash(f"Station {station.name} retired; {cancelled} booking(s) cancelled and refunded.", "success")
-    return redirect(url_for("admin.station_detail", station_id=station.id))
+    return button(lambda: stations.retire_station(station),
+                  lambda cancelled: f"Station {station.name} retired; {cancelled} booking(s) cancelled and refunded.",
+                  url_for("admin.station_detail", station_id=station.id))
 
 
 @bp.route("/stations/<int:station_id>/reinstate", methods=["POST"])
@@ -89,13 +84,8 @@ def station_retire(station_id: int):
 def station_reinstate(station_id: int):
     """Bring a retired station back into service."""
     station = station_or_abort(station_id)
-    try:
-        stations.reinstate_station(station)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("admin.station_detail", station_id=station.id))
-    flash(f"Station {station.name} is active again.", "success")
-    return redirect(url_for("admin.station_detail", station_id=station.id))
+    return button(lambda: stations.reinstate_station(station), f"Station {station.name} is active again.",
+                  url_for("admin.station_detail", station_id=station.id))
 
 
 @bp.route("/stations/<int:station_id>/chargers/new", methods=["GET", "POST"])

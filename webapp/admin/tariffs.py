@@ -3,10 +3,9 @@ from flask import flash, redirect, render_template, request, url_for
 
 from ..auth.decorators import admin_required
 from ..services.fleet import tariffs as tariff_service
-from ..services.errors import DomainError
 from .blueprint import bp
 from .access import tariff_or_abort
-from .forms.submit import submit
+from .forms.submit import button, submit
 from .forms.tariffs import TariffForm
 
 
@@ -52,10 +51,5 @@ def tariff_edit(tariff_id: int):
 def tariff_retire(tariff_id: int):
     """Retire a tariff that no active station uses."""
     tariff = tariff_or_abort(tariff_id)
-    try:
-        tariff_service.retire_tariff(tariff)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("admin.tariffs"))
-    flash(f"Tariff {tariff.name} retired.", "success")
-    return redirect(url_for("admin.tariffs"))
+    return button(lambda: tariff_service.retire_tariff(tariff), f"Tariff {tariff.name} retired.",
+                  url_for("admin.tariffs"))

@@ -232,7 +232,10 @@ class ChargerConnection:
             if opened is not False:
                 _end_session(commit=None)
         metrics.ocpp_message(frame.action, outcome)
-        self._send(reply)
+        try:
+            self._send(reply)
+        except ConnectionClosed:  # the charger hung up while we handled its CALL (what it sent is stored):
+            return                # the frames it sent before hanging up are still read by the receive loop
         if provision:
             self._provision()
 

@@ -17,3 +17,17 @@ def submit(form: Form, action: Callable[[], T]) -> tuple[T | None, int | None]:
         return action(), None
     except DomainError as exc:
         return None, form.fail(exc).status
+
+
+def button(action: Callable[[], T], done: str | Callable[[T], str], back: str):
+    """A state change from a button with no fields (retire, reinstate, cancel, remove): run it, flash its
+    refusal or what it did (`done`, or `done(result)`), and go back to `back`."""
+    from flask import flash, redirect  # noqa: PLC0415 - views only
+
+    try:
+        result = action()
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(done(result) if callable(done) else done, "success")
+    return redirect(back)
