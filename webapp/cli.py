@@ -15,6 +15,8 @@ def register(app: Flask) -> None:
 def _audited(command: click.Command) -> click.Command:
     """Changes a command makes are audited as coming through the CLI (no signed-in user)."""
     callback = command.callback
+    if getattr(callback, "audited", False):  # the commands are module objects: every app registers them
+        return command
 
     @functools.wraps(callback)
     def run(*args, **kwargs):
@@ -23,6 +25,7 @@ def _audited(command: click.Command) -> click.Command:
         with audit.acting_as(None, "cli"):
             return callback(*args, **kwargs)
 
+    run.audited = True
     command.callback = run
     return command
 

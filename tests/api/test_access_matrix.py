@@ -136,7 +136,12 @@ class World:
             "reports": db.session.scalar(db.select(db.func.count(AppSessionReport.id))),
             "notifications": db.session.scalar(db.select(db.func.count(Notification.id))
                                                .where(Notification.user_id.in_(victim_ids))),
-            "audit": db.session.scalar(db.select(db.func.count(AuditLog.id))),
+            # entries about the victims and their bookings (the callers' own actions are audited too)
+            "audit": db.session.scalar(db.select(db.func.count(AuditLog.id)).where(db.or_(
+                db.and_(AuditLog.target_type == "booking", AuditLog.target_id.in_(
+                    [str(i) for i in db.session.scalars(db.select(Booking.id).where(
+                        Booking.user_id.in_(victim_ids)))])),
+                db.and_(AuditLog.target_type == "user", AuditLog.target_id.in_([str(i) for i in victim_ids]))))),
         }
 
     def foreign_ids(self) -> set[int]:

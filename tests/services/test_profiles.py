@@ -4,6 +4,7 @@ what we mean in the charger's unit, and a GetCompositeSchedule answer is read ba
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -22,7 +23,9 @@ SIM_CONFIG = {"SupportedFeatureProfiles": "Core,Reservation,SmartCharging", "Cha
 
 def valid(action: str, payload: dict, result: bool = False) -> dict:
     message = CallResult("1", payload, action=action) if result else Call("1", action, payload)
-    asyncio.run(validate_payload(message, "1.6"))
+    # In a thread of its own: an earlier test (Playwright's sync API) may leave an event loop running here.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, validate_payload(message, "1.6")).result()
     return payload
 
 
