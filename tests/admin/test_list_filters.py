@@ -111,3 +111,36 @@ def test_analytics_shows_the_period_it_used(operator_client, world):
     page = operator_client.get("/admin/analytics?days=7").get_data(as_text=True)
     assert re.search(r'id="f-day_from"[^>]*value="\d{4}-\d\d-\d\d"|value="\d{4}-\d\d-\d\d"[^>]*id="f-day_from"',
                      page)
+
+
+@pytest.mark.parametrize("url, name, message", [
+    ("/admin/stations?status=closed", "status", "Status is one of active, maintenance, retired. (ignored)"),
+    ("/admin/maintenance?state=paused", "state", "State is one of scheduled, active, done, cancelled. (ignored)"),
+])
+def test_station_and_maintenance_lists_say_what_they_ignored(operator_client, world, url, name, message):
+    response = operator_client.get(url)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and _error(page, name) == message
+    assert "Own Station" in page
+
+
+def test_station_and_maintenance_filters_filter(operator_client, world):
+    assert "Own Station" not in operator_client.get("/admin/stations?status=retired").get_data(as_text=True)
+    assert "Own Station" not in operator_client.get("/admin/stations?q=+nowhere+").get_data(as_text=True)
+    page = operator_client.get("/admin/maintenance?state=done").get_data(as_text=True)
+    assert "cable swap" not in page and not _error(page, "state")
+    assert "cable swap" in operator_client.get("/admin/maintenance?state=scheduled").get_data(as_text=True)
+
+
+def test_charger_timeline_and_log_filters(operator_client, world):
+    url = f"/admin/chargers/{world.charger.id}"
+    page = operator_client.get(f"{url}?kind=party").get_data(as_text=True)
+    assert response_ok(page) and _error(page, "kind") == "Event kind: choose one from the list. (ignored)"
+    page = operator_client.get(f"{url}?kind=offline").get_data(as_text=True)
+    assert '<option selected value="offline">offline</option>' in page and not _error(page, "kind")
+    page = operator_client.get(f"{url}/messages?action=+Heartbeat+&all=1").get_data(as_text=True)
+    assert 'value="Heartbeat"' in page and 'checked' in page and "No OCPP messages logged for Heartbeat." in page
+
+
+def response_ok(page: str) -> bool:
+    return "Status timeline" in page

@@ -1,15 +1,8 @@
-"""Small helpers the console views share: paging and query arguments."""
+"""Small helpers the console views share: the page size, a station's wall clock."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .. import params
-
 PER_PAGE = 50
-
-
-def page_number() -> int:
-    """The ?page= argument (1 when missing or malformed)."""
-    return max(1, params.int_arg("page", 1))
 
 
 def station_time(value: datetime | None, tz_name: str) -> str:

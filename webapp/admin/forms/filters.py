@@ -8,33 +8,23 @@ and one subclass per list with its own selects. `filters()` gives the typed valu
 from datetime import date
 
 from flask import request
-from wtforms import DateField, IntegerField, StringField, ValidationError
+from wtforms import BooleanField, DateField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from ... import params
 from ...forms.base import Form
+from ...forms.fields import QueryNumber
 from ...forms.validators import strip
-from ...models import FINAL_STATUSES, LIVE_STATUSES, ROLES
+from ...models import FINAL_STATUSES, LIVE_STATUSES, ROLES, STATION_STATUSES
 from ...models.booking import PAYMENT_KINDS
 from .fields import Choice
 
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 PAYMENT_STATUSES = ("succeeded", "declined", "failed", "pending")
-
-
-class QueryNumber(IntegerField):
-    """A bounded integer query argument that no one types (?page=, ?days=): blank or not a number is the
-    default, silently; beyond [minimum, DB_INT_MAX] a 400."""
-
-    def __init__(self, label=None, validators=None, minimum: int = 0, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.minimum = minimum
-
-    def process_formdata(self, valuelist) -> None:
-        value = params.bounded_int(valuelist[0] if valuelist else None, self.name, self.minimum)
-        if value is not None:
-            self.data = value
+WINDOW_STATES = ("scheduled", "active", "done", "cancelled")
+EVENT_KINDS = ("boot", "online", "offline", "status", "fault", "maintenance", "reservation", "command_failed",
+               "late_message", "unknown_transaction", "unknown_id_tag")
 
 
 class Day(DateField):
@@ -121,7 +111,7 @@ class DayRangeForm(FilterForm):
 
 
 class ListFilterForm(DayRangeForm):
-    q = StringField("Search", default="", filters=[strip])
+    q = StringField("Search", default="", filters=[strip])  # SearchForm's, after the days (its page's order)
 
 
 class BookingFilterForm(ListFilterForm):
@@ -140,8 +130,11 @@ class PaymentFilterForm(ListFilterForm):
     status = choice("Status", PAYMENT_STATUSES, "any status", f"Status is one of {', '.join(PAYMENT_STATUSES)}.")
 
 
-class UserFilterForm(FilterForm):
+class SearchForm(FilterForm):
     q = StringField("Search", default="", filters=[strip])
+
+
+class UserFilterForm(SearchForm):
     role = choice("Role", ROLES, "any role", f"Role is one of {', '.join(ROLES)}.")
     state = choice("State", ("active", "suspended"), "any state", "State is active or suspended.")
 
@@ -155,3 +148,22 @@ class AnalyticsFilterForm(DayRangeForm):
         for field, value in ((self.day_from, start), (self.day_to, end)):
             if not field.errors:
                 field.data, field.raw_data = value, []
+
+
+class StationFilterForm(SearchForm):
+    status = choice("Status", STATION_STATUSES, "any status", f"Status is one of {', '.join(STATION_STATUSES)}.")
+
+
+class MaintenanceFilterForm(FilterForm):
+    state = choice("State", WINDOW_STATES, "any state", f"State is one of {', '.join(WINDOW_STATES)}.")
+
+
+class TimelineFilterForm(FilterForm):
+    """A charger's status timeline (on its page)."""
+    kind = choice("Event kind", EVENT_KINDS, "all events", "Event kind: choose one from the list.")
+
+
+class MessageFilterForm(FilterForm):
+    """A charger's OCPP log (its page refreshes itself with the same arguments)."""
+    action = StringField("Action", default="", filters=[strip])
+    all = BooleanField("Show up to 200")
