@@ -62,8 +62,9 @@ def test_an_unknown_choice_is_shown_and_ignored(admin_client, world, url, name, 
 def test_a_station_that_is_not_a_number_or_not_yours(operator_client, world, url):
     page = operator_client.get(f"{url}?station_id=abc").get_data(as_text=True)
     assert _error(page, "station_id") == "Station: choose one from the list. (ignored)"
-    page = operator_client.get(f"{url}?station_id={world.other_station.id}").get_data(as_text=True)
-    assert _error(page, "station_id") == "Station: choose one from the list. (ignored)"
+    for other in (world.other_station.id, 0):
+        page = operator_client.get(f"{url}?station_id={other}").get_data(as_text=True)
+        assert _error(page, "station_id") == "Station: choose one from the list. (ignored)"
     assert "Far Station" not in page
 
 

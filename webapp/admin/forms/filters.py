@@ -3,8 +3,8 @@ choice or a reversed date range is shown next to its field, marked "(ignored)", 
 service gets; the list still renders. A number beyond any id column (?page=, ?station_id=) stays a 400, as for
 every console id (`params.bounded_int`).
 
-`FilterForm` (the page) < `DayRangeForm` (from and to days, from <= to) < `ListFilterForm` (+ search text),
-and one subclass per list with its own selects. `filters()` gives the typed values for the list's query."""
+`FilterForm` (the page), `SearchForm` (+ text), `DayRangeForm` (+ from and to days, from <= to), `ListFilterForm`
+(both), and one subclass per list with its own selects. `filters()` gives the typed values for the list's query."""
 from datetime import date
 
 from flask import request
@@ -48,7 +48,7 @@ def _station_id(raw) -> int | None:
     """A station select's value: blank is "all stations"; text that is no id is refused."""
     if raw is None or raw == "":
         return None
-    value = params.bounded_int(raw, "station_id", minimum=1)
+    value = params.bounded_int(raw, "station_id")  # 0 or another id not listed: refused as a choice
     if value is None:
         raise ValueError("not an id")
     return value
@@ -110,8 +110,12 @@ class DayRangeForm(FilterForm):
             raise ValidationError("To day is before the from day.")
 
 
-class ListFilterForm(DayRangeForm):
-    q = StringField("Search", default="", filters=[strip])  # SearchForm's, after the days (its page's order)
+class SearchForm(FilterForm):
+    q = StringField("Search", default="", filters=[strip])
+
+
+class ListFilterForm(SearchForm, DayRangeForm):
+    """Search text and a day range: bookings, sessions, payments, the audit log."""
 
 
 class BookingFilterForm(ListFilterForm):
@@ -130,17 +134,13 @@ class PaymentFilterForm(ListFilterForm):
     status = choice("Status", PAYMENT_STATUSES, "any status", f"Status is one of {', '.join(PAYMENT_STATUSES)}.")
 
 
-class SearchForm(FilterForm):
-    q = StringField("Search", default="", filters=[strip])
-
-
 class UserFilterForm(SearchForm):
     role = choice("Role", ROLES, "any role", f"Role is one of {', '.join(ROLES)}.")
     state = choice("State", ("active", "suspended"), "any state", "State is active or suspended.")
 
 
 class AnalyticsFilterForm(DayRangeForm):
-    station_id = StationChoice(label="Station")
+    station_id = StationChoice()
     days = QueryNumber("Days", default=None)
 
     def show_period(self, start: date, end: date) -> None:
