@@ -74,6 +74,14 @@ def test_unknown_filter_is_400(client, driver):
     assert response.status_code == 400 and "Unknown filter" in response.get_data(as_text=True)
 
 
+def test_page_argument_is_read_by_the_history_form(client, driver):
+    """A page that is not a number is the first page (as the pager's links would give); one beyond any id
+    column is a 400, like every bounded number in a request."""
+    assert client.get("/history?page=abc&filter=recent").status_code == 200
+    response = client.get(f"/history?page={2**40}")
+    assert response.status_code == 400 and "out of range" in response.get_data(as_text=True)
+
+
 def test_monthly_chart_is_inline_svg(client, past):
     html = client.get("/history").get_data(as_text=True)
     svg = re.search(r"<svg class=\"chart\".*?</svg>", html, re.S).group(0)

@@ -24,12 +24,14 @@ SOURCE = Path(__file__).resolve().parents[2] / "webapp"
 
 
 def _arg_names(app) -> list[str]:
-    """Every query argument the code reads, plus the API's declared query parameters."""
+    """Every query argument the code reads (by hand or through a GET form), plus the API's declared query
+    parameters."""
     found = set()
     for path in SOURCE.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         found |= set(re.findall(r'request\.args(?:\.get\(|\[)\s*"(\w+)"', text))
         found |= set(re.findall(r'(?:arg_date|int_arg)\("(\w+)"', text))
+    found |= _get_form_fields(app)
     from webapp.api.openapi import build
 
     with app.test_request_context():
@@ -37,6 +39,20 @@ def _arg_names(app) -> list[str]:
             for op in (o for o in item.values() if isinstance(o, dict)):
                 found |= {p["name"] for p in op.get("parameters", []) if p.get("in") == "query"}
     return sorted(found)
+
+
+def _get_form_fields(app) -> set[str]:
+    """The fields of the GET forms that read the query string (the console's list filters, the history tabs)."""
+    from webapp.admin.forms.filters import FilterForm
+    from webapp.driver.forms import HistoryForm
+
+    classes, todo = set(), [FilterForm, HistoryForm]
+    while todo:
+        cls = todo.pop()
+        classes.add(cls)
+        todo.extend(cls.__subclasses__())
+    with app.test_request_context():
+        return {name for cls in classes for name in cls(formdata=None)._fields}
 
 
 def _routes(app):

@@ -1,25 +1,20 @@
 """Analytics charts (server-side SVG) and the streamed CSV exports."""
-from flask import Response, render_template, request, stream_with_context
+from flask import Response, render_template, stream_with_context
 from flask_login import current_user
 
-from .. import params
 from ..auth.decorators import admin_required, staff_required
 from ..services.reports import analytics as stats, exports, records
 from ..timeutil import utcnow
 from . import svg
 from .blueprint import bp
-from .common import arg_date
+from .forms.filters import AnalyticsFilterForm, PaymentFilterForm, SessionFilterForm, UserFilterForm
 
 
-def _station_filter() -> int | None:
-    return params.int_arg("station_id")
-
-
-def _period():
+def _period(filters: dict):
     """[from, to] from ?day_from=&day_to= or ?days=N (default: the last 30 days)."""
-    days = params.int_arg("days")
+    days = filters["days"]
     default = days if days is not None and 0 < days <= stats.MAX_DAYS else 30
-    return stats.period(arg_date("day_from"), arg_date("day_to"), default)
+    return stats.period(filters["day_from"], filters["day_to"], default)
 
 
 def charts(data: dict, currency: str) -> dict:
@@ -54,10 +49,14 @@ def charts(data: dict, currency: str) -> dict:
 @staff_required
 def analytics():
     """Revenue, energy, sessions and utilisation per day and per station; solar against charging."""
-    data = stats.report(current_user, *_period(), _station_filter())
+    form = AnalyticsFilterForm.from_args(records.stations_for_filter(current_user))
+    filters = form.filters()
+    start, end = _period(filters)
+    form.show_period(start, end)
+    data = stats.report(current_user, start, end, filters["station_id"])
     currency = next((s.tariff.currency for s, _ in data["stations"] if s.tariff), "INR")
-    return render_template("admin/analytics.html", data=data, currency=currency, station_id=_station_filter(),
-                           stations=records.stations_for_filter(current_user), **charts(data, currency))
+    return render_template("admin/analytics.html", data=data, currency=currency, station_id=filters["station_id"],
+                           form=form, **charts(data, currency))
 
 
 def _csv(name: str, body) -> Response:
@@ -72,25 +71,19 @@ def _csv(name: str, body) -> Response:
 @staff_required
 def export_sessions():
     """Charging sessions at your stations as CSV (same filters as the sessions list)."""
-    filters = {"q": request.args.get("q", "").strip(), "state": request.args.get("state", ""),
-               "station_id": _station_filter(), "day_from": arg_date("day_from"), "day_to": arg_date("day_to")}
-    return _csv("sessions", exports.export_sessions(current_user, **filters))
+    form = SessionFilterForm.from_args(records.stations_for_filter(current_user))
+    return _csv("sessions", exports.export_sessions(current_user, **form.filters()))
 
 
 @bp.route("/exports/payments.csv")
 @staff_required
 def export_payments():
     """Payments at your stations as CSV (same filters as the payments list)."""
-    filters = {"q": request.args.get("q", "").strip(), "kind": request.args.get("kind", ""),
-               "status": request.args.get("status", ""), "day_from": arg_date("day_from"),
-               "day_to": arg_date("day_to")}
-    return _csv("payments", exports.export_payments(current_user, **filters))
+    return _csv("payments", exports.export_payments(current_user, **PaymentFilterForm.from_args().filters()))
 
 
 @bp.route("/exports/users.csv")
 @admin_required
 def export_users():
     """Accounts as CSV (admins only; same filters as the users list)."""
-    filters = {"q": request.args.get("q", "").strip(), "role": request.args.get("role", ""),
-               "state": request.args.get("state", "")}
-    return _csv("users", exports.export_users(**filters))
+    return _csv("users", exports.export_users(**UserFilterForm.from_args().filters()))

@@ -1,5 +1,5 @@
 """The audit log (admins only): searchable, read-only."""
-from flask import render_template, request
+from flask import render_template
 
 from .. import params
 from ..auth.decorators import admin_required
@@ -7,7 +7,7 @@ from ..extensions import db
 from ..services.platform import audit as audit_service
 from .blueprint import bp
 from .access import audit_entry_or_abort
-from .common import PER_PAGE, page_number
+from .common import PER_PAGE
 from .forms.audit import AuditFilterForm
 
 
@@ -15,9 +15,10 @@ from .forms.audit import AuditFilterForm
 @admin_required
 def audit():
     """Every recorded change: who, through what, what, target, before and after, IP, time; filter and search."""
-    form = AuditFilterForm(formdata=request.args)
+    form = AuditFilterForm.from_args()
     filters = {**form.filters(), "user_id": params.int_arg("user_id")}
-    page = db.paginate(audit_service.search_query(**filters), page=page_number(), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(audit_service.search_query(**filters), page=form.page_number, per_page=PER_PAGE,
+                       error_out=False)
     return render_template("admin/audit/list.html", form=form, filters=filters, page=page,
                            actions=audit_service.actions(),
                            target_types=audit_service.target_types(), changes=audit_service.changes)

@@ -1,11 +1,9 @@
 """Bookings: a searchable list, the detail, cancelling one (with its refund), force-finishing a stuck one."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from .. import params
 from ..auth.decorators import staff_required
 from ..extensions import db
-from ..models import FINAL_STATUSES, LIVE_STATUSES
 from ..services.booking import reservations
 from ..services.charging import stuck
 from ..services.money import disputes
@@ -14,25 +12,19 @@ from ..services.reports import records
 from ..services.errors import DomainError
 from .blueprint import bp
 from .access import booking_or_abort
-from .common import PER_PAGE, arg_date, page_number
+from .common import PER_PAGE
 from .forms.bookings import StaffReasonForm
-
-
-def _filters() -> dict:
-    return {"q": request.args.get("q", "").strip(), "status": request.args.get("status", ""),
-            "station_id": params.int_arg("station_id"),
-            "day_from": arg_date("day_from"), "day_to": arg_date("day_to")}
+from .forms.filters import BookingFilterForm
 
 
 @bp.route("/bookings")
 @staff_required
 def bookings():
     """Bookings at your stations: search by id, driver, charger; filter by status, station, dates."""
-    filters = _filters()
-    query = records.bookings_query(current_user, **filters)
-    return render_template("admin/bookings/list.html", filters=filters, statuses=LIVE_STATUSES + FINAL_STATUSES,
-                           stations=records.stations_for_filter(current_user),
-                           page=db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False))
+    form = BookingFilterForm.from_args(records.stations_for_filter(current_user))
+    query = records.bookings_query(current_user, **form.filters())
+    return render_template("admin/bookings/list.html", form=form,
+                           page=db.paginate(query, page=form.page_number, per_page=PER_PAGE, error_out=False))
 
 
 def _detail(booking, status: int = 200, failed: str | None = None, form: StaffReasonForm | None = None):

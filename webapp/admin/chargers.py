@@ -11,6 +11,7 @@ from ..timeutil import utcnow
 from .blueprint import bp
 from .access import charger_or_abort
 from .forms.chargers import ChargerEditForm, ChargerPasswordForm
+from .forms.filters import MessageFilterForm, TimelineFilterForm
 from .forms.submit import button, submit
 
 def ocpp_url(charger) -> str:
@@ -33,9 +34,11 @@ def chargers():
 def charger_detail(charger_id: int):
     """Status, connectors, commands, configuration, status timeline and the recent OCPP messages."""
     charger = charger_or_abort(charger_id)
+    timeline_form = TimelineFilterForm.from_args()
     return page_or_fragment(
         "admin/chargers/detail.html", "admin/chargers/_status.html", "charger-status", charger=charger, now=utcnow(),
-        timeline=monitoring.charger_timeline(charger, kind=request.args.get("kind", "")),
+        timeline=monitoring.charger_timeline(charger, kind=timeline_form.filters()["kind"]),
+        timeline_form=timeline_form,
         messages=monitoring.recent_messages(charger), sessions=monitoring.charger_sessions(charger),
         windows=maintenance.windows_for_charger(charger), trail=audit.for_target("charger", charger.id),
         ocpp_url=ocpp_url(charger), plugs=stations.PLUG_TYPES)
@@ -46,10 +49,11 @@ def charger_detail(charger_id: int):
 def charger_messages(charger_id: int):
     """The recent OCPP frames, newest first (refreshes itself; filter by action)."""
     charger = charger_or_abort(charger_id)
-    action = request.args.get("action", "").strip()
-    limit = 200 if request.args.get("all") else 50
+    form = MessageFilterForm.from_args()
+    filters = form.filters()
+    action, limit = filters["action"], 200 if filters["all"] else 50
     return page_or_fragment("admin/chargers/messages.html", "admin/chargers/_messages.html", "ocpp-log",
-                            charger=charger, action=action,
+                            charger=charger, action=action, form=form,
                             messages=monitoring.recent_messages(charger, limit=limit, action=action))
 
 

@@ -1,29 +1,8 @@
-"""Small helpers the console views share: paging and query arguments."""
-from datetime import date, datetime
+"""Small helpers the console views share: the page size, a station's wall clock."""
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import flash, request
-
-from .. import params
-
 PER_PAGE = 50
-
-
-def page_number() -> int:
-    """The ?page= argument (1 when missing or malformed)."""
-    return max(1, params.int_arg("page", 1))
-
-
-def arg_date(name: str) -> date | None:
-    """A YYYY-MM-DD query argument; a malformed one is flashed and ignored."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        flash(f"{name.replace('_', ' ').capitalize()}: {raw!r} is not a date (YYYY-MM-DD); ignored.", "warning")
-        return None
 
 
 def station_time(value: datetime | None, tz_name: str) -> str:

@@ -10,8 +10,9 @@ from ..services.reports import monitoring
 from ..services.errors import InvalidInput
 from .blueprint import bp
 from .access import charger_or_abort, station_or_abort, window_or_abort
-from .common import PER_PAGE, page_number
+from .common import PER_PAGE
 from .forms.maintenance import WindowForm
+from .forms.filters import MaintenanceFilterForm
 from .forms.submit import button, submit
 
 
@@ -19,10 +20,10 @@ from .forms.submit import button, submit
 @staff_required
 def maintenance_list():
     """Maintenance windows at your stations, latest first."""
-    state = request.args.get("state", "")
-    query = maintenance.windows_query(monitoring.station_scope(current_user), state)
-    return render_template("admin/maintenance/list.html", state=state,
-                           page=db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False))
+    form = MaintenanceFilterForm.from_args()
+    query = maintenance.windows_query(monitoring.station_scope(current_user), form.filters()["state"])
+    return render_template("admin/maintenance/list.html", form=form,
+                           page=db.paginate(query, page=form.page_number, per_page=PER_PAGE, error_out=False))
 
 
 def _target(raw: str) -> tuple[int | None, int | None, str]:

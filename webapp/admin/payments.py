@@ -1,36 +1,30 @@
 """Payments: a searchable list, the detail, refunds (all or part, with a reason)."""
 import uuid
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..auth.decorators import staff_required
 from ..extensions import db
-from ..models import PAYMENT_METHODS
 from ..services.money import disputes
 from ..services.platform import audit
 from ..services.reports import records
 from ..services.errors import DomainError, InvalidInput
 from .blueprint import bp
 from .access import payment_or_abort
-from .common import PER_PAGE, arg_date, page_number
+from .common import PER_PAGE
+from .forms.filters import PaymentFilterForm
 from .forms.payments import RefundForm
-
-KINDS = ("authorise", "increment", "capture", "refund", "void", "settle")
-STATUSES = ("succeeded", "declined", "failed", "pending")
 
 
 @bp.route("/payments")
 @staff_required
 def payments():
     """Payments at your stations: search by id, booking, driver, provider reference; filter by kind, status."""
-    filters = {"q": request.args.get("q", "").strip(), "kind": request.args.get("kind", ""),
-               "status": request.args.get("status", ""), "day_from": arg_date("day_from"),
-               "day_to": arg_date("day_to")}
-    query = records.payments_query(current_user, **filters)
-    return render_template("admin/payments/list.html", filters=filters, kinds=KINDS, statuses=STATUSES,
-                           methods=PAYMENT_METHODS,
-                           page=db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False))
+    form = PaymentFilterForm.from_args()
+    query = records.payments_query(current_user, **form.filters())
+    return render_template("admin/payments/list.html", form=form,
+                           page=db.paginate(query, page=form.page_number, per_page=PER_PAGE, error_out=False))
 
 
 def _detail(payment, form: RefundForm | None = None, status: int = 200):

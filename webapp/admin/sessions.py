@@ -1,8 +1,7 @@
 """Charging sessions: a searchable list and the detail with its energy and power chart."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from .. import params
 from ..auth.decorators import staff_required
 from ..extensions import db
 from ..fragments import page_or_fragment
@@ -12,20 +11,18 @@ from ..services.reports import records
 from . import svg
 from .blueprint import bp
 from .access import session_or_abort
-from .common import PER_PAGE, arg_date, page_number
+from .common import PER_PAGE
+from .forms.filters import SessionFilterForm
 
 
 @bp.route("/sessions")
 @staff_required
 def sessions():
     """Sessions at your stations: search by transaction id, driver, idTag, charger; filter by state and dates."""
-    filters = {"q": request.args.get("q", "").strip(), "state": request.args.get("state", ""),
-               "station_id": params.int_arg("station_id"),
-               "day_from": arg_date("day_from"), "day_to": arg_date("day_to")}
-    query = records.sessions_query(current_user, **filters)
-    return render_template("admin/sessions/list.html", filters=filters,
-                           stations=records.stations_for_filter(current_user),
-                           page=db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False))
+    form = SessionFilterForm.from_args(records.stations_for_filter(current_user))
+    query = records.sessions_query(current_user, **form.filters())
+    return render_template("admin/sessions/list.html", form=form,
+                           page=db.paginate(query, page=form.page_number, per_page=PER_PAGE, error_out=False))
 
 
 def charts(session) -> dict:

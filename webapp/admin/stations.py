@@ -11,6 +11,7 @@ from .blueprint import bp
 from .access import station_or_abort
 from .chargers import ocpp_url
 from .forms.chargers import NewChargerForm
+from .forms.filters import StationFilterForm
 from .forms.stations import StationForm
 from .forms.submit import button, submit
 
@@ -23,10 +24,12 @@ def _form_page(form: StationForm, station=None, status: int = 200):
 @staff_required
 def stations_list():
     """The stations you manage, with their status and chargers."""
-    q, status = request.args.get("q", "").strip(), request.args.get("status", "")
+    form = StationFilterForm.from_args()
+    filters = form.filters()
+    q, status = filters["q"], filters["status"]
     rows = [s for s in monitoring.visible_stations(current_user)
             if (not q or q.lower() in (s.name + " " + s.address).lower()) and (not status or s.status == status)]
-    return render_template("admin/stations/list.html", stations=rows, q=q, status=status,
+    return render_template("admin/stations/list.html", stations=rows, form=form,
                            open_now={s.id: hours.is_open(s) for s in rows})
 
 

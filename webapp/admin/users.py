@@ -1,5 +1,5 @@
 """Users (admins only): search, role, operators' stations, suspension, and a user's history."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..auth.decorators import admin_required
@@ -13,7 +13,8 @@ from ..services.reports import monitoring, records
 from ..services.errors import DomainError
 from .blueprint import bp
 from .access import user_or_abort
-from .common import PER_PAGE, page_number
+from .common import PER_PAGE
+from .forms.filters import UserFilterForm
 from .forms.users import ConfirmForm, RoleForm, StationsForm, WaiveForm
 
 
@@ -21,11 +22,10 @@ from .forms.users import ConfirmForm, RoleForm, StationsForm, WaiveForm
 @admin_required
 def users():
     """Accounts: search by email, name, idTag or id; filter by role and state."""
-    filters = {"q": request.args.get("q", "").strip(), "role": request.args.get("role", ""),
-               "state": request.args.get("state", "")}
-    return render_template("admin/users/list.html", filters=filters, roles=ROLES,
-                           page=db.paginate(roles.users_query(**filters), page=page_number(), per_page=PER_PAGE,
-                                            error_out=False))
+    form = UserFilterForm.from_args()
+    return render_template("admin/users/list.html", form=form,
+                           page=db.paginate(roles.users_query(**form.filters()), page=form.page_number,
+                                            per_page=PER_PAGE, error_out=False))
 
 
 def _detail(user, status: int = 200, **forms):

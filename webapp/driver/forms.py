@@ -1,15 +1,16 @@
 """The driver's booking and charging forms: holding (or moving to) a connector, choosing a quota and paying,
-the typed charger id, rating a station. Views validate them, then pass their typed values to the booking
+the typed charger id, rating a station, the history tabs. Views validate them, then pass their typed values to the booking
 services; what only a service can know (the tariff, the booking's state) comes back through `form.fail`."""
 import math
 
-from wtforms import Field, HiddenField, IntegerField, RadioField, StringField
+from wtforms import Field, HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Regexp, ValidationError
 from wtforms.widgets import NumberInput
 
 from ..forms.base import Form
-from ..forms.fields import MoneyField
+from ..forms.fields import MoneyField, QueryNumber
+from ..services.reports import history
 
 STALE = "This payment form is out of date. Reload the page and pay again."
 METHODS = [SelectChoice("card", "Card"), SelectChoice("upi", "UPI"), SelectChoice("wallet", "Wallet")]
@@ -125,3 +126,18 @@ class TypedChargerForm(Form):
                           validators=[DataRequired("Type the charger id printed on the charger.")])
     connector = NumberChoice("Connector number", "The connector number must be a whole number, such as 1.",
                              default=1)
+
+
+class HistoryForm(Form):
+    """The history page's tab and page (links, a GET form, no CSRF): an unknown tab is refused."""
+
+    class Meta:
+        csrf = False
+
+    filter = SelectField("Show", choices=list(history.FILTERS), default="all-time",
+                         invalid_choice_message="Unknown filter: use recent, this-month or all-time.")
+    page = QueryNumber("Page", default=1)
+
+    @property
+    def page_number(self) -> int:
+        return max(1, self.page.data or 1)

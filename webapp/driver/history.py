@@ -2,7 +2,6 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import params
 from ..extensions import db
 from ..services.booking import ratings
 from ..services.charging import session_summary
@@ -10,7 +9,7 @@ from ..services.reports import history
 from ..services.errors import DomainError
 from .blueprint import bp
 from .common import fail, invalid, own_booking, refused
-from .forms import RateForm
+from .forms import HistoryForm, RateForm
 
 
 def _receipt(booking, rate_form: RateForm | None = None, status: int = 200):
@@ -52,10 +51,10 @@ def rate(booking_id: int):
 @login_required
 def history_page():
     """Past sessions (recent, this month, all time) page by page, with totals and monthly usage."""
-    chosen = request.args.get("filter", "all-time")
-    if chosen not in history.FILTERS:
-        abort(400, description="Unknown filter: use recent, this-month or all-time.")
-    number = max(1, params.int_arg("page", 1))
+    form = HistoryForm(formdata=request.args)
+    if not form.validate():  # the tabs are links: an unknown one is a hand-made URL
+        abort(400, description=form.filter.errors[0])
+    chosen, number = form.filter.data, form.page_number
     months = history.monthly(current_user)
     return render_template("driver/history/index.html", page=history.page(current_user, chosen, number),
                            totals=history.totals(current_user, chosen), chosen=chosen, filters=history.FILTERS,

@@ -1,7 +1,9 @@
-"""Fields shared by every form: money typed in major units, read into integer minor units."""
-from wtforms import Field, ValidationError
+"""Fields shared by every form: money typed in major units, read into integer minor units; a bounded number
+from the query string."""
+from wtforms import Field, IntegerField, ValidationError
 from wtforms.widgets import TextInput
 
+from .. import params
 from ..money import parse_money
 from ..services.errors import InvalidInput
 
@@ -44,3 +46,17 @@ class MoneyField(Field):
             raise ValidationError(f"{self.label.text} must be at least {self.minimum / 100:.2f}.")
         if self.maximum is not None and self.data > self.maximum:
             raise ValidationError(f"{self.label.text} must be at most {self.maximum / 100:.2f}.")
+
+
+class QueryNumber(IntegerField):
+    """A bounded integer query argument that no one types (?page=, ?days=): blank or not a number is the
+    default, silently; beyond [minimum, DB_INT_MAX] a 400."""
+
+    def __init__(self, label=None, validators=None, minimum: int = 0, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.minimum = minimum
+
+    def process_formdata(self, valuelist) -> None:
+        value = params.bounded_int(valuelist[0] if valuelist else None, self.name, self.minimum)
+        if value is not None:
+            self.data = value
