@@ -5,25 +5,20 @@ from flask_login import current_user
 from ..auth.signed_in import has_sign_in
 from ..fragments import page_or_fragment, wants_fragment
 from ..services.fleet import availability, geo, hours
-from ..services.errors import InvalidInput
 from .blueprint import bp
+from .forms_finder import FinderForm
 
 
 @bp.route("/")
 def home():
     """Stations nearest first (geolocation or a typed place) or by name, filtered; the list refreshes itself."""
-    origin, place, error, filters = None, None, None, geo.Filters()
-    try:
-        filters = geo.Filters.parse(request.args)
-        found = geo.resolve_place(request.args.get("place"))
-        place, origin = found if found else (None, geo.parse_position(request.args.get("lat"),
-                                                                     request.args.get("lon")))
-    except InvalidInput as exc:
-        error = exc.message
+    form = FinderForm(request.args)
+    ok = form.validate()
+    filters = form.filters()
     return page_or_fragment("driver/home.html", "driver/stations/_list.html", "station-list",
-                            status=422 if error else 200, views=geo.find(origin, filters), filters=filters,
-                            origin=origin, place=place, error=error, places=list(geo.PLACES),
-                            plug_types=geo.plug_types())
+                            status=200 if ok else 422, views=geo.find(form.origin, filters), filters=filters,
+                            form=form, origin=form.origin, place=form.place_name, error=form.first_error,
+                            places=list(geo.PLACES), plug_types=geo.plug_types())
 
 
 @bp.route("/stations/<int:station_id>")

@@ -64,19 +64,6 @@ class Filters:
     min_kw: float | None = None
     open_now: bool = False
 
-    @classmethod
-    def parse(cls, args) -> "Filters":
-        """Filters from query arguments; InvalidInput for a minimum power that is not a number."""
-        min_kw = (args.get("min_kw") or "").strip()
-        try:
-            min_value = float(min_kw) if min_kw else None
-        except ValueError:
-            raise InvalidInput("Minimum power must be a number of kW.")
-        if min_value is not None and not (0 <= min_value <= 1000):
-            raise InvalidInput("Minimum power must be between 0 and 1000 kW.")
-        return cls(available=args.get("available") == "1", plug=(args.get("plug") or None),
-                   min_kw=min_value, open_now=args.get("open") == "1")
-
     def keeps(self, connector) -> bool:
         """Whether a connector matches the plug and power filters."""
         return ((self.plug is None or connector.plug_type == self.plug)
