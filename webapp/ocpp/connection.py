@@ -12,7 +12,7 @@ from simple_websocket import ConnectionClosed, Server
 from .. import metrics
 from ..extensions import db
 from ..services.charging import writebehind
-from ..services.fleet import chargers, provisioning
+from ..services.fleet import chargers, presence, provisioning
 from ..services.platform import bus, redaction
 from ..services.errors import CommandFailed
 from . import bounds, frames, gcpolicy, handlers
@@ -118,7 +118,8 @@ class ChargerConnection:
             try:
                 the_bus.unregister(self)
             finally:
-                self._commit(lambda: chargers.disconnected(self.cp_id, self.connection_id, reason))
+                self._commit(lambda: writebehind.disconnected(
+                    presence.Disconnect(self.cp_id, self.connection_id, reason)))
                 db.session.remove()
 
     def _shutdown_socket(self) -> None:

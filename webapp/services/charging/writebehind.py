@@ -291,6 +291,21 @@ def status_notification(item: presence.Status) -> None:
     _committed("status", "STATUS_BATCH_MS", item, _flush_statuses, _status_alone)
 
 
+def _disconnect_alone(item: presence.Disconnect) -> bool:
+    return chargers.disconnected(item.cp_id, item.connection_id, item.reason)
+
+
+def _flush_disconnects(batch: list[_Pending]) -> None:
+    _flush_group(presence.record_disconnects, _disconnect_alone, batch)
+
+
+def disconnected(item: presence.Disconnect) -> bool:
+    """A socket closed: its charger offline (unless a newer socket owns it), sharing one transaction with
+    the others closing now (a node's sockets all close at once: one pool connection, not one each);
+    whether it released the charger, once committed."""
+    return _committed("disconnect", "STATUS_BATCH_MS", item, _flush_disconnects, _disconnect_alone)
+
+
 def drain_all(app: Flask) -> dict[str, int]:
     """Write every buffer of this process now (last seen, OCPP log, meter batches): shutdown."""
     return {name: flusher.drain() for name, flusher in list(app.extensions.get("chargeway_flushers", {}).items())}
