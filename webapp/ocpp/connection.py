@@ -80,7 +80,8 @@ class ChargerConnection:
         replaced = the_bus.register(self)
         if replaced is not None:
             replaced.close("replaced by a new connection")
-        registration = self._commit(lambda: chargers.connected(self.cp_id, self.connection_id, the_bus.node_id))
+        registration = self._commit(lambda: writebehind.connected(
+            presence.Connect(self.cp_id, self.connection_id, the_bus.node_id)))
         if registration is not None:
             self.charger_pk, status = registration
             self.accepted = status == "Accepted"

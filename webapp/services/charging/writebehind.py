@@ -291,19 +291,24 @@ def status_notification(item: presence.Status) -> None:
     _committed("status", "STATUS_BATCH_MS", item, _flush_statuses, _status_alone)
 
 
-def _disconnect_alone(item: presence.Disconnect) -> bool:
-    return chargers.disconnected(item.cp_id, item.connection_id, item.reason)
+def _presence(name: str, record, redo_one, item):
+    """`item` through the `name` group commit of `record` (STATUS_BATCH_MS), `redo_one` when it fails."""
+    return _committed(name, "STATUS_BATCH_MS", item, lambda batch: _flush_group(record, redo_one, batch), redo_one)
 
 
-def _flush_disconnects(batch: list[_Pending]) -> None:
-    _flush_group(presence.record_disconnects, _disconnect_alone, batch)
+def connected(item: presence.Connect) -> tuple[int, str] | None:
+    """A socket opened: it owns its charger (offline until it boots), sharing one transaction with the
+    others opening now (a reconnect storm); the charger's (id, registration status), once committed."""
+    return _presence("connect", presence.record_connects,
+                     lambda i: chargers.connected(i.cp_id, i.connection_id, i.node_id), item)
 
 
 def disconnected(item: presence.Disconnect) -> bool:
     """A socket closed: its charger offline (unless a newer socket owns it), sharing one transaction with
     the others closing now (a node's sockets all close at once: one pool connection, not one each);
     whether it released the charger, once committed."""
-    return _committed("disconnect", "STATUS_BATCH_MS", item, _flush_disconnects, _disconnect_alone)
+    return _presence("disconnect", presence.record_disconnects,
+                     lambda i: chargers.disconnected(i.cp_id, i.connection_id, i.reason), item)
 
 
 def drain_all(app: Flask) -> dict[str, int]:

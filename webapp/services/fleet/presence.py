@@ -9,7 +9,9 @@ then an accepted charger is online through its socket (`chargers.booted`) in the
 created on first mention, a late notification from another connection is logged and not applied, a
 freed or faulted connector reaches the charging lifecycle) in a fixed number of statements: the chargers'
 ids, their connectors, missing connectors created, one UPDATE of every changed connector and one INSERT
-of every event. `record_disconnects` does what `chargers.disconnected` does for closed sockets (offline
+of every event. `record_connects` does what `chargers.connected` does for
+opening sockets (the socket owns its charger, offline until it boots, an "offline" event when it was online)
+in two statements. `record_disconnects` does what `chargers.disconnected` does for closed sockets (offline
 and released when the socket still owns its charger, an "offline" event) in three statements. The caller
 commits (services/charging/writebehind.py answers the chargers, or the closing sockets, after it).
 """
@@ -187,3 +189,30 @@ def record_disconnects(items: list[Disconnect]) -> list[bool]:
     bulk.insert(ChargerEvent.__table__, [_event(went[i.cp_id], "offline", i.reason, None, now, now)
                                          for i in items if i.cp_id in went])
     return [i.cp_id in released for i in items]
+
+
+@dataclass(slots=True)
+class Connect:
+    cp_id: str
+    connection_id: str
+    node_id: str
+
+
+def record_connects(items: list[Connect]) -> list[tuple[int, str] | None]:
+    """Opened sockets, in order: each owns its charger, offline until it boots on it (an "offline" event when
+    the charger was online). Each one's (charger id, registration status), None for an unknown charger."""
+    table = Charger.__table__
+    known = {r.charge_point_id: r for r in db.session.execute(
+        select(table.c.id, table.c.charge_point_id, table.c.online, table.c.registration_status)
+        .where(table.c.charge_point_id.in_({i.cp_id for i in items}))).all()}
+    now = utcnow()
+    updates = {}  # by charger id: of two sockets of one charger, the later owns it
+    for item in items:
+        if item.cp_id in known:
+            updates[known[item.cp_id].id] = {"id": known[item.cp_id].id, "online": False, "last_seen": now,
+                                             "connection_id": item.connection_id, "node_id": item.node_id}
+    bulk.update(table, list(updates.values()))
+    bulk.insert(ChargerEvent.__table__, [
+        _event(r.id, "offline", "a new socket opened: online again once it boots", None, now, now)
+        for r in known.values() if r.online])
+    return [(known[i.cp_id].id, known[i.cp_id].registration_status) if i.cp_id in known else None for i in items]

@@ -1,6 +1,6 @@
-"""Closed sockets go offline through the group commit boot and status use (services/fleet/presence.py,
-services/charging/writebehind.py): the same rules as one-by-one `chargers.disconnected` (a charger a newer
-socket owns stays online), and a node whose sockets all close at once needs one pool connection per batch,
+"""Opened and closed sockets go through the group commit boot and status use (services/fleet/presence.py,
+services/charging/writebehind.py): the same rules as one-by-one `chargers.connected` (the socket owns its
+charger, offline until it boots) and `chargers.disconnected` (a charger a newer socket owns stays online), and a node whose sockets all close at once needs one pool connection per batch,
 not one per socket (the first pass saw 3,088 pool timeouts leave chargers marked online)."""
 import threading
 
@@ -56,6 +56,33 @@ def test_an_old_and_a_new_socket_of_one_charger_closing_in_one_batch(app, factor
     db.session.expire_all()
     assert (charger.online, charger.connection_id) == (False, None)
     assert _offline_events(charger) == ["socket closed"]
+
+
+def test_a_batch_of_opened_sockets_owns_their_chargers_offline_until_boot(app, factory):
+    was_online = _online(factory, "DB-BACK", "sock-dead")
+    idle = factory.charger(cp_id="DB-IDLE", connectors=1, online=False)
+    answers = presence.record_connects([presence.Connect("DB-BACK", "sock-1", "node-b"),
+                                        presence.Connect("DB-IDLE", "sock-2", "node-b"),
+                                        presence.Connect("DB-NOBODY", "sock-3", "node-b"),
+                                        presence.Connect("DB-IDLE", "sock-4", "node-c")])  # the later socket wins
+    db.session.commit()
+    assert answers == [(was_online.id, "Accepted"), (idle.id, "Accepted"), None, (idle.id, "Accepted")]
+    db.session.expire_all()
+    assert (was_online.online, was_online.connection_id, was_online.node_id) == (False, "sock-1", "node-b")
+    assert (idle.online, idle.connection_id, idle.node_id) == (False, "sock-4", "node-c")
+    assert was_online.last_seen is not None and idle.last_seen is not None
+    assert _offline_events(was_online) == ["a new socket opened: online again once it boots"]
+    assert _offline_events(idle) == []
+
+
+def test_the_connect_goes_through_the_group_commit(app, factory):
+    charger = factory.charger(cp_id="DB-GC", connectors=1)
+    charger.registration_status = "Pending"
+    db.session.commit()
+    assert writebehind.connected(presence.Connect("DB-GC", "sock-1", "node-a")) == (charger.id, "Pending")
+    assert "connect" in app.extensions["chargeway_flushers"]
+    db.session.expire_all()
+    assert charger.connection_id == "sock-1"
 
 
 def test_a_burst_of_disconnects_marks_every_charger_offline_on_a_small_pool(app, factory):
