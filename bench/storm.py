@@ -26,6 +26,7 @@ from bench.procstat import CpuWindow, MachineCpu
 from bench.servers import BaselineServer, Node
 from bench.stores import BenchDB, RedisDB
 
+CLOSE_WAIT = 60  # s: a charger still online this long after its socket closed was left online
 PASSWORD = "bench-charger-key-01"  # 20 characters, as charger_passwords.generate() makes them
 
 
@@ -54,16 +55,19 @@ def storm(kind: str, args, cp_ids, db: BenchDB | None, redis_db: RedisDB | None)
         sqld = sql_delta(sql0, sql())
         ok = sum(r["ok"] for r in ramped)
         lat = common.summarize([x for r in ramped for x in r["connect_lat"]])
+        errors_before, sql_close0 = len(node.errors()) if node else 0, sql()
         finals = gens.ask_all(("stop",), "final", timeout=60)
+        closed_at = time.monotonic()
         gens.join()
         gens = None
+        close = mass_close(db, node, closed_at, errors_before, sql_close0) if node else {}
         errors = sum((__import__("collections").Counter(f["errors"]) for f in finals), __import__("collections").Counter())
         seconds = max(r["ended"] for r in ramped) - min(r["began"] for r in ramped) - 0.3
         res = {"kind": kind, "ok": ok, "seconds": seconds, "cpu_s": srv["cpu_s"], "cpu_ms_per": 1000 * srv["cpu_s"] / max(1, ok),
                "srv_pct": srv["cpu_pct"], "gen_pct": gen["cpu_pct"], "machine_pct": machine["cpu_pct"],
                "pressure": machine["pressure_pct"], "pg_pct": pg["cpu_pct"] if pg else 0.0, "p50": lat["p50"],
                "p99": lat["p99"], "sql": sqld, "errors": errors.most_common(3),
-               "server_errors": len(node.errors()) if node else 0}
+               "server_errors": errors_before, **close}
         print(f"{kind}: {ok}/{len(cp_ids)} booted in {seconds:.1f} s, {res['cpu_ms_per']:.2f} ms CPU per charger, "
               f"sql {sqld}, errors {res['errors']}", flush=True)
         return res
@@ -74,6 +78,23 @@ def storm(kind: str, args, cp_ids, db: BenchDB | None, redis_db: RedisDB | None)
         for s in (server, node):
             if s:
                 s.stop()
+
+
+def mass_close(db: BenchDB, node: Node, closed_at: float, errors_before: int, sql0: dict) -> dict:
+    """Every socket closed at once (the generators stopped): how long until no charger is marked online,
+    how many still are after CLOSE_WAIT seconds, the server errors logged meanwhile (pool timeouts), the
+    SQL of the close."""
+    online = db.count("chargers", "WHERE online")
+    while online and time.monotonic() - closed_at < CLOSE_WAIT:
+        time.sleep(0.2)
+        online = db.count("chargers", "WHERE online")
+    seconds = time.monotonic() - closed_at
+    time.sleep(0.6)  # the counter file is written at the end of each transaction
+    res = {"close_online": online, "close_seconds": seconds, "close_errors": len(node.errors()) - errors_before,
+           "close_sql": sql_delta(sql0, node.sql_counts())}
+    print(f"mass close: {online} still online after {seconds:.1f} s, {res['close_errors']} server errors, "
+          f"sql {res['close_sql']}", flush=True)
+    return res
 
 
 def main(argv=None) -> int:
@@ -129,11 +150,14 @@ def main(argv=None) -> int:
         other = max(0.0, res["machine_pct"] - res["srv_pct"] - res["gen_pct"] - res["pg_pct"])
         rows.append([res["kind"], res["ok"], res["seconds"], res["cpu_ms_per"], res["srv_pct"], res["pg_pct"],
                      fmt(per("statements"), 2), fmt(per("commits"), 2), sql.get("connections", "-"), res["p50"],
-                     res["p99"], res["gen_pct"], other, res["pressure"], res["server_errors"]])
+                     res["p99"], res["gen_pct"], other, res["pressure"], res["server_errors"],
+                     res.get("close_seconds", "-"), res.get("close_online", "-"), res.get("close_errors", "-"),
+                     (res.get("close_sql") or {}).get("connections", "-")])
     print()
     print_table(["target", "booted", "seconds", "CPU ms/charger", "server CPU %", "PostgreSQL CPU %",
                  "SQL/charger", "commits/charger", "DB connections opened", "p50 ms", "p99 ms", "generators %",
-                 "neighbours %", "CPU pressure %", "server errors"], rows)
+                 "neighbours %", "CPU pressure %", "server errors", "all closed: s to offline",
+                 "still online", "errors in the close", "DB connections opened in the close"], rows)
     by = {k: [r for r in results if r["kind"] == k] for k in kinds}
     if len(kinds) == 2:
         cpu = statistics.median(c["cpu_ms_per"] for c in by["chargeway"]) / statistics.median(

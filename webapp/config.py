@@ -89,8 +89,8 @@ class Config:
     LAST_SEEN_WRITE_SECONDS = _int("LAST_SEEN_WRITE_SECONDS", 5)
     OCPP_LOG_FLUSH_SECONDS = float(os.environ.get("OCPP_LOG_FLUSH_SECONDS", 1))
     METER_BATCH_MS = float(os.environ.get("METER_BATCH_MS", 20))
-    # BootNotifications and StatusNotifications share a group commit the same way (answered after it; 0:
-    # each in its handler's own transaction).
+    # BootNotifications, StatusNotifications and sockets opening/closing share a group commit the same way
+    # (answered after it; 0: each in its handler's own transaction).
     STATUS_BATCH_MS = float(os.environ.get("STATUS_BATCH_MS", 20))
     METER_CONNECTOR_CACHE_SECONDS = float(os.environ.get("METER_CONNECTOR_CACHE_SECONDS", 30))
     # Items waiting in each write-behind queue (last seen, OCPP log, MeterValues) before a socket that adds

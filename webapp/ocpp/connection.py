@@ -12,7 +12,7 @@ from simple_websocket import ConnectionClosed, Server
 from .. import metrics
 from ..extensions import db
 from ..services.charging import writebehind
-from ..services.fleet import chargers, provisioning
+from ..services.fleet import chargers, presence, provisioning
 from ..services.platform import bus, redaction
 from ..services.errors import CommandFailed
 from . import bounds, frames, gcpolicy, handlers
@@ -80,7 +80,8 @@ class ChargerConnection:
         replaced = the_bus.register(self)
         if replaced is not None:
             replaced.close("replaced by a new connection")
-        registration = self._commit(lambda: chargers.connected(self.cp_id, self.connection_id, the_bus.node_id))
+        registration = self._commit(lambda: writebehind.connected(
+            presence.Connect(self.cp_id, self.connection_id, the_bus.node_id)))
         if registration is not None:
             self.charger_pk, status = registration
             self.accepted = status == "Accepted"
@@ -118,7 +119,8 @@ class ChargerConnection:
             try:
                 the_bus.unregister(self)
             finally:
-                self._commit(lambda: chargers.disconnected(self.cp_id, self.connection_id, reason))
+                self._commit(lambda: writebehind.disconnected(
+                    presence.Disconnect(self.cp_id, self.connection_id, reason)))
                 db.session.remove()
 
     def _shutdown_socket(self) -> None:

@@ -291,6 +291,26 @@ def status_notification(item: presence.Status) -> None:
     _committed("status", "STATUS_BATCH_MS", item, _flush_statuses, _status_alone)
 
 
+def _presence(name: str, record, redo_one, item):
+    """`item` through the `name` group commit of `record` (STATUS_BATCH_MS), `redo_one` when it fails."""
+    return _committed(name, "STATUS_BATCH_MS", item, lambda batch: _flush_group(record, redo_one, batch), redo_one)
+
+
+def connected(item: presence.Connect) -> tuple[int, str] | None:
+    """A socket opened: it owns its charger (offline until it boots), sharing one transaction with the
+    others opening now (a reconnect storm); the charger's (id, registration status), once committed."""
+    return _presence("connect", presence.record_connects,
+                     lambda i: chargers.connected(i.cp_id, i.connection_id, i.node_id), item)
+
+
+def disconnected(item: presence.Disconnect) -> bool:
+    """A socket closed: its charger offline (unless a newer socket owns it), sharing one transaction with
+    the others closing now (a node's sockets all close at once: one pool connection, not one each);
+    whether it released the charger, once committed."""
+    return _presence("disconnect", presence.record_disconnects,
+                     lambda i: chargers.disconnected(i.cp_id, i.connection_id, i.reason), item)
+
+
 def drain_all(app: Flask) -> dict[str, int]:
     """Write every buffer of this process now (last seen, OCPP log, meter batches): shutdown."""
     return {name: flusher.drain() for name, flusher in list(app.extensions.get("chargeway_flushers", {}).items())}

@@ -9,13 +9,17 @@ then an accepted charger is online through its socket (`chargers.booted`) in the
 created on first mention, a late notification from another connection is logged and not applied, a
 freed or faulted connector reaches the charging lifecycle) in a fixed number of statements: the chargers'
 ids, their connectors, missing connectors created, one UPDATE of every changed connector and one INSERT
-of every event. The caller commits (services/charging/writebehind.py answers the chargers after it).
+of every event. `record_connects` does what `chargers.connected` does for
+opening sockets (the socket owns its charger, offline until it boots, an "offline" event when it was online)
+in two statements. `record_disconnects` does what `chargers.disconnected` does for closed sockets (offline
+and released when the socket still owns its charger, an "offline" event) in three statements. The caller
+commits (services/charging/writebehind.py answers the chargers, or the closing sockets, after it).
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from ...extensions import db
 from ...models import Charger, ChargerEvent, Connector
@@ -160,3 +164,55 @@ def _connectors(ids: dict[str, int], items: list[Status]) -> dict[tuple[int, int
 def _event(charger_id, kind, detail, connector_id, occurred_at, created_at) -> dict:
     return {"charger_id": charger_id, "kind": kind, "detail": detail[:500], "connector_id": connector_id,
             "occurred_at": occurred_at, "created_at": created_at}
+
+
+@dataclass(slots=True)
+class Disconnect:
+    cp_id: str
+    connection_id: str
+    reason: str
+
+
+def record_disconnects(items: list[Disconnect]) -> list[bool]:
+    """Closed sockets: each charger its socket still owns is offline (with an "offline" event) and released;
+    a charger a newer socket took over is left alone. Whether each item released its charger."""
+    if len({i.cp_id for i in items}) < len(items):  # two sockets of one charger: which one owned it, one by one
+        return [chargers.disconnected(i.cp_id, i.connection_id, i.reason) for i in items]
+    table = Charger.__table__
+    owned = (table.c.charge_point_id.in_({i.cp_id for i in items}),
+             tuple_(table.c.charge_point_id, table.c.connection_id).in_({(i.cp_id, i.connection_id) for i in items}))
+    went = dict(db.session.execute(table.update().where(*owned, table.c.online.is_(True)).values(online=False)
+                                   .returning(table.c.charge_point_id, table.c.id)).all())
+    released = set(db.session.execute(table.update().where(*owned).values(connection_id=None, node_id=None)
+                                      .returning(table.c.charge_point_id)).scalars())
+    now = utcnow()
+    bulk.insert(ChargerEvent.__table__, [_event(went[i.cp_id], "offline", i.reason, None, now, now)
+                                         for i in items if i.cp_id in went])
+    return [i.cp_id in released for i in items]
+
+
+@dataclass(slots=True)
+class Connect:
+    cp_id: str
+    connection_id: str
+    node_id: str
+
+
+def record_connects(items: list[Connect]) -> list[tuple[int, str] | None]:
+    """Opened sockets, in order: each owns its charger, offline until it boots on it (an "offline" event when
+    the charger was online). Each one's (charger id, registration status), None for an unknown charger."""
+    table = Charger.__table__
+    known = {r.charge_point_id: r for r in db.session.execute(
+        select(table.c.id, table.c.charge_point_id, table.c.online, table.c.registration_status)
+        .where(table.c.charge_point_id.in_({i.cp_id for i in items}))).all()}
+    now = utcnow()
+    updates = {}  # by charger id: of two sockets of one charger, the later owns it
+    for item in items:
+        if item.cp_id in known:
+            updates[known[item.cp_id].id] = {"id": known[item.cp_id].id, "online": False, "last_seen": now,
+                                             "connection_id": item.connection_id, "node_id": item.node_id}
+    bulk.update(table, list(updates.values()))
+    bulk.insert(ChargerEvent.__table__, [
+        _event(r.id, "offline", "a new socket opened: online again once it boots", None, now, now)
+        for r in known.values() if r.online])
+    return [(known[i.cp_id].id, known[i.cp_id].registration_status) if i.cp_id in known else None for i in items]
