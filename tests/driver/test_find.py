@@ -57,16 +57,19 @@ def test_browser_position_sorts_by_distance(client, city):
     assert cards[0]["distance"] == "1.2 km"  # (13.19, 77.70) to (13.1989, 77.7068)
 
 
-@pytest.mark.parametrize("query, message", [
-    ("place=Atlantis", "We do not know the place"),
-    ("lat=999&lon=1", "out of range"),
-    ("lat=abc&lon=1", "could not be read"),
-    ("min_kw=lots", "Minimum power must be a number"),
+@pytest.mark.parametrize("query, field, message", [
+    ("place=Atlantis", "place", "We do not know the place"),
+    ("lat=999&lon=1", "place", "out of range"),
+    ("lat=abc&lon=1", "place", "could not be read"),
+    ("min_kw=lots", "min_kw", "Minimum power must be a number"),
+    ("min_kw=nan", "min_kw", "Minimum power must be a number"),
+    ("min_kw=5000", "min_kw", "between 0 and 1000 kW"),
 ])
-def test_bad_location_or_filter_gets_a_clear_answer(client, city, query, message):
+def test_bad_location_or_filter_gets_a_clear_answer(client, city, query, field, message):
     response = client.get(f"/?{query}")
     assert response.status_code == 422
-    assert message in response.get_data(as_text=True)
+    next_to_field = response.get_data(as_text=True).split(f'id="f-{field}-error"')[1].split("</small>")[0]
+    assert message in next_to_field
     assert len(station_cards(response.get_data(as_text=True))) == 3  # still shows every station
 
 
