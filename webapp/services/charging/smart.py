@@ -69,6 +69,17 @@ def read_configuration(cp_id: str) -> dict | None:
     return keys
 
 
+def composite(charger: Charger, connector: int = 0, duration: int = 3600):
+    """GetCompositeSchedule through the bus: (start, [(offset s, kW)]), or None when the charger has no Smart
+    Charging or did not accept (CommandFailed when it does not answer)."""
+    if not capable(charger):
+        return None
+    found = caps(charger)
+    answer = commands.send(charger.charge_point_id, "GetCompositeSchedule",
+                           {"connectorId": connector, "duration": duration, "chargingRateUnit": found.unit})
+    return profiles.parse_composite(answer, found)
+
+
 def _charger(cp_id: str) -> Charger:
     return db.session.execute(select(Charger).where(Charger.charge_point_id == cp_id)).scalar_one()
 
