@@ -28,7 +28,7 @@ class StationForm(Form):
     tariff_id = WholeNumber("Tariff", [Optional()])
     solar_kw = Number("Solar capacity (kW)", [Optional(), Between(0, 10000)])
     power_limit_kw = Number("Station power limit (kW)", [Optional(), Between(0, 10000)])
-    power_schedule = StringField("Time-of-day limits", filters=[stripped])
+    power_windows = StringField("Time-of-day limits", filters=[stripped])
     standard_kw = Number("Standard mode power (kW)", [Optional(), Between(1, 10000)])
 
     def validate_tariff_id(self, field) -> None:
@@ -50,9 +50,9 @@ class StationForm(Form):
                 field.errors = [*field.errors, exc.message]
                 ok = False
         try:
-            self.windows = power_limits.parse_schedule(self.power_schedule.data or "")
+            self.windows = power_limits.parse_schedule(self.power_windows.data or "")
         except InvalidInput as exc:
-            self.power_schedule.errors = [*self.power_schedule.errors, exc.message]
+            self.power_windows.errors = [*self.power_windows.errors, exc.message]
             ok = False
         return ok
 
@@ -69,5 +69,5 @@ class StationForm(Form):
     def for_station(cls, station):
         """The form filled from a station (GET), or from the posted values (POST)."""
         data = {f"hours_{day}": text for day, text in hours.format_hours(station.opening_hours or {}).items()}
-        data["power_schedule"] = power_limits.format_schedule(station.power_schedule)
+        data["power_windows"] = power_limits.format_schedule(station.power_schedule)
         return cls(obj=station, data=data)
