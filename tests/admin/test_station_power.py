@@ -99,3 +99,22 @@ def test_composite_of_a_charger_without_smart_charging_says_so(operator_client, 
 
 def test_composite_of_another_operators_charger_is_refused(operator_client, world):
     assert operator_client.get(f"/admin/chargers/{world.other_charger.id}/composite").status_code in (403, 404)
+
+
+@pytest.mark.both_dbs
+def test_the_periodic_replan_picks_limited_stations_and_those_with_a_solar_session(world, app):
+    assert smart.planned_stations() == []  # the world's sessions are finished and no station has a limit
+    world.other_station.power_schedule = [["18:00", "22:00", 11.0]]
+    db.session.commit()
+    assert smart.planned_stations() == [world.other_station.id]
+    live = ChargingSession(connector_id=world.charger.connectors[1].id, id_tag="SOL", meter_start=0,
+                           started_at=utcnow(), booking_id=world.booking.id)
+    world.booking.charging_mode = "solar"
+    world.session.booking_id = None  # the world's finished session gives its booking to this live one
+    db.session.flush()
+    db.session.add(live)
+    db.session.commit()
+    assert smart.planned_stations() == sorted([world.station.id, world.other_station.id])
+    world.other_station.power_schedule = None
+    db.session.commit()
+    assert smart.planned_stations() == [world.station.id]

@@ -73,6 +73,7 @@ def test_boot_reads_the_smart_charging_keys(live_server, make_charger, sim, sche
     assert set(asked["key"]) == set(smart.CONFIG_KEYS)
 
 
+@pytest.mark.both_dbs
 def test_two_sessions_share_a_22_kw_limit_and_a_third_rebalances(live_server, make_charger, sim, factory,
                                                                   limited, scheduler):
     a = boot(sim, live_server, make_charger, "SMART-A")

@@ -38,7 +38,7 @@ class Charger(db.Model):
     supports_reservation: Mapped[bool] = mapped_column(default=False)
     # The Smart Charging keys GetConfiguration answered after the last accepted boot ({key: value}; keys
     # the charger does not know are absent). None: not read yet (services/charging/smart.py).
-    smart_config: Mapped[dict | None] = mapped_column(JSON)
+    smart_config: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_boot: Mapped[datetime | None] = mapped_column(UTCDateTime)
     online: Mapped[bool] = mapped_column(default=False)

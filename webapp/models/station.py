@@ -55,7 +55,7 @@ class Station(db.Model):
     # day in the station's zone (an end at or before its start runs past midnight); standard_kw is what a
     # Standard-mode session may draw (None: the connector's full power).
     power_limit_kw: Mapped[float | None]
-    power_schedule: Mapped[list | None] = mapped_column(JSON)
+    power_schedule: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     standard_kw: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, union
 
 from ...extensions import db
 from ...models import Booking, Charger, ChargingSession, Connector, SolarSample, Station
@@ -157,6 +157,8 @@ def plan_for(station: Station, live: list[Live]) -> tuple[power_plan.Plan, float
 def rebalance(station_id: int) -> power_plan.Plan:
     """Plan the station's sessions and send the TxProfiles that change (see the module)."""
     station = db.session.get(Station, station_id)
+    if station is None:
+        return power_plan.Plan()
     live = live_sessions(station_id)
     plan, limit = plan_for(station, live)
     by_id = {s.session_id: s for s in live if s.smart}
@@ -213,10 +215,22 @@ def session_changed(session: ChargingSession) -> None:
         timers.schedule("jobs.smart.rebalance", utcnow() + _delay(), station_id)
 
 
+def planned_stations() -> list[int]:
+    """The active stations that want a plan (``wants_plan``), in one query."""
+    limited = select(Station.id).where(Station.status == "active", or_(
+        Station.power_limit_kw.is_not(None), Station.power_schedule.is_not(None)))
+    solar = (select(Charger.station_id).join(Connector, Connector.charger_id == Charger.id)
+             .join(ChargingSession, ChargingSession.connector_id == Connector.id)
+             .join(Booking, Booking.id == ChargingSession.booking_id)
+             .join(Station, Station.id == Charger.station_id)
+             .where(Station.status == "active", ChargingSession.stopped_at.is_(None),
+                    Booking.charging_mode == power_plan.SOLAR))
+    return sorted(set(db.session.execute(union(limited, solar)).scalars()))
+
+
 def replan_all() -> int:
     """The periodic replan (solar moves, time-of-day limits): every station that wants a plan; how many."""
-    ids = db.session.execute(select(Station.id).where(Station.status == "active")).scalars().all()
-    wanted = [sid for sid in ids if wants_plan(sid)]
+    wanted = planned_stations()
     for sid in wanted:
         rebalance(sid)
     return len(wanted)
