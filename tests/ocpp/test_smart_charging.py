@@ -130,3 +130,23 @@ def test_rejected_profile_is_recorded_and_not_taken_as_sent(live_server, make_ch
     assert detail.endswith("Rejected")
     assert limits(tx) == [None]  # not in force: the next rebalance sends it again
     assert db.session.get(Station, limited.id).power_limit_kw == 22.0
+
+
+def test_station_page_shows_the_plan_and_asks_a_composite_schedule(app, live_server, make_charger, sim, factory,
+                                                                   limited, scheduler):
+    from tests.admin.conftest import client_as
+
+    a = boot(sim, live_server, make_charger, "SMART-PAGE")
+    tx1, tx2 = start(a, factory, 1), start(a, factory, 2)
+    wait_until(lambda: limits(tx1, tx2) == [11.0, 11.0])
+    admin = factory.user(role="admin")
+    db.session.commit()
+    client = client_as(app, admin)
+    page = client.get(f"/admin/stations/{limited.id}").get_data(as_text=True)
+    for tx in (tx1, tx2):
+        row = page.split(f'data-session="{tx}"')[1].split("</tr>")[0]
+        assert row.count("11.0 kW") == 2  # planned, and accepted by the charger
+    charger = fresh("SMART-PAGE")
+    body = client.get(f"/admin/chargers/{charger.id}/composite?connector=1").get_data(as_text=True)
+    assert a.received_calls("GetCompositeSchedule")[-1]["connectorId"] == 1
+    assert "connector #1" in body and "<td>11.0</td>" in body, body
