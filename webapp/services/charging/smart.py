@@ -12,6 +12,9 @@ A charger without SmartCharging (``capable()`` False, or its configuration not r
 its sessions run at the connector's power and that power is taken off the limit the others share.
 """
 import logging
+import threading
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import time, timedelta
 
@@ -31,6 +34,10 @@ CONFIG_KEYS = ("SupportedFeatureProfiles", "ChargeProfileMaxStackLevel",
                "ChargingScheduleAllowedChargingRateUnit", "MaxChargingProfilesInstalled")
 #: How far back a solar report still counts as the station's production now.
 SOLAR_FRESH = timedelta(minutes=10)
+#: How long a station's planning turn may be held (a rebalance waits on its chargers' answers).
+TURN_SECONDS = 120
+_LOCAL_TURN = threading.Lock()
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 
 # -- what a charger takes ------------------------------------------------------------------------------------
@@ -154,8 +161,37 @@ def plan_for(station: Station, live: list[Live]) -> tuple[power_plan.Plan, float
     return power_plan.plan(shared, sessions, solar_kw(station.id)), shared
 
 
+@contextmanager
+def _planning_turn(station_id: int):
+    """Yields whether this job may plan the station now: one rebalance of a station at a time across RQ
+    workers (a Redis key held while it runs, expiring should the worker die); embedded, one timer thread
+    runs every job, and a process lock covers the rest."""
+    connection = timers.redis()
+    if connection is None:
+        with _LOCAL_TURN:
+            yield True
+        return
+    key, token = f"cw:smart:{station_id}", uuid.uuid4().hex
+    held = bool(connection.set(key, token, nx=True, ex=TURN_SECONDS))
+    try:
+        yield held
+    finally:
+        if held:
+            connection.eval(_RELEASE, 1, key, token)
+
+
 def rebalance(station_id: int) -> power_plan.Plan:
-    """Plan the station's sessions and send the TxProfiles that change (see the module)."""
+    """Plan the station's sessions and send the TxProfiles that change (see the module). While another job
+    plans the same station this one is put off by SMART_DELAY_SECONDS (nothing is lost: it re-reads all)."""
+    with _planning_turn(station_id) as mine:
+        if not mine:
+            timers.schedule("jobs.smart.rebalance", utcnow() + _delay(), station_id)
+            db.session.commit()
+            return power_plan.Plan()
+        return _rebalance(station_id)
+
+
+def _rebalance(station_id: int) -> power_plan.Plan:
     station = db.session.get(Station, station_id)
     if station is None:
         return power_plan.Plan()

@@ -217,6 +217,12 @@ def backend():
     return current_app.extensions["chargeway_timers"]
 
 
+def redis():
+    """The jobs' Redis connection (None in embedded mode: one timer thread runs every job)."""
+    queue = getattr(backend(), "queue", None)
+    return queue.connection if queue is not None else None
+
+
 def duration(name: str) -> timedelta:
     """A timer setting (HOLD, ARRIVAL_GRACE, EXIT_GRACE): `<name>_SECONDS` when set, else `<name>_MINUTES`."""
     seconds = current_app.config.get(f"{name}_SECONDS") or 0
