@@ -118,3 +118,16 @@ def test_the_periodic_replan_picks_limited_stations_and_those_with_a_solar_sessi
     world.other_station.power_schedule = None
     db.session.commit()
     assert smart.planned_stations() == [world.station.id]
+
+
+def test_charger_page_says_what_smart_charging_it_reported(operator_client, world):
+    url = f"/admin/chargers/{world.charger.id}"
+    assert "smart charging <span id=\"smart-caps\">not reported yet" in operator_client.get(url).get_data(as_text=True)
+    world.charger.smart_config = {"SupportedFeatureProfiles": "Core", "ChargeProfileMaxStackLevel": "3"}
+    db.session.commit()
+    assert '<span id="smart-caps">not supported' in operator_client.get(url).get_data(as_text=True)
+    world.charger.smart_config = {"SupportedFeatureProfiles": "Core,SmartCharging", "ChargeProfileMaxStackLevel": "3",
+                                  "ChargingScheduleAllowedChargingRateUnit": "Current", "MaxChargingProfilesInstalled": "4"}
+    db.session.commit()
+    page = operator_client.get(url).get_data(as_text=True)
+    assert '<span id="smart-caps">supported (A, stack level 3, 4 profiles)' in page
