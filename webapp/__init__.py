@@ -159,9 +159,11 @@ def register_template_helpers(app: Flask) -> None:
 def register_runtime(app: Flask) -> None:
     """Command bus and timers: in-process by default, Redis when REDIS_URL is set."""
     from .services.booking import listeners
+    from .services.charging import smart
     from .services.platform import bus, timers
 
     listeners.register()
+    smart.register()
     bus.init_app(app)
     timers.init_app(app)
 

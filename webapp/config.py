@@ -46,6 +46,14 @@ class Config:
     # Periods of the timer safety net and the maintenance-window check (in-process scheduler and `rq cron`).
     SWEEP_SECONDS = _int("SWEEP_SECONDS", 15)
     MAINTENANCE_TICK_SECONDS = _int("MAINTENANCE_TICK_SECONDS", 60)
+    # Smart charging (services/charging/smart.py): stations are re-planned every SMART_REPLAN_SECONDS (solar
+    # moves, time-of-day limits); a limit is re-sent only when it moves by more than SMART_THRESHOLD_KW (no
+    # flapping); jobs that talk to a charger after its boot or a start wait SMART_DELAY_SECONDS (its answer
+    # first); a Solar session never gets less than SMART_SOLAR_FLOOR_KW.
+    SMART_REPLAN_SECONDS = _int("SMART_REPLAN_SECONDS", 60)
+    SMART_THRESHOLD_KW = float(os.environ.get("SMART_THRESHOLD_KW", 1.0))
+    SMART_DELAY_SECONDS = float(os.environ.get("SMART_DELAY_SECONDS", 1.0))
+    SMART_SOLAR_FLOOR_KW = float(os.environ.get("SMART_SOLAR_FLOOR_KW", 1.4))
     # How long a charger's route to its node lives in Redis without a refresh (services/platform/bus.py).
     BUS_ROUTE_TTL_SECONDS = _int("BUS_ROUTE_TTL_SECONDS", 90)
     # An RQ worker whose last heartbeat is older than this is not counted as running. An idle worker beats every

@@ -24,7 +24,7 @@ def test_periods_and_route_ttl_are_read_from_the_environment():
     env = {**os.environ, "SECRET_KEY": "s" * 40, "DATABASE_URL": "sqlite://", "REDIS_URL": "redis://127.0.0.1:6379/5",
            "SWEEP_SECONDS": "7", "MAINTENANCE_TICK_SECONDS": "45", "BUS_ROUTE_TTL_SECONDS": "33",
            "OFFLINE_CHECK_SECONDS": "20", "PAYMENT_RECONCILE_SECONDS": "50", "RETENTION_SECONDS": "600",
-           "LOG_LEVEL": "WARNING"}
+           "SMART_REPLAN_SECONDS": "90", "LOG_LEVEL": "WARNING"}
     env.pop("CHARGEWAY_PRODUCTION", None)
     done = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=60)
@@ -32,5 +32,6 @@ def test_periods_and_route_ttl_are_read_from_the_environment():
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert (seen["sweep"], seen["tick"], seen["route_ttl"]) == (7, 45, 33)
     assert seen["cron"] == {"jobs.sweep.run": 7, "jobs.maintenance.tick": 45, "jobs.presence.detect_offline": 20,
-                            "jobs.money.reconcile_payments": 50, "jobs.retention.run": 600}
+                            "jobs.money.reconcile_payments": 50, "jobs.retention.run": 600,
+                            "jobs.smart.replan": 90}
 

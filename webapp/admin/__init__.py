@@ -18,6 +18,7 @@ from . import (
     maintenance,
     payments,
     sessions,
+    smart,
     stations,
     tariffs,
     users,

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from ..auth.decorators import staff_required
 from ..fragments import page_or_fragment
+from ..services.charging import smart
 from ..services.fleet import maintenance, stations
 from ..services.platform import audit
 from ..services.reports import monitoring
@@ -41,7 +42,8 @@ def charger_detail(charger_id: int):
         timeline_form=timeline_form,
         messages=monitoring.recent_messages(charger), sessions=monitoring.charger_sessions(charger),
         windows=maintenance.windows_for_charger(charger), trail=audit.for_target("charger", charger.id),
-        ocpp_url=ocpp_url(charger), plugs=stations.PLUG_TYPES)
+        ocpp_url=ocpp_url(charger), plugs=stations.PLUG_TYPES,
+        smart_caps=smart.caps(charger) if smart.capable(charger) else None)
 
 
 @bp.route("/chargers/<int:charger_id>/messages")

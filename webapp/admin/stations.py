@@ -7,6 +7,7 @@ from ..auth.decorators import admin_required, staff_required
 from ..services.fleet import hours, maintenance, qr, stations, tariffs
 from ..services.platform import audit
 from ..services.reports import monitoring
+from . import smart
 from .blueprint import bp
 from .access import station_or_abort
 from .chargers import ocpp_url
@@ -54,7 +55,7 @@ def station_detail(station_id: int):
     station = station_or_abort(station_id)
     return render_template("admin/stations/detail.html", station=station, hours_rows=hours.describe(station),
                            open_now=hours.is_open(station), windows=maintenance.windows_for_station(station),
-                           trail=audit.for_target("station", station.id))
+                           trail=audit.for_target("station", station.id), **smart.station_panel(station))
 
 
 @bp.route("/stations/<int:station_id>/edit", methods=["GET", "POST"])

@@ -30,6 +30,7 @@ class Booking(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="HELD", index=True)
     quota_kwh: Mapped[float | None]
     quota_minutes: Mapped[int | None]
+    charging_mode: Mapped[str] = mapped_column(String(16), default="fast", server_default="fast")  # fast | standard | solar
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     hold_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,7 +1,7 @@
 """OCPP charge points and their connectors."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -36,6 +36,9 @@ class Charger(db.Model):
     password_outdated: Mapped[bool] = mapped_column(default=False, server_default=false())
     heartbeat_interval: Mapped[int] = mapped_column(default=300)
     supports_reservation: Mapped[bool] = mapped_column(default=False)
+    # The Smart Charging keys GetConfiguration answered after the last accepted boot ({key: value}; keys
+    # the charger does not know are absent). None: not read yet (services/charging/smart.py).
+    smart_config: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_boot: Mapped[datetime | None] = mapped_column(UTCDateTime)
     online: Mapped[bool] = mapped_column(default=False)

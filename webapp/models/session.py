@@ -33,6 +33,8 @@ class ChargingSession(db.Model):
     stop_reason: Mapped[str | None] = mapped_column(String(32))
     energy_wh: Mapped[int] = mapped_column(default=0)
     power_w: Mapped[float | None]
+    # The TxProfile limit (kW) the charger last accepted for this transaction (None: none sent).
+    power_limit_kw: Mapped[float | None]
     soc_start: Mapped[float | None]
     soc_last: Mapped[float | None]
     cost: Mapped[int] = mapped_column(BigInteger, default=0)  # minor units (64-bit: a hostile meter cannot overflow it)

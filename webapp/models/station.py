@@ -50,6 +50,13 @@ class Station(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="active")
     tariff_id: Mapped[int | None] = mapped_column(ForeignKey("tariffs.id"))
     solar_kw: Mapped[float | None]
+    # Smart charging (services/charging/smart.py): the sum of the sessions' limits never exceeds
+    # power_limit_kw (None: no limit); power_schedule [["HH:MM", "HH:MM", kW], ...] lowers it for a time of
+    # day in the station's zone (an end at or before its start runs past midnight); standard_kw is what a
+    # Standard-mode session may draw (None: the connector's full power).
+    power_limit_kw: Mapped[float | None]
+    power_schedule: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+    standard_kw: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tariff: Mapped[Tariff | None] = relationship(lazy="joined")

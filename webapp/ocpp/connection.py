@@ -11,7 +11,7 @@ from simple_websocket import ConnectionClosed, Server
 
 from .. import metrics
 from ..extensions import db
-from ..services.charging import writebehind
+from ..services.charging import smart, writebehind
 from ..services.fleet import chargers, presence, provisioning
 from ..services.platform import bus, redaction
 from ..services.errors import CommandFailed
@@ -218,7 +218,7 @@ class ChargerConnection:
                 if self.accepted and not self.booted:  # online already: the boot's own commit did it
                     self.booted = True
                     gcpolicy.accepted()
-                provision = self.accepted and bool(self._commit(lambda: provisioning.needs_key(self.cp_id)))
+                provision = self.accepted and bool(self._commit(self._after_boot))
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except OcppError as exc:
             opened = _end_session(commit=False)
@@ -240,6 +240,11 @@ class ChargerConnection:
             return                # the frames it sent before hanging up are still read by the receive loop
         if provision:
             self._provision()
+
+    def _after_boot(self) -> bool:
+        """In one commit after an accepted boot: its Smart Charging keys read in a job; whether it needs a key."""
+        smart.read_configuration_later(self.cp_id)
+        return provisioning.needs_key(self.cp_id)
 
     def _provision(self) -> None:
         """Give an auto-registered charger its AuthorizationKey once it has its boot answer. In a thread: the

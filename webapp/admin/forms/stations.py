@@ -1,10 +1,11 @@
-"""The station form: details, coordinates, timezone, weekly opening hours (station-local), tariff, solar."""
+"""The station form: details, coordinates, timezone, weekly opening hours (station-local), tariff, solar, power
+limit (with time-of-day windows) and the Standard mode's power."""
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ...forms.base import Form
 from ...services.errors import InvalidInput
-from ...services.fleet import hours
+from ...services.fleet import hours, power_limits
 from ...services.fleet.stations import StationDetails
 from .fields import Between, Number, WholeNumber, stripped
 
@@ -26,6 +27,9 @@ class StationForm(Form):
         StringField(day.capitalize(), filters=[stripped]) for day in hours.DAYS)
     tariff_id = WholeNumber("Tariff", [Optional()])
     solar_kw = Number("Solar capacity (kW)", [Optional(), Between(0, 10000)])
+    power_limit_kw = Number("Station power limit (kW)", [Optional(), Between(0, 10000)])
+    power_windows = StringField("Time-of-day limits", filters=[stripped])
+    standard_kw = Number("Standard mode power (kW)", [Optional(), Between(1, 10000)])
 
     def validate_tariff_id(self, field) -> None:
         if field.errors:
@@ -45,6 +49,11 @@ class StationForm(Form):
             except InvalidInput as exc:
                 field.errors = [*field.errors, exc.message]
                 ok = False
+        try:
+            self.windows = power_limits.parse_schedule(self.power_windows.data or "")
+        except InvalidInput as exc:
+            self.power_windows.errors = [*self.power_windows.errors, exc.message]
+            ok = False
         return ok
 
     def details(self) -> StationDetails:
@@ -52,10 +61,13 @@ class StationForm(Form):
         return StationDetails(name=self.name.data, address=self.address.data or "", latitude=self.latitude.data,
                               longitude=self.longitude.data, timezone=self.timezone.data,
                               always_open=self.always_open.data, opening_hours=self.opening_hours,
-                              tariff_id=self.tariff_id.data, solar_kw=self.solar_kw.data)
+                              tariff_id=self.tariff_id.data, solar_kw=self.solar_kw.data,
+                              power_limit_kw=self.power_limit_kw.data, power_schedule=self.windows or None,
+                              standard_kw=self.standard_kw.data)
 
     @classmethod
     def for_station(cls, station):
         """The form filled from a station (GET), or from the posted values (POST)."""
         data = {f"hours_{day}": text for day, text in hours.format_hours(station.opening_hours or {}).items()}
+        data["power_windows"] = power_limits.format_schedule(station.power_schedule)
         return cls(obj=station, data=data)

@@ -15,7 +15,7 @@ from ...timeutil import utcnow
 from ..booking import grace
 from . import lifecycle, metering
 from ..fleet import chargers
-from ..platform import events
+from ..platform import events, listeners
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,8 @@ def start(cp_id: str, connector_id: int, id_tag: str, meter_start: int, timestam
         events.record(charger.id, "late_message", f"StartTransaction {session.id} from {timestamp}", connector_id)
     if session.booking_id is not None:
         lifecycle.charging_started(session)
+    if status == "Accepted":
+        listeners.announce("session_started", session)
     return session.id, status
 
 
@@ -167,6 +169,7 @@ def stop(cp_id: str, transaction_id: int, meter_stop: int, timestamp: datetime, 
     if metering.is_late(timestamp):
         events.record(charger.id, "late_message", f"StopTransaction {transaction_id} from {timestamp}")
     lifecycle.charging_stopped(session)
+    listeners.announce("session_ended", session)
     return _stopping_tag_status(charger, session, id_tag)
 
 

@@ -10,7 +10,7 @@ from ...extensions import db
 from ...models import Booking, Charger, ChargingSession, Connector, MeterSample, Station, Tariff
 from ..charging import stuck
 from . import charger_passwords, hours
-from ..platform import audit, notifications
+from ..platform import audit, notifications, timers
 from ..errors import Conflict, InvalidInput, NotFound
 from ..booking.releases import release
 
@@ -22,7 +22,9 @@ BUSY_STATUSES = ("CHARGING", "FINISHING", "OVERSTAY")
 
 #: What the audit log keeps of each row, before and after a change.
 STATION_FIELDS = ("name", "address", "latitude", "longitude", "timezone", "opening_hours", "always_open",
-                  "status", "tariff_id", "solar_kw")
+                  "status", "tariff_id", "solar_kw", "power_limit_kw", "power_schedule", "standard_kw")
+#: The fields smart charging plans with: a change re-plans the station's sessions.
+POWER_FIELDS = ("power_limit_kw", "power_schedule", "standard_kw")
 CHARGER_FIELDS = ("charge_point_id", "station_id", "heartbeat_interval", "supports_reservation",
                   "registration_status", "retired")
 CONNECTOR_FIELDS = ("charger_id", "connector_id", "plug_type", "max_power_kw")
@@ -40,6 +42,9 @@ class StationDetails:
     opening_hours: dict = field(default_factory=dict)
     tariff_id: int | None = None
     solar_kw: float | None = None
+    power_limit_kw: float | None = None  # None: no limit
+    power_schedule: list | None = None  # power_limits.parse_schedule's windows
+    standard_kw: float | None = None
 
 
 def _details(details: StationDetails, current_tariff_id: int | None = None) -> dict:
@@ -77,7 +82,10 @@ def update_station(station: Station, details: StationDetails) -> Station:
     for key, value in values.items():
         setattr(station, key, value)
     db.session.flush()
-    audit.log("station.update", "station", station.id, before, audit.snapshot(station, STATION_FIELDS))
+    after = audit.snapshot(station, STATION_FIELDS)
+    audit.log("station.update", "station", station.id, before, after)
+    if any(before.get(k) != after.get(k) for k in POWER_FIELDS):
+        timers.enqueue("jobs.smart.rebalance", station.id)  # the live sessions follow the new limit
     db.session.commit()
     return station
 

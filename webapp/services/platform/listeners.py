@@ -11,6 +11,8 @@ from collections.abc import Callable
 EVENTS = {
     "unstarted_booking_faulted": "booking (locked, HELD or CONFIRMED): its connector faulted before it charged",
     "booking_completed": "booking id: the booking is COMPLETED and settled",
+    "session_started": "ChargingSession: an accepted transaction started (smart charging rebalances)",
+    "session_ended": "ChargingSession: a transaction ended (smart charging rebalances)",
 }
 _listeners: dict[str, list[Callable]] = {}
 

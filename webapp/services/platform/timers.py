@@ -30,13 +30,14 @@ PERIODIC = (
     ("jobs.maintenance.tick", "MAINTENANCE_TICK_SECONDS"),
     ("jobs.money.reconcile_payments", "PAYMENT_RECONCILE_SECONDS"),
     ("jobs.retention.run", "RETENTION_SECONDS"),
+    ("jobs.smart.replan", "SMART_REPLAN_SECONDS"),
 )
 
 #: Jobs that talk to chargers or the gateway (directly or through the booking timers' captures, refunds and
 #: CancelReservation): retried after an error. Each is idempotent: a stop claims its attempt number in the
 #: database, a reservation is re-sent with the same reservationId (which replaces it, OCPP 1.6 5.13), a
 #: payment reuses its idempotency key. Periodic jobs are not retried: their next period is the retry.
-RETRIED = ("jobs.charging.", "jobs.money.top_up", "jobs.bookings.")
+RETRIED = ("jobs.charging.", "jobs.money.top_up", "jobs.bookings.", "jobs.smart.read_configuration")
 
 
 def retried(func: str) -> bool:
@@ -214,6 +215,12 @@ def enqueue(func: str, *args) -> None:
 
 def backend():
     return current_app.extensions["chargeway_timers"]
+
+
+def redis():
+    """The jobs' Redis connection (None in embedded mode: one timer thread runs every job)."""
+    queue = getattr(backend(), "queue", None)
+    return queue.connection if queue is not None else None
 
 
 def duration(name: str) -> timedelta:

@@ -1,0 +1,278 @@
+"""Smart charging (OCPP 1.6 Smart Charging profile): a station's sessions within its power limit, Solar
+sessions following its solar production, one TxProfile per session sent only when it changes.
+
+``rebalance(station_id)`` is the one entry point: it reads the station's live sessions, asks the pure
+planner (``power_plan``) for their limits and sends, through the command bus, only what ``power_plan.changes``
+says moved; lower limits go first, and a raise goes out only while the limits in force (what each charger
+accepted, a session never sent one drawing its cap) stay within the station's limit, so the station is
+never over its limit halfway through. Each answer is a charger event; a session's ``power_limit_kw`` is what
+its charger accepted. It sends commands: call it from a job (``jobs.smart``), never from a request or socket.
+
+A charger without SmartCharging (``capable()`` False, or its configuration not read yet) gets no profile:
+its sessions run at the connector's power and that power is taken off the limit the others share.
+"""
+import logging
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import time, timedelta
+
+from flask import current_app
+from sqlalchemy import func, or_, select, union
+
+from ...extensions import db
+from ...models import Booking, Charger, ChargingSession, Connector, SolarSample, Station
+from ...timeutil import utcnow
+from ..errors import CommandFailed
+from ..platform import commands, events, listeners, timers
+from . import power_plan, profiles
+
+log = logging.getLogger(__name__)
+
+CONFIG_KEYS = ("SupportedFeatureProfiles", "ChargeProfileMaxStackLevel",
+               "ChargingScheduleAllowedChargingRateUnit", "MaxChargingProfilesInstalled")
+#: How far back a solar report still counts as the station's production now.
+SOLAR_FRESH = timedelta(minutes=10)
+#: How long a station's planning turn may be held (a rebalance waits on its chargers' answers).
+TURN_SECONDS = 120
+_LOCAL_TURN = threading.Lock()
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+# -- what a charger takes ------------------------------------------------------------------------------------
+def caps(charger: Charger) -> profiles.ChargerCaps:
+    return profiles.ChargerCaps.from_configuration(charger.smart_config or {})
+
+
+def capable(charger: Charger) -> bool:
+    """Whether the charger said (GetConfiguration after its boot) it has the Smart Charging profile."""
+    return charger.smart_config is not None and caps(charger).smart_charging
+
+
+def read_configuration_later(cp_id: str) -> None:
+    """After an accepted BootNotification: read the Smart Charging keys in a job, once the answer is out."""
+    timers.schedule("jobs.smart.read_configuration", utcnow() + _delay(), cp_id)
+
+
+def read_configuration(cp_id: str) -> dict | None:
+    """GetConfiguration of ``CONFIG_KEYS``, stored on the charger ({key: value} of the known ones)."""
+    try:
+        answer = commands.get_configuration(cp_id, list(CONFIG_KEYS))
+    except CommandFailed as exc:
+        charger = _charger(cp_id)
+        events.record(charger.id, "smart_config", f"GetConfiguration failed: {exc}")
+        db.session.commit()
+        return None
+    keys = {k["key"]: k.get("value", "") for k in answer.get("configurationKey") or []
+            if isinstance(k, dict) and k.get("key") in CONFIG_KEYS}
+    charger = _charger(cp_id)
+    charger.smart_config = keys
+    found = profiles.ChargerCaps.from_configuration(keys)
+    events.record(charger.id, "smart_config",
+                  f"SmartCharging {'yes' if found.smart_charging else 'no'}, units {','.join(found.units)}, "
+                  f"stack level {found.max_stack_level}, profiles {found.max_profiles or '?'}")
+    db.session.commit()
+    return keys
+
+
+def composite(charger: Charger, connector: int = 0, duration: int = 3600):
+    """GetCompositeSchedule through the bus: (start, [(offset s, kW)]), or None when the charger has no Smart
+    Charging or did not accept (CommandFailed when it does not answer)."""
+    if not capable(charger):
+        return None
+    found = caps(charger)
+    answer = commands.send(charger.charge_point_id, "GetCompositeSchedule",
+                           {"connectorId": connector, "duration": duration, "chargingRateUnit": found.unit})
+    return profiles.parse_composite(answer, found)
+
+
+def _charger(cp_id: str) -> Charger:
+    return db.session.execute(select(Charger).where(Charger.charge_point_id == cp_id)).scalar_one()
+
+
+def _delay() -> timedelta:
+    return timedelta(seconds=current_app.config["SMART_DELAY_SECONDS"])
+
+
+# -- the station -----------------------------------------------------------------------------------------------
+def limit_windows(schedule: list | None) -> list[power_plan.LimitWindow]:
+    """A station's ``power_schedule`` ([["HH:MM", "HH:MM", kW], ...]) as planner windows."""
+    return [power_plan.LimitWindow(time.fromisoformat(start), time.fromisoformat(end), float(kw))
+            for start, end, kw in schedule or []]
+
+
+def station_limit_kw(station: Station, at=None) -> float | None:
+    return power_plan.station_limit_kw(station.power_limit_kw, limit_windows(station.power_schedule),
+                                       at or utcnow(), station.timezone)
+
+
+def solar_kw(station_id: int, now=None) -> float:
+    """The station's solar production now: the newest fresh report of each of its chargers, summed."""
+    now = now or utcnow()
+    newest = (select(SolarSample.charger_id, func.max(SolarSample.timestamp).label("at"))
+              .join(Charger, Charger.id == SolarSample.charger_id)
+              .where(Charger.station_id == station_id, SolarSample.timestamp >= now - SOLAR_FRESH)
+              .group_by(SolarSample.charger_id).subquery())
+    total = db.session.execute(select(func.sum(SolarSample.kw)).join(
+        newest, (newest.c.charger_id == SolarSample.charger_id) & (newest.c.at == SolarSample.timestamp))).scalar()
+    return float(total or 0.0)
+
+
+@dataclass(frozen=True)
+class Live:
+    """One live session as rebalance reads it (plain values: sending a command commits and expires rows)."""
+
+    session_id: int
+    cp_id: str
+    charger_id: int
+    connector: int
+    max_kw: float
+    mode: str
+    sent_kw: float | None
+    started_at: object
+    caps: profiles.ChargerCaps
+    smart: bool
+
+
+def live_sessions(station_id: int) -> list[Live]:
+    rows = db.session.execute(
+        select(ChargingSession, Connector, Charger, Booking.charging_mode)
+        .join(Connector, Connector.id == ChargingSession.connector_id)
+        .join(Charger, Charger.id == Connector.charger_id)
+        .outerjoin(Booking, Booking.id == ChargingSession.booking_id)
+        .where(Charger.station_id == station_id, ChargingSession.stopped_at.is_(None),
+               ChargingSession.auth_status == "Accepted")
+        .order_by(ChargingSession.started_at, ChargingSession.id)).all()
+    return [Live(s.id, ch.charge_point_id, ch.id, c.connector_id, c.max_power_kw, mode or power_plan.FAST,
+                 s.power_limit_kw, s.started_at, caps(ch), capable(ch)) for s, c, ch, mode in rows]
+
+
+def plan_for(station: Station, live: list[Live]) -> tuple[power_plan.Plan, float | None]:
+    """The plan of the station's smart sessions and the limit they share (the station's, less what the
+    sessions on chargers without Smart Charging draw at full power)."""
+    limit = station_limit_kw(station)
+    fixed = sum(s.max_kw for s in live if not s.smart)
+    shared = None if limit is None else max(0.0, limit - fixed)
+    floor = current_app.config["SMART_SOLAR_FLOOR_KW"]
+    sessions = [power_plan.Session(s.session_id, s.max_kw, s.mode, floor if s.mode == power_plan.SOLAR else 0.0,
+                                   mode_cap_kw=station.standard_kw, started_at=s.started_at, sent_kw=s.sent_kw)
+                for s in live if s.smart]
+    return power_plan.plan(shared, sessions, solar_kw(station.id)), shared
+
+
+@contextmanager
+def _planning_turn(station_id: int):
+    """Yields whether this job may plan the station now: one rebalance of a station at a time across RQ
+    workers (a Redis key held while it runs, expiring should the worker die); embedded, one timer thread
+    runs every job, and a process lock covers the rest."""
+    connection = timers.redis()
+    if connection is None:
+        with _LOCAL_TURN:
+            yield True
+        return
+    key, token = f"cw:smart:{station_id}", uuid.uuid4().hex
+    held = bool(connection.set(key, token, nx=True, ex=TURN_SECONDS))
+    try:
+        yield held
+    finally:
+        if held:
+            connection.eval(_RELEASE, 1, key, token)
+
+
+def rebalance(station_id: int) -> power_plan.Plan:
+    """Plan the station's sessions and send the TxProfiles that change (see the module). While another job
+    plans the same station this one is put off by SMART_DELAY_SECONDS (nothing is lost: it re-reads all)."""
+    with _planning_turn(station_id) as mine:
+        if not mine:
+            timers.schedule("jobs.smart.rebalance", utcnow() + _delay(), station_id)
+            db.session.commit()
+            return power_plan.Plan()
+        return _rebalance(station_id)
+
+
+def _rebalance(station_id: int) -> power_plan.Plan:
+    station = db.session.get(Station, station_id)
+    if station is None:
+        return power_plan.Plan()
+    live = live_sessions(station_id)
+    plan, limit = plan_for(station, live)
+    by_id = {s.session_id: s for s in live if s.smart}
+    in_force = {sid: (s.sent_kw if s.sent_kw is not None else s.max_kw) for sid, s in by_id.items()}
+    sent = {sid: s.sent_kw for sid, s in by_id.items() if s.sent_kw is not None}
+    send = power_plan.changes(sent, plan.limits, current_app.config["SMART_THRESHOLD_KW"], limit)
+    for sid in sorted(send, key=lambda sid: (send[sid] - in_force[sid], sid)):  # lower first, then raise
+        kw = send[sid]
+        raising = kw > in_force[sid]
+        if raising and limit is not None and sum(in_force.values()) - in_force[sid] + kw > limit + power_plan.EPSILON:
+            _record(by_id[sid], kw, "held back: a lower limit was not accepted")
+            continue
+        if _send(by_id[sid], kw):
+            in_force[sid] = kw
+    db.session.commit()
+    return plan
+
+
+def _send(session: Live, kw: float) -> bool:
+    payload = profiles.tx_profile(session.connector, session.session_id, kw, session.caps)
+    try:
+        status = commands.send(session.cp_id, "SetChargingProfile", payload).get("status", "Rejected")
+    except CommandFailed as exc:
+        status = f"failed ({exc})"
+    _record(session, kw, status)
+    if status == "Accepted":
+        db.session.execute(ChargingSession.__table__.update().where(ChargingSession.id == session.session_id)
+                           .values(power_limit_kw=kw))
+    db.session.commit()
+    return status == "Accepted"
+
+
+def _record(session: Live, kw: float, outcome: str) -> None:
+    events.record(session.charger_id, "charging_profile",
+                  f"TxProfile {kw:.1f} kW for transaction {session.session_id}: {outcome}", session.connector)
+
+
+# -- when to rebalance -----------------------------------------------------------------------------------------
+def wants_plan(station_id: int) -> bool:
+    """A station with a power limit (or a limit schedule), or with a live Solar session."""
+    station = db.session.get(Station, station_id)
+    if station is None:
+        return False
+    if station.power_limit_kw is not None or station.power_schedule:
+        return True
+    return any(s.mode == power_plan.SOLAR for s in live_sessions(station_id))
+
+
+def session_changed(session: ChargingSession) -> None:
+    """A session started or ended: rebalance its station in a job (after the answer reached the charger,
+    whose transaction id a TxProfile names)."""
+    station_id = session.connector.charger.station_id
+    if station_id is not None and wants_plan(station_id):
+        timers.schedule("jobs.smart.rebalance", utcnow() + _delay(), station_id)
+
+
+def planned_stations() -> list[int]:
+    """The active stations that want a plan (``wants_plan``), in one query."""
+    limited = select(Station.id).where(Station.status == "active", or_(
+        Station.power_limit_kw.is_not(None), Station.power_schedule.is_not(None)))
+    solar = (select(Charger.station_id).join(Connector, Connector.charger_id == Charger.id)
+             .join(ChargingSession, ChargingSession.connector_id == Connector.id)
+             .join(Booking, Booking.id == ChargingSession.booking_id)
+             .join(Station, Station.id == Charger.station_id)
+             .where(Station.status == "active", ChargingSession.stopped_at.is_(None),
+                    Booking.charging_mode == power_plan.SOLAR))
+    return sorted(set(db.session.execute(union(limited, solar)).scalars()))
+
+
+def replan_all() -> int:
+    """The periodic replan (solar moves, time-of-day limits): every station that wants a plan; how many."""
+    wanted = planned_stations()
+    for sid in wanted:
+        rebalance(sid)
+    return len(wanted)
+
+
+def register() -> None:
+    """Listen for sessions starting and ending (idempotent: each create_app calls it)."""
+    listeners.listen("session_started", session_changed)
+    listeners.listen("session_ended", session_changed)
