@@ -58,6 +58,10 @@ class Booking(db.Model):
     idle_fee: Mapped[int] = mapped_column(BigInteger, default=0)
     end_reason: Mapped[str | None] = mapped_column(String(40))
     rating: Mapped[int | None]
+    # SHIM until w/smartwire merges (it owns this column): fast | standard | solar.
+    charging_mode: Mapped[str] = mapped_column(String(16), default="fast", server_default="fast")
+    #: Solar: the least power (kW) the driver accepts while the surplus is low; None for other modes.
+    solar_floor_kw: Mapped[float | None]
     stuck_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # flagged by the sweep (services/charging/stuck.py)
 
     user = relationship("User")
