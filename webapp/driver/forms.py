@@ -13,6 +13,7 @@ from ..forms.fields import MoneyField
 
 STALE = "This payment form is out of date. Reload the page and pay again."
 METHODS = [SelectChoice("card", "Card"), SelectChoice("upi", "UPI"), SelectChoice("wallet", "Wallet")]
+MODES = [SelectChoice("fast", "Fast"), SelectChoice("standard", "Standard"), SelectChoice("solar", "Solar")]
 
 
 def _strip(value):
@@ -69,6 +70,9 @@ class QuotaForm(Form):
                         validators=[DataRequired("Choose how much energy to buy.")])
     custom_kwh = KwhField("Energy in kWh")
     amount = MoneyField("Amount", minimum=1)
+    charging_mode = RadioField("Charging mode", choices=MODES, default="fast",
+                               invalid_choice_message="Choose Fast, Standard or Solar.")
+    solar_floor_kw = KwhField("Solar floor in kW")
 
     def validate_quota(self, field) -> None:
         if field.data not in ("kwh", "amount") and self.preset_kwh() is None:
@@ -89,13 +93,17 @@ class QuotaForm(Form):
             return None
         return value if math.isfinite(value) else None
 
+    def mode(self) -> dict:
+        """The charging mode for the booking services: {"mode": ..., "floor_kw": ...}."""
+        return {"mode": self.charging_mode.data or "fast", "floor_kw": self.solar_floor_kw.data}
+
     def choice(self) -> dict:
-        """The quota for `quotas.resolve`: {"kwh": ..., "field": ...} or {"amount": minor units}."""
+        """The quota and mode for `quotas.resolve`: {"kwh": ..., "field": ...} or {"amount": minor units}."""
         if self.quota.data == "amount":
-            return {"amount": self.amount.data}
+            return {"amount": self.amount.data, **self.mode()}
         if self.quota.data == "kwh":
-            return {"kwh": self.custom_kwh.data, "field": "custom_kwh"}
-        return {"kwh": self.preset_kwh(), "field": "quota"}
+            return {"kwh": self.custom_kwh.data, "field": "custom_kwh", **self.mode()}
+        return {"kwh": self.preset_kwh(), "field": "quota", **self.mode()}
 
 
 class PayForm(QuotaForm):
