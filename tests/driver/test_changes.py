@@ -133,3 +133,45 @@ def test_only_a_charging_booking_can_change(client, driver, charger, api):
     booking_id = confirmed_booking(client, charger.connectors[0])
     response = change(client, api, booking_id, quota_kwh=20)
     assert response.status_code == 409 and "only a charging session" in response.get_json()["error"]["message"]
+
+
+# -- the live page -------------------------------------------------------------------------------------------
+def test_live_page_previews_a_raise_then_confirming_tops_up(client, charging, clock):
+    booking_id, tx = charging
+    clock.advance(minutes=5)
+    meter(tx, 1_004_000, 22000)
+    live = client.get(f"/bookings/{booking_id}/live").get_data(as_text=True)
+    assert "Fast charging" in live and f"/bookings/{booking_id}/change" in live
+    page = client.get(f"/bookings/{booking_id}/change?charging_mode=fast&quota_kwh=20").get_data(as_text=True)
+    assert "₹198.00 more will be held on your card (₹416.00 in all)" in page and "in about 44 min" in page
+    assert booking(booking_id).quota_kwh == 10  # a preview changes nothing
+    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
+    response = client.post(f"/bookings/{booking_id}/change", data={"charging_mode": "fast", "quota_kwh": "20",
+                                                                   "idempotency_key": key})
+    assert response.status_code == 303
+    b = booking(booking_id)
+    assert (b.quota_kwh, b.amount_authorised) == (20, 41600)
+
+
+def test_live_page_change_errors_show_next_to_the_field(client, charging):
+    booking_id, _ = charging
+    response = client.get(f"/bookings/{booking_id}/change?charging_mode=fast&quota_kwh=500")
+    assert response.status_code == 422 and 'id="f-quota_kwh-error"' in response.get_data(as_text=True)
+    response = client.get(f"/bookings/{booking_id}/change?charging_mode=solar&quota_kwh=10")
+    assert response.status_code == 422 and 'id="f-charging_mode-error"' in response.get_data(as_text=True)
+    assert "only Fast is available here" in response.get_data(as_text=True)
+
+
+def test_the_receipt_shows_the_modes_used(client, charging, api, link, monkeypatch, clock):
+    from .flow import status, stop_tx
+
+    booking_id, tx = charging
+    monkeypatch.setattr(modes, "smart_capable", lambda charger: True)
+    monkeypatch.setattr(modes, "rebalance", lambda station_id: None)
+    assert change(client, api, booking_id, charging_mode="solar", solar_floor_kw=3).status_code == 200
+    assert change(client, api, booking_id, charging_mode="fast").status_code == 200
+    clock.advance(minutes=10)
+    stop_tx(tx, 1_003_000)
+    status("Available")
+    page = client.get(f"/bookings/{booking_id}/receipt").get_data(as_text=True)
+    assert 'data-modes="fast,solar,fast"' in page and "Fast → Solar → Fast" in page

@@ -133,3 +133,26 @@ class TypedChargerForm(Form):
                           validators=[DataRequired("Type the charger id printed on the charger.")])
     connector = NumberChoice("Connector number", "The connector number must be a whole number, such as 1.",
                              default=1)
+
+
+class ChangeForm(Form):
+    """A charging session's change, confirmed: the mode (and Solar floor), the quota, and the one-time key
+    that makes a double submit top up once."""
+    charging_mode = RadioField("Charging mode", choices=MODES, invalid_choice_message="Choose Fast, Standard or Solar.")
+    quota_kwh = KwhField("Quota in kWh")
+    solar_floor_kw = KwhField("Solar floor in kW")
+    idempotency_key = HiddenField(validators=[Regexp(r"^[A-Za-z0-9]{16,40}$", message=STALE)])
+
+    def change(self) -> dict:
+        """The change for `services.booking.changes`: mode, quota and floor (None: keep as it is)."""
+        return {"mode": self.charging_mode.data or None, "quota_kwh": self.quota_kwh.data,
+                "floor_kw": self.solar_floor_kw.data}
+
+
+class ChangePreviewForm(ChangeForm):
+    """The change as the driver chooses it (a GET that changes nothing: no CSRF, no key)."""
+
+    class Meta:
+        csrf = False
+
+    idempotency_key = None

@@ -136,3 +136,9 @@ def used(booking: Booking) -> list[str]:
         if mode and (not seen or seen[-1] != mode):
             seen.append(mode)
     return seen
+
+
+def price_of(booking: Booking) -> int | None:
+    """The price per kWh the booking's energy is billed at (its mode's), or None without a tariff."""
+    tariff = booking.connector.charger.station.tariff
+    return pricing.price_per_kwh(tariff, booking.charging_mode) if tariff is not None else None
