@@ -99,6 +99,8 @@ def test_switching_mode_at_a_smart_charger_replans_the_station(client, charging,
     assert (response.get_json()["charging_mode"], response.get_json()["solar_floor_kw"]) == ("solar", 2.5)
     assert replans == [charger.station_id]
     assert modes.used(booking(booking_id)) == ["fast", "solar"]
+    active = client.get("/api/charging/sessions/active", headers=api).get_json()["session"]
+    assert (active["chargingMode"], active["solarFloorKw"]) == ("solar", 2.5)
 
 
 @pytest.mark.parametrize("body, status, field", [

@@ -165,6 +165,8 @@ class Session(Wire):
     stationRating: Annotated[Stars | None, Field(
         description="as given; it counts for the station once the session is complete")]
     note: Annotated[str | None, Field(description="how energy was obtained, or why it is unknown")]
+    chargingMode: ChargingMode
+    solarFloorKw: Annotated[float | None, Field(description="the Solar floor (kW); null for other modes")]
 
 
 # -- stations, connectors, chargers ----------------------------------------------------------------------
