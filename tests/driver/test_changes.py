@@ -42,6 +42,7 @@ def test_preview_shows_the_new_finish_price_and_top_up_and_changes_nothing(clien
     assert not db.session.execute(select(Payment).where(Payment.kind == "increment")).first()
 
 
+@pytest.mark.both_dbs
 def test_a_raised_quota_tops_up_the_authorisation_and_moves_the_stop(client, charging, api, link, run_jobs, clock):
     booking_id, tx = charging
     clock.advance(minutes=5)
@@ -177,3 +178,15 @@ def test_the_receipt_shows_the_modes_used(client, charging, api, link, monkeypat
     status("Available")
     page = client.get(f"/bookings/{booking_id}/receipt").get_data(as_text=True)
     assert 'data-modes="fast,solar,fast"' in page and "Fast → Solar → Fast" in page
+
+
+def test_a_declined_top_up_changes_nothing(client, driver, charger, link, clock):
+    from .test_money import CAPTURE_FAILS, charging_booking
+
+    booking_id, _ = charging_booking(client, driver, charger, details=CAPTURE_FAILS)
+    _, access, _ = tokens.issue_for(driver)
+    response = change(client, {"Authorization": f"Bearer {access}"}, booking_id, quota_kwh=30)
+    assert response.status_code == 402 and "nothing was changed" in response.get_json()["error"]["message"]
+    b = booking(booking_id)
+    assert (b.quota_kwh, b.amount_authorised) == (10, 21800)
+    assert not db.session.execute(select(AuditLog).where(AuditLog.action == "booking.change")).first()

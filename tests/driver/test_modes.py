@@ -54,6 +54,7 @@ def test_the_finish_is_for_no_more_than_the_battery_holds(client, held, smart, d
     assert modes.offer(booking, "standard", 10).finish_minutes == 43
 
 
+@pytest.mark.both_dbs
 @pytest.mark.parametrize("mode, extra, authorised, floor", [
     ("fast", {}, 21800, None),
     ("standard", {}, 17400, None),
