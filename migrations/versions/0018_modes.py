@@ -22,6 +22,7 @@ def upgrade():
         batch_op.add_column(sa.Column('price_per_kwh_solar', sa.Integer(), nullable=True))
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('solar_floor_kw', sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column('mode_segments', sa.JSON(), nullable=True))
         # SHIM (w/smartwire's migration adds it: drop this line at merge)
         batch_op.add_column(sa.Column('charging_mode', sa.String(length=16), server_default='fast', nullable=False))
     with op.batch_alter_table('stations', schema=None) as batch_op:
@@ -34,6 +35,7 @@ def downgrade():
         batch_op.drop_column('standard_kw')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_column('charging_mode')
+        batch_op.drop_column('mode_segments')
         batch_op.drop_column('solar_floor_kw')
     with op.batch_alter_table('tariffs', schema=None) as batch_op:
         batch_op.drop_column('price_per_kwh_solar')

@@ -165,19 +165,30 @@ def test_live_page_change_errors_show_next_to_the_field(client, charging):
     assert "only Fast is available here" in response.get_data(as_text=True)
 
 
-def test_the_receipt_shows_the_modes_used(client, charging, api, link, monkeypatch, clock):
+def test_each_modes_energy_is_billed_at_its_price_and_the_receipt_shows_the_modes(client, charging, api, link,
+                                                                                   charger, monkeypatch, clock):
     from .flow import status, stop_tx
 
     booking_id, tx = charging
+    charger.station.tariff.price_per_kwh_solar = 1000
+    db.session.commit()
     monkeypatch.setattr(modes, "smart_capable", lambda charger: True)
     monkeypatch.setattr(modes, "rebalance", lambda station_id: None)
+    clock.advance(minutes=5)
+    meter(tx, 1_002_000, 22000)
     assert change(client, api, booking_id, charging_mode="solar", solar_floor_kw=3).status_code == 200
+    clock.advance(minutes=5)
+    meter(tx, 1_004_000, 3000)
     assert change(client, api, booking_id, charging_mode="fast").status_code == 200
-    clock.advance(minutes=10)
-    stop_tx(tx, 1_003_000)
+    assert booking(booking_id).mode_segments == [[0, "fast"], [2000, "solar"], [4000, "fast"]]
+    clock.advance(minutes=5)
+    stop_tx(tx, 1_005_000)
     status("Available")
     page = client.get(f"/bookings/{booking_id}/receipt").get_data(as_text=True)
     assert 'data-modes="fast,solar,fast"' in page and "Fast → Solar → Fast" in page
+    assert 'data-energy-cost="7400"' in page  # 2 kWh at ₹18, 2 at ₹10 (Solar), 1 at ₹18
+    b = booking(booking_id)
+    assert (b.status, b.amount_captured) == ("COMPLETED", 7400 + 2000)
 
 
 def test_a_declined_top_up_changes_nothing(client, driver, charger, link, clock):

@@ -4,7 +4,7 @@
 confirms; `apply` makes it: a raise that the authorisation no longer covers tops it up first through the
 payment path (an incremental authorisation; declined: nothing changes), a lower quota moves the quota stop
 earlier (at once when it is already delivered), and the station is re-planned (`smart.rebalance`).
-The whole session is billed at the price of the mode it ends in.
+Each mode's energy is billed at that mode's price (`Booking.mode_segments`).
 """
 from dataclasses import dataclass
 
@@ -82,6 +82,9 @@ def apply(user: User, booking_id: int, mode: str | None = None, quota_kwh: float
                                 "nothing was changed.", {"payment_id": payment.id, "retryable": True})
     seen = preview(user, booking_id, seen.mode, seen.quota_kwh, seen.floor_kw, lock=True)
     booking, before = seen.booking, trail.snapshot(seen.booking)
+    if seen.mode != booking.charging_mode:  # the energy so far stays at the old mode's price
+        booking.mode_segments = [*(booking.mode_segments or [[0, booking.charging_mode]]),
+                                 [booking.session.energy_wh, seen.mode]]
     booking.charging_mode, booking.quota_kwh, booking.solar_floor_kw = seen.mode, seen.quota_kwh, seen.floor_kw
     booking.topup_at_wh = payments.topup_threshold(booking)
     trail.log("booking.change", booking, before)

@@ -108,12 +108,13 @@ def price_session(session: ChargingSession) -> None:
     tariff = station.tariff if station else None
     if tariff is not None and session.auth_status == "Accepted" and session.user and not session.user.is_staff:
         session.cost = pricing.session_cost(tariff, session.energy_wh, session.started_at, session.stopped_at,
-                                            _mode(session)).total
+                                            *_modes(session)).total
 
 
-def _mode(session: ChargingSession) -> str:
-    """The charging mode the session is billed at: its booking's (a session without a booking charges Fast)."""
-    return session.booking.charging_mode if session.booking is not None else "fast"
+def _modes(session: ChargingSession) -> tuple:
+    """(mode, segments) the session is billed at: its booking's (a session without a booking charges Fast)."""
+    booking = session.booking
+    return (booking.charging_mode, booking.mode_segments) if booking is not None else ("fast", None)
 
 
 def connector_status_changed(connector: Connector, previous: str, status: str) -> None:

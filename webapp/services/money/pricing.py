@@ -37,15 +37,23 @@ def price_per_kwh(tariff: Tariff, mode: str = "fast") -> int:
     return tariff.price_per_kwh if own is None else own
 
 
-def energy_cost(tariff: Tariff, energy_wh: int, mode: str = "fast") -> int:
-    return (max(0, energy_wh) * price_per_kwh(tariff, mode) + 500) // 1000
+def energy_cost(tariff: Tariff, energy_wh: int, mode: str = "fast", segments: list | None = None) -> int:
+    """The energy at the mode's price; with `segments` ([[from_wh, mode], ...], the modes a session switched
+    between) each segment's energy at its own mode's price (rounded once, over the sum)."""
+    energy_wh = max(0, energy_wh)
+    if not segments:
+        return (energy_wh * price_per_kwh(tariff, mode) + 500) // 1000
+    bounds = [int(start) for start, _ in segments[1:]] + [energy_wh]
+    milli = sum(max(0, min(end, energy_wh) - min(int(start), energy_wh)) * price_per_kwh(tariff, seg_mode)
+                for (start, seg_mode), end in zip(segments, bounds))
+    return (milli + 500) // 1000
 
 
 def session_cost(tariff: Tariff, energy_wh: int, started: datetime, stopped: datetime,
-                 mode: str = "fast") -> Breakdown:
+                 mode: str = "fast", segments: list | None = None) -> Breakdown:
     """What a finished (or running, with stopped=now) session costs before idle fees."""
     minutes = max(0, int((stopped - started).total_seconds() // 60))
-    return Breakdown(energy=energy_cost(tariff, energy_wh, mode), time=tariff.price_per_minute * minutes,
+    return Breakdown(energy=energy_cost(tariff, energy_wh, mode, segments), time=tariff.price_per_minute * minutes,
                      session_fee=tariff.session_fee)
 
 
