@@ -129,3 +129,13 @@ def test_a_command_with_an_unreadable_number_is_refused_before_sending(operator_
     response = operator_client.post(f"/admin/chargers/{world.charger.id}/commands",
                                     data={"command": "remote_stop", "transaction_id": "abc"})
     assert response.status_code == 422 and "Transaction id must be a number." in page(response)
+
+
+def test_a_tariff_prices_the_charging_modes_or_leaves_them_at_the_fast_price(admin_client, world):
+    response = admin_client.post("/admin/tariffs/new", data={**TARIFF, "name": "Modes", "price_per_kwh_solar": "10",
+                                                            "price_per_kwh_standard": ""})
+    assert response.status_code in (302, 303), page(response)[:500]
+    tariff = db.session.query(Tariff).filter_by(name="Modes").one()
+    assert (tariff.price_per_kwh_solar, tariff.price_per_kwh_standard) == (1000, None)
+    body = page(admin_client.post("/admin/tariffs/new", data={**TARIFF, "name": "Bad", "price_per_kwh_solar": "-1"}))
+    assert error_of(body, "price_per_kwh_solar")

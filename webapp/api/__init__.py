@@ -5,7 +5,7 @@ Each view declares its contract with `contract.endpoint` (spectree, pydantic mod
 """
 from flask import Flask
 
-from . import auth, balance, bookings, charging, device, errors, openapi, payments, sessions, stations  # noqa: F401
+from . import auth, balance, bookings, changes, charging, device, errors, openapi, payments, sessions, stations  # noqa: F401,E501
 from .blueprint import bp, device_bp
 
 errors.register(bp)

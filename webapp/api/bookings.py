@@ -13,8 +13,8 @@ from ..services.fleet.stations import PLUG_TYPES
 from ..timeutil import iso, utcnow
 from .blueprint import bp
 from .contract import endpoint
-from .resources import (Booking, ConnectorNumber, CpId, Currency, Id, Money, Payment, Query, Stars, Wire,
-                        examples)
+from .resources import (Booking, ChargingMode, ConnectorNumber, CpId, Currency, Id, Money, Payment, Query,
+                        SolarFloorKw, Stars, Wire, examples)
 
 
 class HoldRequest(Wire):
@@ -42,6 +42,8 @@ class HoldRequest(Wire):
 
 class QuoteQuery(Query):
     quota_kwh: Annotated[float, Field(ge=1, le=150)]
+    charging_mode: ChargingMode = "fast"
+    solar_floor_kw: SolarFloorKw = None
 
 
 class Quote(Wire):
@@ -100,7 +102,8 @@ def booking_json(b) -> dict:
             "hold_expires_at": iso(b.hold_expires_at), "hold_seconds_left": left,
             "confirmed_at": iso(b.confirmed_at), "arrive_by": iso(b.arrive_by), "started_at": iso(b.started_at),
             "stopped_at": iso(b.stopped_at), "exit_by": iso(b.exit_by), "ended_at": iso(b.ended_at),
-            "end_reason": b.end_reason, "quota_kwh": b.quota_kwh, "currency": b.currency,
+            "end_reason": b.end_reason, "quota_kwh": b.quota_kwh, "charging_mode": b.charging_mode,
+            "solar_floor_kw": b.solar_floor_kw, "currency": b.currency,
             "amount_authorised": b.amount_authorised, "amount_captured": b.amount_captured,
             "amount_refunded": b.amount_refunded, "idle_fee": b.idle_fee,
             "transaction_id": session.id if session else None,
@@ -153,7 +156,7 @@ def cancel_booking(booking_id):
 def quote_booking(booking_id, query):
     """Price a quota for a booking."""
     booking = bookings.get_for_user(g.api_user, booking_id)
-    amount = bookings.quote(booking, query.quota_kwh)
+    amount = bookings.quote(booking, query.quota_kwh, query.charging_mode, query.solar_floor_kw)
     return {"booking_id": booking.id, "quota_kwh": query.quota_kwh, "amount": amount,
             "currency": booking.currency}
 

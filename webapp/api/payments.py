@@ -8,7 +8,8 @@ from ..services.booking import checkout
 from .blueprint import bp
 from .bookings import booking_json, payment_json
 from .contract import endpoint
-from .resources import Booking, Headers, Id, Money, Payment, PaymentMethod, Wire, examples
+from .resources import (Booking, ChargingMode, Headers, Id, Money, Payment, PaymentMethod, SolarFloorKw, Wire,
+                        examples)
 
 
 class IdempotencyKey(Headers):
@@ -30,6 +31,8 @@ class PayRequest(Wire):
                                                                      "the gateway docs)")] = ""
     amount: Annotated[int, Field(ge=0, le=10**9, description="optional: the amount the app showed; 400 "
                                                              "amount_mismatch if it differs")] = None
+    charging_mode: ChargingMode = "fast"
+    solar_floor_kw: SolarFloorKw = None
 
 
 class Paid(Wire):
@@ -51,6 +54,7 @@ class Paid(Wire):
 def process_payment(body):
     """Authorise and confirm."""
     booking, payment = checkout.pay(g.api_user, body.booking_id, body.quota_kwh, body.payment_method,
-                                    body.payment_details, request.headers["Idempotency-Key"], body.amount)
+                                    body.payment_details, request.headers["Idempotency-Key"], body.amount,
+                                    body.charging_mode, body.solar_floor_kw)
     return {"status": "succeeded", "transaction_id": payment.provider_ref or "", "payment": payment_json(payment),
             "amount": payment.amount, "booking": booking_json(booking)}

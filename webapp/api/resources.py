@@ -87,6 +87,13 @@ class Token(Wire):
 
 
 # -- bookings and payments -------------------------------------------------------------------------------
+ChargingMode = Annotated[Literal["fast", "standard", "solar"], Field(
+    description="fast: the connector's full power; standard: the station's lower power; solar: follows the "
+                "station's solar surplus, never below solar_floor_kw (standard and solar need a smart-charging "
+                "charger)")]
+SolarFloorKw = Annotated[float, Field(ge=1.4, le=350, description="solar: the least power (kW) accepted")]
+
+
 class Booking(Wire):
     id: Id
     status: Literal[BOOKING_STATUSES]
@@ -105,6 +112,8 @@ class Booking(Wire):
     ended_at: DateTime | None
     end_reason: str | None
     quota_kwh: float | None
+    charging_mode: ChargingMode
+    solar_floor_kw: Annotated[float | None, Field(description="the Solar floor (kW); null for other modes")]
     currency: Currency
     amount_authorised: Money
     amount_captured: Money
@@ -156,6 +165,8 @@ class Session(Wire):
     stationRating: Annotated[Stars | None, Field(
         description="as given; it counts for the station once the session is complete")]
     note: Annotated[str | None, Field(description="how energy was obtained, or why it is unknown")]
+    chargingMode: ChargingMode
+    solarFloorKw: Annotated[float | None, Field(description="the Solar floor (kW); null for other modes")]
 
 
 # -- stations, connectors, chargers ----------------------------------------------------------------------

@@ -103,7 +103,7 @@ def session_json(s: app_sessions.AppSession) -> dict:
             "batteryLevelStart": report.battery_level_start if report else None,
             "batteryCapacityKwh": b.user.battery_kwh,
             "stationRating": b.rating if b.rating is not None else (report.station_rating if report else None),
-            "note": s.note}
+            "note": s.note, "chargingMode": b.charging_mode, "solarFloorKw": b.solar_floor_kw}
 
 
 def stats_json(user) -> dict:

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..fragments import page_or_fragment, wants_fragment
 from ..models import Connector
-from ..services.booking import bookings, quotas, reservations
+from ..services.booking import bookings, modes, quotas, reservations
 from ..services.errors import DomainError, InvalidInput
 from ..timeutil import iso
 from .blueprint import bp
@@ -46,9 +46,10 @@ def create_booking():
 def _show(booking, pay_form: PayForm | None = None, status: int = 200):
     """The booking at its current step; after a refused payment, the pay form as typed with its messages."""
     presets = quotas.presets(booking) if booking.status == "HELD" else []
+    offers = modes.offers(booking, quotas.PRESETS_KWH[1]) if booking.status == "HELD" else []
     refused_here = booking.status in WATCHED and booking.reservation_refused
     return page_or_fragment("driver/bookings/show.html", "driver/bookings/_watch.html", "booking-watch",
-                            status=status, booking=booking, presets=presets, idempotency_key=uuid.uuid4().hex,
+                            status=status, booking=booking, presets=presets, offers=offers, idempotency_key=uuid.uuid4().hex,
                             pay_form=pay_form or PayForm(formdata=None), station=booking.connector.charger.station,
                             watched=booking.status in WATCHED, watch_key=watch_key(booking), refused=refused_here,
                             alternatives=reservations.alternatives(booking) if refused_here else [])
@@ -85,10 +86,11 @@ def quote(booking_id: int):
         if not form.validate():
             raise invalid(form)
         kwh = quotas.resolve(booking, **form.choice())
-        amount, error = bookings.quote(booking, kwh), None
+        amount, error = bookings.quote(booking, kwh, **form.mode()), None
     except InvalidInput as exc:
         kwh, amount, error = None, None, exc.message
-    return render_template("driver/bookings/_quote.html", booking=booking, kwh=kwh, amount=amount, error=error)
+    return render_template("driver/bookings/_quote.html", booking=booking, kwh=kwh, amount=amount, error=error,
+                           mode=form.charging_mode.data)
 
 
 @bp.route("/bookings/<int:booking_id>/pay", methods=["POST"])
@@ -103,7 +105,7 @@ def pay(booking_id: int):
             raise invalid(form)
         kwh = quotas.resolve(booking, **form.choice())
         booking = bookings.pay(current_user, booking.id, kwh, form.method.data, form.details.data,
-                               payment_key(booking, form.idempotency_key.data))
+                               payment_key(booking, form.idempotency_key.data), **form.mode())
     except DomainError as exc:
         db.session.rollback()
         current = own_booking(booking_id)

@@ -14,6 +14,7 @@ from ..services.reports import history
 
 STALE = "This payment form is out of date. Reload the page and pay again."
 METHODS = [SelectChoice("card", "Card"), SelectChoice("upi", "UPI"), SelectChoice("wallet", "Wallet")]
+MODES = [SelectChoice("fast", "Fast"), SelectChoice("standard", "Standard"), SelectChoice("solar", "Solar")]
 
 
 def _strip(value):
@@ -70,6 +71,9 @@ class QuotaForm(Form):
                         validators=[DataRequired("Choose how much energy to buy.")])
     custom_kwh = KwhField("Energy in kWh")
     amount = MoneyField("Amount", minimum=1)
+    charging_mode = RadioField("Charging mode", choices=MODES, default="fast",
+                               invalid_choice_message="Choose Fast, Standard or Solar.")
+    solar_floor_kw = KwhField("Solar floor in kW")
 
     def validate_quota(self, field) -> None:
         if field.data not in ("kwh", "amount") and self.preset_kwh() is None:
@@ -90,13 +94,17 @@ class QuotaForm(Form):
             return None
         return value if math.isfinite(value) else None
 
+    def mode(self) -> dict:
+        """The charging mode for the booking services: {"mode": ..., "floor_kw": ...}."""
+        return {"mode": self.charging_mode.data or "fast", "floor_kw": self.solar_floor_kw.data}
+
     def choice(self) -> dict:
-        """The quota for `quotas.resolve`: {"kwh": ..., "field": ...} or {"amount": minor units}."""
+        """The quota and mode for `quotas.resolve`: {"kwh": ..., "field": ...} or {"amount": minor units}."""
         if self.quota.data == "amount":
-            return {"amount": self.amount.data}
+            return {"amount": self.amount.data, **self.mode()}
         if self.quota.data == "kwh":
-            return {"kwh": self.custom_kwh.data, "field": "custom_kwh"}
-        return {"kwh": self.preset_kwh(), "field": "quota"}
+            return {"kwh": self.custom_kwh.data, "field": "custom_kwh", **self.mode()}
+        return {"kwh": self.preset_kwh(), "field": "quota", **self.mode()}
 
 
 class PayForm(QuotaForm):
@@ -126,6 +134,29 @@ class TypedChargerForm(Form):
                           validators=[DataRequired("Type the charger id printed on the charger.")])
     connector = NumberChoice("Connector number", "The connector number must be a whole number, such as 1.",
                              default=1)
+
+
+class ChangeForm(Form):
+    """A charging session's change, confirmed: the mode (and Solar floor), the quota, and the one-time key
+    that makes a double submit top up once."""
+    charging_mode = RadioField("Charging mode", choices=MODES, invalid_choice_message="Choose Fast, Standard or Solar.")
+    quota_kwh = KwhField("Quota in kWh")
+    solar_floor_kw = KwhField("Solar floor in kW")
+    idempotency_key = HiddenField(validators=[Regexp(r"^[A-Za-z0-9]{16,40}$", message=STALE)])
+
+    def change(self) -> dict:
+        """The change for `services.booking.changes`: mode, quota and floor (None: keep as it is)."""
+        return {"mode": self.charging_mode.data or None, "quota_kwh": self.quota_kwh.data,
+                "floor_kw": self.solar_floor_kw.data}
+
+
+class ChangePreviewForm(ChangeForm):
+    """The change as the driver chooses it (a GET that changes nothing: no CSRF, no key)."""
+
+    class Meta:
+        csrf = False
+
+    idempotency_key = None
 
 
 class HistoryForm(Form):

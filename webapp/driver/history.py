@@ -3,7 +3,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..services.booking import ratings
+from ..services.booking import modes, ratings
 from ..services.charging import session_summary
 from ..services.reports import history
 from ..services.errors import DomainError
@@ -14,7 +14,9 @@ from .forms import HistoryForm, RateForm
 
 def _receipt(booking, rate_form: RateForm | None = None, status: int = 200):
     return render_template("driver/history/receipt.html", booking=booking, rate_form=rate_form,
-                           receipt=session_summary.receipt(booking), station=booking.connector.charger.station), status
+                           receipt=session_summary.receipt(booking), station=booking.connector.charger.station,
+                           modes_used=modes.used(booking),
+                           modes_price=modes.price_of(booking)), status
 
 
 @bp.route("/bookings/<int:booking_id>/receipt")

@@ -1,7 +1,7 @@
 """Bookings and payments."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -59,6 +59,11 @@ class Booking(db.Model):
     idle_fee: Mapped[int] = mapped_column(BigInteger, default=0)
     end_reason: Mapped[str | None] = mapped_column(String(40))
     rating: Mapped[int | None]
+    #: Solar: the least power (kW) the driver accepts while the surplus is low; None for other modes.
+    solar_floor_kw: Mapped[float | None]
+    #: Modes switched mid-session: [[from_wh, mode], ...] from 0 Wh (None: one mode throughout); the energy of
+    #: each segment is billed at its mode's price (services/money/pricing.energy_cost).
+    mode_segments: Mapped[list | None] = mapped_column(JSON)
     stuck_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # flagged by the sweep (services/charging/stuck.py)
 
     user = relationship("User")

@@ -27,6 +27,9 @@ class Tariff(db.Model):
     price_per_minute: Mapped[int] = mapped_column(default=0)
     session_fee: Mapped[int] = mapped_column(default=0)
     idle_fee_per_minute: Mapped[int] = mapped_column(default=0)
+    #: Per-mode prices per kWh (minor units); None: the same as price_per_kwh (Fast).
+    price_per_kwh_standard: Mapped[int | None]
+    price_per_kwh_solar: Mapped[int | None]
     retired: Mapped[bool] = mapped_column(default=False)  # kept for history; no longer offered to stations
 
 

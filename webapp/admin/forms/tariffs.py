@@ -21,9 +21,13 @@ class TariffForm(Form):
     price_per_minute = MoneyField("Price per minute of charging")
     session_fee = MoneyField("Session fee")
     idle_fee_per_minute = MoneyField("Idle fee per minute after the exit grace")
+    price_per_kwh_standard = MoneyField("Price per kWh, Standard charging")
+    price_per_kwh_solar = MoneyField("Price per kWh, Solar charging")
 
     def prices(self) -> Prices:
-        """The validated values (blank amounts are 0)."""
+        """The validated values (blank amounts are 0; a blank mode price is the Fast price)."""
         return Prices(name=self.name.data, currency=self.currency.data, price_per_kwh=self.price_per_kwh.data,
                       price_per_minute=self.price_per_minute.data or 0, session_fee=self.session_fee.data or 0,
-                      idle_fee_per_minute=self.idle_fee_per_minute.data or 0)
+                      idle_fee_per_minute=self.idle_fee_per_minute.data or 0,
+                      price_per_kwh_standard=self.price_per_kwh_standard.data,
+                      price_per_kwh_solar=self.price_per_kwh_solar.data)

@@ -203,7 +203,8 @@ def describe(booking: Booking) -> AppSession:
     elif session is not None and session.stopped_at is not None:
         cost = session.cost
     elif energy_wh is not None and tariff is not None and started is not None:
-        cost = pricing.session_cost(tariff, energy_wh, started, ended or utcnow()).total
+        cost = pricing.session_cost(tariff, energy_wh, started, ended or utcnow(), booking.charging_mode,
+                                     booking.mode_segments).total
     power = None
     if energy_wh is not None:
         power = round(energy_wh / 1000 / (minutes / 60), 2) if minutes > 0 else 0.0

@@ -15,7 +15,7 @@ from ...extensions import db
 from ...models import Booking, ChargingSession, Connector, User
 from ...timeutil import utcnow
 from ...money import format_money
-from . import grace, trail
+from . import grace, modes, trail
 from .releases import release, release_reservation  # noqa: F401 - part of this module's API
 from ..charging import stop_retry, stuck
 from ..fleet import hours
@@ -142,15 +142,16 @@ def get_for_user(user: User, booking_id: int, lock: bool = False, load=()) -> Bo
     return booking
 
 
-def quote(booking: Booking, quota_kwh: float) -> int:
-    """The pre-authorisation for a quota, in minor units."""
+def quote(booking: Booking, quota_kwh: float, mode: str = modes.FAST, floor_kw: float | None = None) -> int:
+    """The pre-authorisation for a quota in a charging mode, in minor units."""
     if not (QUOTA_LIMITS_KWH[0] <= quota_kwh <= QUOTA_LIMITS_KWH[1]):
         raise InvalidInput(f"Choose between {QUOTA_LIMITS_KWH[0]} and {QUOTA_LIMITS_KWH[1]} kWh.")
-    return pricing.authorisation(booking.connector.charger.station.tariff, quota_kwh, booking.connector.max_power_kw)
+    return modes.choose(booking, mode, quota_kwh, floor_kw).authorisation
 
 
-def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str, idempotency_key: str) -> Booking:
-    """Authorise the quota's price and confirm the booking (HELD -> CONFIRMED)."""
+def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str, idempotency_key: str,
+        mode: str = modes.FAST, floor_kw: float | None = None) -> Booking:
+    """Authorise the quota's price in the chosen charging mode and confirm the booking (HELD -> CONFIRMED)."""
     booking = get_for_user(user, booking_id, lock=True)
     if booking.status == "CONFIRMED" and payments.authorisation_of(booking) is not None:
         return booking  # a double submit: the first one won, nothing is charged twice
@@ -168,8 +169,9 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
     if not idempotency_key or len(idempotency_key) > 80:
         raise InvalidInput("This payment form is out of date. Reload the page and pay again.",
                            {"field": "idempotency_key"})
-    amount = quote(booking, quota_kwh)
-    booking.quota_kwh = quota_kwh
+    amount = quote(booking, quota_kwh, mode, floor_kw)
+    booking.quota_kwh, booking.charging_mode = quota_kwh, mode
+    booking.solar_floor_kw = modes.check_floor(booking, mode, floor_kw)
     payments.authorise(booking, amount, method, details, idempotency_key)  # commits: our row lock is gone
     booking = get_for_user(user, booking_id, lock=True)  # the hold may have run out while the bank answered
     if booking.status == "CONFIRMED":

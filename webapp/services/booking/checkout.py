@@ -18,15 +18,17 @@ def payment_key(user_id: int, booking_id: int, client_key: str) -> str:
 
 
 def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str, client_key: str,
-        expected_amount: int | None = None) -> tuple[Booking, Payment]:
-    """Authorise the quota and confirm the booking; the same key twice never charges twice."""
+        expected_amount: int | None = None, mode: str = "fast",
+        floor_kw: float | None = None) -> tuple[Booking, Payment]:
+    """Authorise the quota in the chosen charging mode and confirm the booking; the same key twice never
+    charges twice."""
     if expected_amount is not None:
         booking = bookings.get_for_user(user, booking_id)
         if booking.status == "HELD":
-            amount = bookings.quote(booking, quota_kwh)
+            amount = bookings.quote(booking, quota_kwh, mode, floor_kw)
             if amount != expected_amount:
                 raise AmountMismatch(f"The amount for {quota_kwh:g} kWh is {amount}, not {expected_amount}.",
                                      {"expected": amount, "currency": booking.currency})
     booking = bookings.pay(user, booking_id, quota_kwh, method.lower(), details,
-                           payment_key(user.id, booking_id, client_key))
+                           payment_key(user.id, booking_id, client_key), mode, floor_kw)
     return booking, payments.authorisation_of(booking)

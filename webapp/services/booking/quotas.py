@@ -2,6 +2,7 @@
 from ...models import Booking
 from ...money import format_money
 from ..money import pricing
+from . import modes
 from .bookings import QUOTA_LIMITS_KWH, quote
 from ..errors import InvalidInput
 
@@ -13,28 +14,33 @@ def presets(booking: Booking) -> list[tuple[int, int]]:
     return [(kwh, quote(booking, kwh)) for kwh in PRESETS_KWH]
 
 
-def kwh_for_amount(booking: Booking, amount: int) -> float:
-    """The largest quota (0.1 kWh steps) whose pre-authorisation fits in `amount` minor units."""
-    tariff, max_kw = booking.connector.charger.station.tariff, booking.connector.max_power_kw
+def kwh_for_amount(booking: Booking, amount: int, mode: str = modes.FAST, floor_kw: float | None = None) -> float:
+    """The largest quota (0.1 kWh steps) whose pre-authorisation in `mode` fits in `amount` minor units."""
+    tariff = booking.connector.charger.station.tariff
+    kw = modes.choose(booking, mode, QUOTA_LIMITS_KWH[0], floor_kw).expected_kw
+
+    def authorisation(kwh: float) -> int:
+        return pricing.authorisation(tariff, kwh, kw, mode)
     low, high = int(QUOTA_LIMITS_KWH[0] * 10), int(QUOTA_LIMITS_KWH[1] * 10)
-    if pricing.authorisation(tariff, low / 10, max_kw) > amount:
-        minimum = format_money(pricing.authorisation(tariff, low / 10, max_kw), booking.currency)
+    if authorisation(low / 10) > amount:
+        minimum = format_money(authorisation(low / 10), booking.currency)
         raise InvalidInput(f"That buys less than {QUOTA_LIMITS_KWH[0]} kWh here; the minimum is {minimum}.",
                            {"field": "amount"})
     while low < high:  # the pre-authorisation grows with the quota: binary search
         mid = (low + high + 1) // 2
-        if pricing.authorisation(tariff, mid / 10, max_kw) <= amount:
+        if authorisation(mid / 10) <= amount:
             low = mid
         else:
             high = mid - 1
     return low / 10
 
 
-def resolve(booking: Booking, kwh: float | None = None, amount: int | None = None, field: str = "quota") -> float:
+def resolve(booking: Booking, kwh: float | None = None, amount: int | None = None, field: str = "quota",
+            mode: str = modes.FAST, floor_kw: float | None = None) -> float:
     """The quota in kWh: `kwh` as chosen (a preset, or another amount of energy, named by `field` in the
-    form), or the most that `amount` minor units buy; InvalidInput (naming the field) when out of limits."""
+    form), or the most that `amount` minor units buy in `mode`; InvalidInput (naming the field) when out of limits."""
     if amount is not None:
-        kwh, field = kwh_for_amount(booking, amount), "amount"
+        kwh, field = kwh_for_amount(booking, amount, mode, floor_kw), "amount"
     if kwh is None:
         raise InvalidInput("Choose how much energy to buy.", {"field": field})
     if not QUOTA_LIMITS_KWH[0] <= kwh <= QUOTA_LIMITS_KWH[1]:

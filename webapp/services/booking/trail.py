@@ -7,7 +7,7 @@ from ...models import Booking
 from ..platform import audit
 
 FIELDS = ("status", "connector_id", "quota_kwh", "end_reason", "amount_authorised", "amount_captured",
-          "amount_refunded", "rating", "stuck_at")
+          "amount_refunded", "rating", "stuck_at", "charging_mode", "solar_floor_kw")
 
 
 def snapshot(booking: Booking | None) -> dict | None:

@@ -107,7 +107,14 @@ def price_session(session: ChargingSession) -> None:
     station = session.connector.charger.station
     tariff = station.tariff if station else None
     if tariff is not None and session.auth_status == "Accepted" and session.user and not session.user.is_staff:
-        session.cost = pricing.session_cost(tariff, session.energy_wh, session.started_at, session.stopped_at).total
+        session.cost = pricing.session_cost(tariff, session.energy_wh, session.started_at, session.stopped_at,
+                                            *_modes(session)).total
+
+
+def _modes(session: ChargingSession) -> tuple:
+    """(mode, segments) the session is billed at: its booking's (a session without a booking charges Fast)."""
+    booking = session.booking
+    return (booking.charging_mode, booking.mode_segments) if booking is not None else ("fast", None)
 
 
 def connector_status_changed(connector: Connector, previous: str, status: str) -> None:

@@ -52,7 +52,8 @@ def live(booking: Booking, now: datetime | None = None) -> Live:
     result = Live(started=True, energy_wh=session.energy_wh, power_kw=power, soc=session.soc_last,
                   elapsed=end - session.started_at, average_kw=average, clock_suspect=suspect)
     if tariff is not None:
-        result.cost = pricing.session_cost(tariff, session.energy_wh, session.started_at, end)
+        result.cost = pricing.session_cost(tariff, session.energy_wh, session.started_at, end, booking.charging_mode,
+                                           booking.mode_segments)
         if booking.status == "OVERSTAY" and booking.exit_by is not None:
             result.idle_fee = pricing.idle_fee(tariff, booking.exit_by, now)
     if booking.quota_kwh:
@@ -126,7 +127,8 @@ def receipt(booking: Booking) -> Receipt:
     duration = session.stopped_at - session.started_at
     average, suspect = average_power(session.energy_wh, duration, booking.connector.max_power_kw)
     if tariff is not None:
-        base = pricing.session_cost(tariff, session.energy_wh, session.started_at, session.stopped_at)
+        base = pricing.session_cost(tariff, session.energy_wh, session.started_at, session.stopped_at,
+                                    booking.charging_mode, booking.mode_segments)
     else:
         base = pricing.Breakdown(0, 0, 0)
     breakdown = pricing.Breakdown(base.energy, base.time, base.session_fee, booking.idle_fee)

@@ -14,7 +14,7 @@ MAX_AMOUNT = 999_999_999  # nine digits, as money.parse_money reads them
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 #: What the audit log keeps of a tariff, before and after a change.
 TARIFF_FIELDS = ("name", "currency", "price_per_kwh", "price_per_minute", "session_fee", "idle_fee_per_minute",
-                 "retired")
+                 "price_per_kwh_standard", "price_per_kwh_solar", "retired")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ class Prices:
     price_per_minute: int = 0
     session_fee: int = 0
     idle_fee_per_minute: int = 0
+    #: The Standard and Solar charging modes' prices per kWh; None: the same as price_per_kwh.
+    price_per_kwh_standard: int | None = None
+    price_per_kwh_solar: int | None = None
 
 
 def parse_amount(text, field: str, label: str, required: bool = False) -> int:
@@ -45,7 +48,7 @@ def _values(prices: Prices) -> dict:
         raise InvalidInput("Currency is a 3-letter ISO code such as INR.", {"field": "currency"})
     amounts = {k: v for k, v in asdict(prices).items() if k not in ("name", "currency")}
     for key, amount in amounts.items():
-        if not 0 <= amount <= MAX_AMOUNT:
+        if amount is not None and not 0 <= amount <= MAX_AMOUNT:
             raise InvalidInput(f"{key.replace('_', ' ').capitalize()} is out of range.", {"field": key})
     return asdict(prices)
 

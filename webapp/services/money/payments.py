@@ -131,7 +131,7 @@ def topup_threshold(booking: Booking) -> int | None:
     if tariff is None or not booking.amount_authorised:
         return None
     budget = booking.amount_authorised * current_app.config["AUTH_TOPUP_PERCENT"] / 100
-    return pricing.energy_within(tariff, budget, booking.connector.max_power_kw)
+    return pricing.energy_within(tariff, budget, booking.connector.max_power_kw, booking.charging_mode)
 
 
 def authorisation_of(booking: Booking) -> Payment | None:

@@ -2,6 +2,8 @@
 
 energy cost = round-half-up(Wh x price_per_kwh / 1000); time cost = price_per_minute x whole minutes;
 a session fee once per session; idle fee per started minute past the exit grace.
+A tariff may price the charging modes differently (`price_per_kwh_standard`, `price_per_kwh_solar`; None is
+the Fast price): the energy is billed at the price of the booking's mode.
 The pre-authorisation holds the quota plus a headroom (headroom_kwh), so a quota stop that overruns by a
 meter reading is still captured exactly; whatever is not used is refunded.
 """
@@ -24,14 +26,34 @@ class Breakdown:
         return self.energy + self.time + self.session_fee + self.idle
 
 
-def energy_cost(tariff: Tariff, energy_wh: int) -> int:
-    return (max(0, energy_wh) * tariff.price_per_kwh + 500) // 1000
+MODES = ("fast", "standard", "solar")
 
 
-def session_cost(tariff: Tariff, energy_wh: int, started: datetime, stopped: datetime) -> Breakdown:
+def price_per_kwh(tariff: Tariff, mode: str = "fast") -> int:
+    """The price per kWh of a charging mode: its own price when the tariff sets one, else the Fast price."""
+    if mode not in MODES:
+        raise ValueError(f"unknown charging mode {mode!r}")
+    own = getattr(tariff, f"price_per_kwh_{mode}", None) if mode != "fast" else None
+    return tariff.price_per_kwh if own is None else own
+
+
+def energy_cost(tariff: Tariff, energy_wh: int, mode: str = "fast", segments: list | None = None) -> int:
+    """The energy at the mode's price; with `segments` ([[from_wh, mode], ...], the modes a session switched
+    between) each segment's energy at its own mode's price (rounded once, over the sum)."""
+    energy_wh = max(0, energy_wh)
+    if not segments:
+        return (energy_wh * price_per_kwh(tariff, mode) + 500) // 1000
+    bounds = [int(start) for start, _ in segments[1:]] + [energy_wh]
+    milli = sum(max(0, min(end, energy_wh) - min(int(start), energy_wh)) * price_per_kwh(tariff, seg_mode)
+                for (start, seg_mode), end in zip(segments, bounds))
+    return (milli + 500) // 1000
+
+
+def session_cost(tariff: Tariff, energy_wh: int, started: datetime, stopped: datetime,
+                 mode: str = "fast", segments: list | None = None) -> Breakdown:
     """What a finished (or running, with stopped=now) session costs before idle fees."""
     minutes = max(0, int((stopped - started).total_seconds() // 60))
-    return Breakdown(energy=energy_cost(tariff, energy_wh), time=tariff.price_per_minute * minutes,
+    return Breakdown(energy=energy_cost(tariff, energy_wh, mode, segments), time=tariff.price_per_minute * minutes,
                      session_fee=tariff.session_fee)
 
 
@@ -55,16 +77,17 @@ def headroom_kwh(quota_kwh: float, max_power_kw: float) -> float:
     return math.ceil(round(extra * 10, 6)) / 10
 
 
-def authorisation(tariff: Tariff, quota_kwh: float, max_power_kw: float) -> int:
-    """The pre-authorised amount: the quota's energy plus headroom, the fee, and time at full power."""
+def authorisation(tariff: Tariff, quota_kwh: float, max_power_kw: float, mode: str = "fast") -> int:
+    """The pre-authorised amount: the quota's energy (at the mode's price) plus headroom, the fee, and time at
+    `max_power_kw` (the connector's full power, or the mode's expected power)."""
     wh = int(round((quota_kwh + headroom_kwh(quota_kwh, max_power_kw)) * 1000))
     minutes = math.ceil(quota_kwh / max(max_power_kw, 1.0) * 60) if tariff.price_per_minute else 0
-    return energy_cost(tariff, wh) + tariff.session_fee + tariff.price_per_minute * minutes
+    return energy_cost(tariff, wh, mode) + tariff.session_fee + tariff.price_per_minute * minutes
 
 
-def energy_within(tariff: Tariff, budget: float, max_power_kw: float) -> int:
+def energy_within(tariff: Tariff, budget: float, max_power_kw: float, mode: str = "fast") -> int:
     """The session energy (Wh) whose cost (energy, session fee, and time at full power) reaches `budget`."""
-    per_wh = tariff.price_per_kwh / 1000 + tariff.price_per_minute * 60 / (max(max_power_kw, 1.0) * 1000)
+    per_wh = price_per_kwh(tariff, mode) / 1000 + tariff.price_per_minute * 60 / (max(max_power_kw, 1.0) * 1000)
     if per_wh <= 0:
         return 2**31 - 1  # free energy never outruns an authorisation
     return max(0, int((budget - tariff.session_fee) / per_wh))
