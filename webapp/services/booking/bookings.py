@@ -70,8 +70,8 @@ def check_connector_bookable(connector: Connector) -> None:
         raise Conflict(f"This connector is {connector.status.lower()}; it was just taken.")
 
 
-def place_hold(user: User, connector_id: int) -> Booking:
-    """Create a HELD booking with a countdown; the loser of a race gets Conflict."""
+def check_driver(user: User) -> None:
+    """Raise Forbidden unless `user` may book (not suspended, no unpaid debt)."""
     if not user.active:
         raise Forbidden("Your account is suspended.")
     debt = payments.outstanding_debt(user.id)
@@ -80,6 +80,11 @@ def place_hold(user: User, connector_id: int) -> Booking:
         raise Forbidden(f"You owe {format_money(debt, currency)} from an earlier session. Pay it on your balance "
                         "page before booking again.", {"debt": debt, "outstanding": debt, "currency": currency,
                                                        "balance_url": "/api/balance", "page": "/account/balance"})
+
+
+def place_hold(user: User, connector_id: int) -> Booking:
+    """Create a HELD booking with a countdown; the loser of a race gets Conflict."""
+    check_driver(user)
     connector = db.session.get(Connector, connector_id)
     if connector is None:
         raise NotFound("No such connector.")
