@@ -81,3 +81,10 @@ def test_free_times_per_connector(client, driver, factory, station, bearer):
     assert today["connectors"][0]["free"][0]["local_time"] == "10:00"  # now 09:30 + 30 min lead
     assert_error(client.get(f"/api/stations/{station.id}/slots?date=someday"), 422)
     assert_error(client.get("/api/stations/999999/slots?date=2026-12-02"), 404)
+
+
+def test_dates_outside_the_window_are_422(client, station):
+    for day in ("2026-11-30", "2026-12-09", "9999-12-31", "0001-01-01"):
+        error = assert_error(client.get(f"/api/stations/{station.id}/slots?date={day}"), 422, "invalid_input")
+        assert "up to 7 days ahead" in error["message"]
+    assert client.get(f"/api/stations/{station.id}/slots?date=2026-12-08").status_code == 200

@@ -103,6 +103,9 @@ def free_times(station_id: int, day: date, quota_kwh: float | None = None,
     maximum days ahead, clear of other slots (with their changeover) and maintenance windows."""
     station = _station(station_id)
     cfg = slot_times.settings()
+    today = slot_times.local_date(station, utcnow())
+    if not today <= day <= slot_times.local_date(station, utcnow() + cfg.max_ahead):
+        raise InvalidInput(f"Choose a date from today up to {cfg.max_ahead.days} days ahead.", {"field": "date"})
     connectors = _in_service(station)
     day_start, day_end = slot_times.day_span(station, day)
     intervals = slot_times.open_intervals(station, day, day + timedelta(days=2))
