@@ -88,3 +88,16 @@ def test_dates_outside_the_window_are_422(client, station):
         error = assert_error(client.get(f"/api/stations/{station.id}/slots?date={day}"), 422, "invalid_input")
         assert "up to 7 days ahead" in error["message"]
     assert client.get(f"/api/stations/{station.id}/slots?date=2026-12-08").status_code == 200
+
+
+def test_a_hold_before_a_slot_says_until_when(client, driver, factory, bearer, monkeypatch):
+    from webapp.services.booking import bookings, slot_gaps
+
+    monkeypatch.setattr(bookings, "utcnow", lambda: NOW)
+    monkeypatch.setattr(slot_gaps, "utcnow", lambda: NOW)
+    charger = factory.charger(connectors=1)  # online, at an always-open station
+    slots.book_slot(factory.user(), charger.station_id, NOW + timedelta(hours=2), minutes=60)
+    body = client.post("/api/bookings", headers=bearer(driver), json={"station_id": charger.station_id}).get_json()
+    assert body["free_until"] == "2026-12-01T05:50:00.000Z" and body["max_quota_kwh"] == 34.8  # 95 min at 22 kW
+    error = assert_error(client.get(f"/api/bookings/{body['id']}/quote?quota_kwh=40", headers=bearer(driver)), 422)
+    assert "choose at most 34.8 kWh" in error["message"]

@@ -159,3 +159,29 @@ def test_lead_time_and_step(app, factory):
         slots.book_slot(factory.user(), station.id, NOW + timedelta(hours=2, minutes=7), minutes=60)
     with pytest.raises(InvalidInput, match="7 days"):
         slots.book_slot(factory.user(), station.id, NOW + timedelta(days=8), minutes=60)
+
+
+def test_an_immediate_hold_before_a_slot_is_limited_to_the_gap(app, factory, monkeypatch):
+    from webapp.services.booking import bookings, slot_gaps
+    from webapp.services.errors import InvalidInput
+
+    monkeypatch.setattr(bookings, "utcnow", lambda: NOW)
+    monkeypatch.setattr(slot_gaps, "utcnow", lambda: NOW)
+    station = factory.station(timezone="Asia/Kolkata")
+    charger = factory.charger(station=station, connectors=1)  # online, Available
+    slots.book_slot(factory.user(), station.id, NOW + timedelta(minutes=60), minutes=60)
+    assert slot_gaps.free_until(charger.connectors[0].id, NOW) == NOW + timedelta(minutes=50)  # less changeover
+    hold = bookings.place_hold(factory.user(), charger.connectors[0].id)  # paid by +10, arrived by +25
+    with pytest.raises(InvalidInput, match=r"booked from 15:20: choose at most 12.8 kWh") as refused:
+        slot_gaps.check_gap(hold, 13)  # 22 kW for 35 minutes (charging from the end of the grace) is 12.83
+    assert refused.value.details["field"] == "quota_kwh"
+    slot_gaps.check_gap(hold, 12.8)
+    bookings.cancel(hold.user, hold.id)
+
+    station2 = factory.station(timezone="Asia/Kolkata")
+    charger2 = factory.charger(station=station2, connectors=1)
+    slots.book_slot(factory.user(), station2.id, NOW + timedelta(minutes=45), minutes=60)
+    with pytest.raises(Conflict, match=r"#1 is booked from 15:05: too soon to charge"):
+        bookings.place_hold(factory.user(), charger2.connectors[0].id)  # 35 - 25 = 10 min < 15
+    other = factory.charger(station=station2, connectors=1)
+    assert bookings.place_hold(factory.user(), other.connectors[0].id).status == "HELD"  # no slot there

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 from flask import g
 from pydantic import AwareDatetime, Field, model_validator
 
-from ..services.booking import bookings, ratings, slots
+from ..services.booking import bookings, ratings, slot_gaps, slots
 from ..services.charging import session_summary
 from ..services.fleet import connector_lookup
 from ..services.reports import history
@@ -108,9 +108,11 @@ PATH = "/bookings/<int:booking_id>"
 def booking_json(b) -> dict:
     """The wire form of a booking."""
     connector, session = b.connector, b.session
-    left = None
+    left = limit = None
     if b.status in ("HELD", "SLOT_HELD"):
         left = max(0, int((b.hold_expires_at - utcnow()).total_seconds()))
+    if b.status == "HELD":
+        limit = slot_gaps.hold_limit(b)
     return {"id": b.id, "status": b.status, "station_id": connector.charger.station_id,
             "station_name": connector.charger.station.name, "charger_id": connector.charger.charge_point_id,
             "connector_id": connector.connector_id, "created_at": iso(b.created_at),
@@ -123,7 +125,8 @@ def booking_json(b) -> dict:
             "transaction_id": session.id if session else None,
             "energy_kwh": session.energy_kwh if session else None, "rating": b.rating,
             "reservation_status": b.reservation_status, "slot_start": iso(b.slot_start),
-            "slot_end": iso(b.slot_end)}
+            "slot_end": iso(b.slot_end), "free_until": iso(limit[0]) if limit else None,
+            "max_quota_kwh": limit[1] if limit else None}
 
 
 @bp.post("/bookings")
@@ -172,12 +175,14 @@ def cancel_booking(booking_id):
 
 @bp.get(PATH + "/quote")
 @endpoint("The amount that paying for a quota will pre-authorise", tags=["Bookings"],
-          query=QuoteQuery, responses={200: ("The amount", Quote)},
-          errors=(404,))
+          query=QuoteQuery, responses={200: ("The amount", Quote)}, errors=(404,),
+          description="422 when the quota would run into a slot booked later on the connector (see the "
+                      "booking's free_until and max_quota_kwh).")
 def quote_booking(booking_id, query):
     """Price a quota for a booking."""
     booking = bookings.get_for_user(g.api_user, booking_id)
     amount = bookings.quote(booking, query.quota_kwh)
+    slot_gaps.check_gap(booking, query.quota_kwh)
     return {"booking_id": booking.id, "quota_kwh": query.quota_kwh, "amount": amount,
             "currency": booking.currency}
 

@@ -118,6 +118,9 @@ class Booking(Wire):
                     "connector is not reserved")]
     slot_start: Annotated[DateTime | None, Field(description="a slot booked ahead: its start (null: a hold now)")]
     slot_end: DateTime | None
+    free_until: Annotated[DateTime | None, Field(description="a held connector with a slot booked later: charge "
+                                                             "until then (max_quota_kwh ends by it)")]
+    max_quota_kwh: float | None
 
 
 class FreeSlot(Wire):

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..fragments import page_or_fragment, wants_fragment
 from ..models import Connector
-from ..services.booking import bookings, quotas, reservations
+from ..services.booking import bookings, quotas, reservations, slot_gaps
 from ..services.errors import DomainError, InvalidInput
 from ..timeutil import iso
 from .blueprint import bp
@@ -46,12 +46,16 @@ def create_booking():
 def _show(booking, pay_form: PayForm | None = None, status: int = 200):
     """The booking at its current step; after a refused payment, the pay form as typed with its messages."""
     presets = quotas.presets(booking) if booking.status == "HELD" else []
+    gap = slot_gaps.hold_limit(booking) if booking.status == "HELD" else None
+    if gap is not None:
+        presets = [(kwh, amount) for kwh, amount in presets if kwh <= gap[1]]
     refused_here = booking.status in WATCHED and booking.reservation_refused
     return page_or_fragment("driver/bookings/show.html", "driver/bookings/_watch.html", "booking-watch",
                             status=status, booking=booking, presets=presets, idempotency_key=uuid.uuid4().hex,
                             pay_form=pay_form or PayForm(formdata=None), station=booking.connector.charger.station,
                             watched=booking.status in WATCHED, watch_key=watch_key(booking), refused=refused_here,
-                            alternatives=reservations.alternatives(booking) if refused_here else [])
+                            alternatives=reservations.alternatives(booking) if refused_here else [],
+                            gap=gap)
 
 
 @bp.route("/bookings/<int:booking_id>")

@@ -15,7 +15,7 @@ from ...extensions import db
 from ...models import Booking, ChargingSession, Connector, User
 from ...timeutil import utcnow
 from ...money import format_money
-from . import grace, trail
+from . import grace, slot_gaps, trail
 from .releases import release, release_reservation  # noqa: F401 - part of this module's API
 from ..charging import stop_retry, stuck
 from ..fleet import hours
@@ -91,6 +91,10 @@ def place_hold(user: User, connector_id: int) -> Booking:
     check_connector_bookable(connector)
     expire_stale(connector.id, user.id)
     now = utcnow()
+    until = slot_gaps.free_until(connector.id, now)
+    if until is not None and until - slot_gaps.latest_start(now) < slot_gaps.SHORTEST_CHARGE:
+        raise Conflict(f"{connector.label} is booked from {hours.local_now(connector.charger.station, until):%H:%M}: "
+                       "too soon to charge before then. Take another connector.")
     tariff = connector.charger.station.tariff
     booking = Booking(user_id=user.id, connector_id=connector.id, status="HELD", created_at=now,
                       hold_expires_at=now + timers.duration("HOLD"),
@@ -174,6 +178,7 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
         raise InvalidInput("This payment form is out of date. Reload the page and pay again.",
                            {"field": "idempotency_key"})
     amount = quote(booking, quota_kwh)
+    slot_gaps.check_gap(booking, quota_kwh)
     booking.quota_kwh = quota_kwh
     payments.authorise(booking, amount, method, details, idempotency_key)  # commits: our row lock is gone
     booking = get_for_user(user, booking_id, lock=True)  # the hold may have run out while the bank answered

@@ -187,7 +187,6 @@ def _try_book(user, station_id, slot_time, quota_kwh, minutes, connector_id) -> 
     tariff = station.tariff
     booking = Booking(user_id=user_id, connector_id=connector.id, status="SLOT_HELD", created_at=now,
                       hold_expires_at=now + timers.duration("HOLD"), quota_kwh=quota_kwh,
-                      quota_minutes=int(lengths[connector.id].total_seconds() // 60),
                       slot_start=slot_time, slot_end=end, slot_clear_at=end + cfg.changeover,
                       currency=tariff.currency if tariff else "INR")
     db.session.add(booking)
