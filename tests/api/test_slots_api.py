@@ -15,7 +15,8 @@ TOMORROW_8 = datetime(2026, 12, 2, 8, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
 
 @pytest.fixture(autouse=True)
 def frozen(monkeypatch):
-    monkeypatch.setattr(slots, "utcnow", lambda: NOW)
+    for module in ("slots", "slot_gaps", "slot_pay", "bookings"):
+        monkeypatch.setattr(f"webapp.services.booking.{module}.utcnow", lambda: NOW)
     monkeypatch.setattr("webapp.api.bookings.utcnow", lambda: NOW)  # hold_seconds_left
 
 
@@ -101,3 +102,41 @@ def test_a_hold_before_a_slot_says_until_when(client, driver, factory, bearer, m
     assert body["free_until"] == "2026-12-01T05:50:00.000Z" and body["max_quota_kwh"] == 34.8  # 95 min at 22 kW
     error = assert_error(client.get(f"/api/bookings/{body['id']}/quote?quota_kwh=40", headers=bearer(driver)), 422)
     assert "choose at most 34.8 kWh" in error["message"]
+
+
+def _pay(client, headers, booking_id, details="4242424242424242", key="key-one-1"):
+    return client.post("/api/payments/process", headers={**headers, "Idempotency-Key": key},
+                       json={"booking_id": booking_id, "quota_kwh": 10, "payment_method": "card",
+                             "payment_details": details})
+
+
+def test_paying_a_slot_schedules_it_through_the_same_payment_path(client, driver, station, bearer, monkeypatch):
+    from webapp.services.booking import bookings, slot_pay
+
+    monkeypatch.setattr(bookings, "utcnow", lambda: NOW)
+    monkeypatch.setattr(slot_pay, "utcnow", lambda: NOW)
+    headers = bearer(driver)
+    slot = _book(client, headers, station_id=station.id, slot_time=TOMORROW_8.isoformat()).get_json()
+    declined = assert_error(_pay(client, headers, slot["id"], "4000000000000002", "key-zero-0"), 402)
+    assert declined["details"]["retryable"] is True
+    response = _pay(client, headers, slot["id"])
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()["booking"]
+    assert body["status"] == "SCHEDULED" and body["amount_authorised"] > 0 and body["quota_kwh"] == 10
+    assert body["arrive_by"] == "2026-12-02T02:45:00.000Z"  # the arrival grace counts from the slot's start
+    assert _pay(client, headers, slot["id"]).get_json()["booking"]["amount_authorised"] == body["amount_authorised"]
+
+
+def test_a_slot_not_paid_in_time_is_refused_and_freed(client, driver, factory, station, bearer, monkeypatch):
+    from webapp.services.booking import bookings, slot_gaps, slot_pay
+
+    headers = bearer(driver)
+    slot = _book(client, headers, station_id=station.id, slot_time=TOMORROW_8.isoformat()).get_json()
+    later = NOW + timedelta(minutes=11)
+    for module in (bookings, slot_pay, slot_gaps):
+        monkeypatch.setattr(module, "utcnow", lambda: later)
+    error = assert_error(_pay(client, headers, slot["id"]), 409)
+    assert "not paid in time" in error["message"]
+    assert client.get(f"/api/bookings/{slot['id']}", headers=headers).get_json()["status"] == "EXPIRED"
+    assert _book(client, bearer(factory.user()), station_id=station.id,
+                 slot_time=TOMORROW_8.isoformat()).status_code == 201

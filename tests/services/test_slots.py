@@ -18,7 +18,8 @@ EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @pytest.fixture(autouse=True)
 def frozen(monkeypatch):
-    monkeypatch.setattr(slots, "utcnow", lambda: NOW)
+    for module in ("slots", "slot_gaps", "slot_pay", "bookings"):
+        monkeypatch.setattr(f"webapp.services.booking.{module}.utcnow", lambda: NOW)
 
 
 def station_with(factory, hours_text=None, tz="Asia/Kolkata", connectors=1):
@@ -165,8 +166,6 @@ def test_an_immediate_hold_before_a_slot_is_limited_to_the_gap(app, factory, mon
     from webapp.services.booking import bookings, slot_gaps
     from webapp.services.errors import InvalidInput
 
-    monkeypatch.setattr(bookings, "utcnow", lambda: NOW)
-    monkeypatch.setattr(slot_gaps, "utcnow", lambda: NOW)
     station = factory.station(timezone="Asia/Kolkata")
     charger = factory.charger(station=station, connectors=1)  # online, Available
     slots.book_slot(factory.user(), station.id, NOW + timedelta(minutes=60), minutes=60)

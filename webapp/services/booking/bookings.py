@@ -47,6 +47,7 @@ def expire_stale(connector_id: int | None = None, user_id: int | None = None) ->
                                                         ~grace.in_grace_sql(now), *where)
                                   .values(status="NO_SHOW", ended_at=now, end_reason="arrival grace passed")
                                   .returning(Booking.id)).scalars().all()
+    slot_gaps.expire_stale_slots(*where)
     for action, ids, before, after in (("booking.expire", expired, "HELD", "EXPIRED"),
                                        ("booking.no_show", no_shows, "CONFIRMED", "NO_SHOW")):
         for booking_id in ids:  # the platform's timer, seen by this read: nobody in particular did it
@@ -125,7 +126,7 @@ def place_hold(user: User, connector_id: int) -> Booking:
 
 def timer_due(booking: Booking, now) -> bool:
     """A hold or an arrival grace whose time has passed but which still reads as live."""
-    return ((booking.status == "HELD" and booking.hold_expires_at < now)
+    return ((booking.status in ("HELD", "SLOT_HELD") and booking.hold_expires_at < now)
             or (booking.status == "CONFIRMED" and grace.passed(booking, now)))
 
 
@@ -158,6 +159,14 @@ def quote(booking: Booking, quota_kwh: float) -> int:
     return pricing.authorisation(booking.connector.charger.station.tariff, quota_kwh, booking.connector.max_power_kw)
 
 
+def check_payment_input(method: str, idempotency_key: str) -> None:
+    if method not in ("card", "upi", "wallet"):
+        raise InvalidInput("Choose card, UPI or wallet.", {"field": "method"})
+    if not idempotency_key or len(idempotency_key) > 80:
+        raise InvalidInput("This payment form is out of date. Reload the page and pay again.",
+                           {"field": "idempotency_key"})
+
+
 def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str, idempotency_key: str) -> Booking:
     """Authorise the quota's price and confirm the booking (HELD -> CONFIRMED)."""
     booking = get_for_user(user, booking_id, lock=True)
@@ -172,11 +181,7 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
                        "Take another connector or cancel; nothing was charged.")
     if not hours.is_open(booking.connector.charger.station):
         raise StationClosed("Payment blocked. Station is closed.")
-    if method not in ("card", "upi", "wallet"):
-        raise InvalidInput("Choose card, UPI or wallet.", {"field": "method"})
-    if not idempotency_key or len(idempotency_key) > 80:
-        raise InvalidInput("This payment form is out of date. Reload the page and pay again.",
-                           {"field": "idempotency_key"})
+    check_payment_input(method, idempotency_key)
     amount = quote(booking, quota_kwh)
     slot_gaps.check_gap(booking, quota_kwh)
     booking.quota_kwh = quota_kwh

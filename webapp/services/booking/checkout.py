@@ -1,7 +1,7 @@
 """Paying for a hold from an app: the client's Idempotency-Key, scoped to the driver and the booking, and an
 optional check that the amount the app showed is the amount we will authorise. The rules are `bookings.pay`."""
 from ...models import Booking, Payment, User
-from . import bookings
+from . import bookings, slot_pay
 from ..money import payments
 from ..errors import DomainError
 
@@ -22,11 +22,11 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
     """Authorise the quota and confirm the booking; the same key twice never charges twice."""
     if expected_amount is not None:
         booking = bookings.get_for_user(user, booking_id)
-        if booking.status == "HELD":
+        if booking.status in ("HELD", "SLOT_HELD"):
             amount = bookings.quote(booking, quota_kwh)
             if amount != expected_amount:
                 raise AmountMismatch(f"The amount for {quota_kwh:g} kWh is {amount}, not {expected_amount}.",
                                      {"expected": amount, "currency": booking.currency})
-    booking = bookings.pay(user, booking_id, quota_kwh, method.lower(), details,
-                           payment_key(user.id, booking_id, client_key))
+    booking = slot_pay.pay_any(user, booking_id, quota_kwh, method.lower(), details,
+                               payment_key(user.id, booking_id, client_key))
     return booking, payments.authorisation_of(booking)

@@ -3,14 +3,15 @@ so a hold is refused when too little time is left and its quota must end before 
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ...extensions import db
 from ...models import SLOT_STATUSES, Booking, Connector
 from ...timeutil import as_utc, utcnow
 from ..errors import InvalidInput
 from ..fleet import hours
-from ..platform import timers
+from . import trail
+from ..platform import audit, timers
 
 SHORTEST_CHARGE = timedelta(minutes=15)  # less than this before the next slot is not worth a hold
 
@@ -55,3 +56,16 @@ def check_gap(booking: Booking, quota_kwh: float, field: str = "quota_kwh") -> N
         raise InvalidInput(f"{booking.connector.label} is booked from "
                            f"{hours.local_now(booking.connector.charger.station, until):%H:%M}: choose at most "
                            f"{most:g} kWh.", {"field": field, "max_kwh": most})
+
+
+def expire_stale_slots(*where) -> None:
+    """Unpaid slots (matching `where`) whose payment time has passed give their time back (a conditional
+    update, safe under races)."""
+    now = utcnow()
+    ids = db.session.execute(update(Booking).where(Booking.status == "SLOT_HELD", Booking.hold_expires_at < now,
+                                                   *where)
+                             .values(status="EXPIRED", ended_at=now, end_reason="slot not paid in time")
+                             .returning(Booking.id)).scalars().all()
+    for booking_id in ids:
+        audit.log("booking.expire", "booking", booking_id, {"status": "SLOT_HELD"}, {"status": "EXPIRED"},
+                  actor=trail.by_system())

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from math import ceil
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...models import SLOT_STATUSES, Booking, Charger, Connector, MaintenanceWindow, Station, User
 from ...timeutil import UTC, utcnow
-from . import slot_times, trail
+from . import slot_gaps, slot_times, trail
 from .bookings import QUOTA_LIMITS_KWH, check_driver
-from ..platform import audit, timers
+from ..platform import timers
 from ..errors import Conflict, InvalidInput, NotFound, StationClosed
 
 ATTEMPTS = 3  # PostgreSQL: a lost race on the first free connector tries the next one
@@ -31,19 +31,8 @@ class ConnectorSlots:
     free: list[datetime]  # UTC starts of free slots of the asked length
 
 
-def expire_stale_slots(connector_ids: list[int]) -> None:
-    """Unpaid slots whose payment time has passed give their time back (a conditional update)."""
-    now = utcnow()
-    ids = db.session.execute(update(Booking).where(Booking.status == "SLOT_HELD", Booking.hold_expires_at < now,
-                                                   Booking.connector_id.in_(connector_ids))
-                             .values(status="EXPIRED", ended_at=now, end_reason="slot not paid in time")
-                             .returning(Booking.id)).scalars().all()
-    for booking_id in ids:
-        audit.log("booking.expire", "booking", booking_id, {"status": "SLOT_HELD"}, {"status": "EXPIRED"},
-                  actor=trail.by_system())
-
-
-def _station(station_id: int) -> Station:
+def station_or_404(station_id: int) -> Station:
+    """A station drivers can book at (NotFound otherwise)."""
     station = db.session.get(Station, station_id)
     if station is None or station.status == "retired":
         raise NotFound("No such station.")
@@ -101,7 +90,7 @@ def free_times(station_id: int, day: date, quota_kwh: float | None = None,
     """Free slot starts per in-service connector on the station-local date `day`: inside the opening hours
     (the slot may run past midnight while the station stays open), from now + the lead time up to the
     maximum days ahead, clear of other slots (with their changeover) and maintenance windows."""
-    station = _station(station_id)
+    station = station_or_404(station_id)
     cfg = slot_times.settings()
     today = slot_times.local_date(station, utcnow())
     if not today <= day <= slot_times.local_date(station, utcnow() + cfg.max_ahead):
@@ -164,7 +153,7 @@ def _try_book(user, station_id, slot_time, quota_kwh, minutes, connector_id) -> 
     """One check-and-insert transaction; None when PostgreSQL's constraint refused the insert (a lost race)."""
     user_id = user.id
     check_driver(user)
-    station = _station(station_id)
+    station = station_or_404(station_id)
     connectors = _in_service(station)
     if connector_id is not None:
         connectors = [c for c in connectors if c.id == connector_id]
@@ -175,7 +164,7 @@ def _try_book(user, station_id, slot_time, quota_kwh, minutes, connector_id) -> 
     cfg = slot_times.settings()
     lengths = {c.id: slot_length(c, quota_kwh, minutes) for c in connectors}
     intervals = _check_time(station, slot_time, min(lengths.values()))
-    expire_stale_slots([c.id for c in connectors])
+    slot_gaps.expire_stale_slots(Booking.connector_id.in_([c.id for c in connectors]))
     busy = _busy(connectors, slot_time, slot_time + max(lengths.values()) + cfg.changeover)
     free = [c for c in connectors if slot_times.inside(intervals, slot_time, slot_time + lengths[c.id])
             and not _clashes(busy[c.id], slot_time, slot_time + lengths[c.id] + cfg.changeover)]
