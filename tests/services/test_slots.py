@@ -1,5 +1,4 @@
 """Slots booked ahead (issue 16): no overlaps under a race, overnight and DST days, changeover, maintenance."""
-import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,6 +10,8 @@ from webapp.models import Booking, MaintenanceWindow
 from webapp.services.booking import slots
 from webapp.services.errors import Conflict, StationClosed
 from webapp.timeutil import UTC
+
+from ..support.races import race
 
 NOW = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)  # a Friday; Berlin's clocks go forward on Sunday 29 March
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -39,30 +40,9 @@ def test_twenty_four_attempts_at_one_slot_leave_one(app, factory):
     users = [factory.user().id for _ in range(24)]
     start = NOW + timedelta(hours=3)
     db.session.commit()  # SQLite: a reading transaction would hold the write lock
-    barrier, outcomes = threading.Barrier(len(users)), []
-
-    def attempt(user_id):
-        with app.app_context():
-            from webapp.models import User
-
-            user = db.session.get(User, user_id)
-            db.session.commit()
-            barrier.wait()
-            try:
-                slots.book_slot(user, station_id, start, minutes=60)
-                outcomes.append("won")
-            except Conflict as exc:
-                outcomes.append(exc.status)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=attempt, args=(u,)) for u in users]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    outcomes = race(app, users, lambda user: slots.book_slot(user, station_id, start, minutes=60), Conflict)
     assert outcomes.count("won") == 1, outcomes
-    assert sorted(o for o in outcomes if o != "won") == [409] * 23
+    assert sorted(o.status for o in outcomes if o != "won") == [409] * 23
     assert db.session.execute(select(func.count(Booking.id)).where(Booking.slot_start.is_not(None))).scalar_one() == 1
 
 

@@ -199,10 +199,15 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
     timers.schedule("jobs.bookings.arrival_grace", booking.arrive_by, booking.id)
     if booking.reservation_id is not None:  # the same id again: the charger replaces it with the new expiry
         timers.enqueue("jobs.charging.reserve", booking.id)
-    notifications.notify(user.id, "booking_confirmed", "Booking confirmed",
+    return announce_paid(booking, before, method, "booking_confirmed", "Booking confirmed",
                          f"Arrive and scan the QR code on {booking.connector.label} by "
-                         f"{hours.local_now(booking.connector.charger.station, booking.arrive_by):%H:%M}.",
-                         link=f"/bookings/{booking.id}", dedupe_key=f"confirmed-{booking.id}")
+                         f"{hours.local_now(booking.connector.charger.station, booking.arrive_by):%H:%M}.")
+
+
+def announce_paid(booking: Booking, before: dict | None, method: str, kind: str, title: str, body: str) -> Booking:
+    """Tell the driver their paid booking's next step, audit the payment, commit both with the change."""
+    notifications.notify(booking.user_id, kind, title, body, link=f"/bookings/{booking.id}",
+                         dedupe_key=f"{kind}-{booking.id}")
     trail.log("booking.pay", booking, before, method=method)
     db.session.commit()
     return booking

@@ -7,7 +7,7 @@ from ...timeutil import utcnow
 from . import bookings, slot_gaps, trail
 from ..fleet import hours
 from ..money import payments
-from ..platform import notifications, timers
+from ..platform import timers
 from ..errors import Conflict
 
 SLOT_UNPAID = "SLOT_HELD"
@@ -53,10 +53,6 @@ def pay_slot(user: User, booking_id: int, quota_kwh: float, method: str, details
     before, station = trail.snapshot(booking), booking.connector.charger.station
     booking.status, booking.confirmed_at = "SCHEDULED", utcnow()
     booking.arrive_by = booking.slot_start + timers.duration("ARRIVAL_GRACE")  # the grace counts from the start
-    notifications.notify(user.id, "slot_booked", "Slot booked",
-                         f"{booking.connector.label} at {station.name} is yours on "
-                         f"{hours.local_now(station, booking.slot_start):%d %b at %H:%M} ({station.timezone}).",
-                         link=f"/bookings/{booking.id}", dedupe_key=f"slot-{booking.id}")
-    trail.log("booking.pay", booking, before, method=method)
-    db.session.commit()
-    return booking
+    return bookings.announce_paid(
+        booking, before, method, "slot_booked", "Slot booked", f"{booking.connector.label} at {station.name} is "
+        f"yours on {hours.local_now(station, booking.slot_start):%d %b at %H:%M} ({station.timezone}).")
