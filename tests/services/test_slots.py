@@ -164,3 +164,19 @@ def test_an_immediate_hold_before_a_slot_is_limited_to_the_gap(app, factory, mon
         bookings.place_hold(factory.user(), charger2.connectors[0].id)  # 35 - 25 = 10 min < 15
     other = factory.charger(station=station2, connectors=1)
     assert bookings.place_hold(factory.user(), other.connectors[0].id).status == "HELD"  # no slot there
+
+
+def test_no_hold_during_a_slot_in_progress(app, factory, monkeypatch):
+    from webapp.services.booking import bookings, slot_gaps
+
+    station = factory.station(timezone="Asia/Kolkata")
+    charger = factory.charger(station=station, connectors=1)
+    slot = slots.book_slot(factory.user(), station.id, NOW + timedelta(minutes=60), minutes=60)
+    slot.status = "SCHEDULED"  # paid
+    db.session.commit()
+    during = NOW + timedelta(minutes=90)
+    for module in (bookings, slot_gaps):
+        monkeypatch.setattr(module, "utcnow", lambda: during)
+    assert slot_gaps.free_until(charger.connectors[0].id, during) == slot.slot_start - timedelta(minutes=10)
+    with pytest.raises(Conflict, match="too soon to charge"):
+        bookings.place_hold(factory.user(), charger.connectors[0].id)

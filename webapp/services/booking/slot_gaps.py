@@ -17,9 +17,10 @@ SHORTEST_CHARGE = timedelta(minutes=15)  # less than this before the next slot i
 
 
 def free_until(connector_id: int, now: datetime) -> datetime | None:
-    """When the connector must be clear for the next slot booked on it (None: no slot ahead)."""
+    """When the connector must be clear for the next slot booked on it, or for the one in progress (in the
+    past then: nothing fits); None when no slot is ahead."""
     start = db.session.execute(select(func.min(Booking.slot_start)).where(
-        Booking.connector_id == connector_id, Booking.slot_start.is_not(None), Booking.slot_start > now,
+        Booking.connector_id == connector_id, Booking.slot_start.is_not(None), Booking.slot_clear_at > now,
         Booking.status.in_(SLOT_STATUSES))).scalar_one_or_none()
     if start is None:
         return None
