@@ -34,6 +34,14 @@ class Config:
     HOLD_MINUTES = _int("HOLD_MINUTES", 10)
     ARRIVAL_GRACE_MINUTES = _int("ARRIVAL_GRACE_MINUTES", 15)
     EXIT_GRACE_MINUTES = _int("EXIT_GRACE_MINUTES", 10)
+    # Slots booked ahead (services/booking/slots.py): from now + SLOT_LEAD_MINUTES up to SLOT_MAX_DAYS ahead,
+    # starting on SLOT_STEP_MINUTES boundaries, SLOT_DEFAULT_MINUTES long unless the driver says otherwise;
+    # the connector stays blocked SLOT_CHANGEOVER_MINUTES after a slot ends.
+    SLOT_LEAD_MINUTES = _int("SLOT_LEAD_MINUTES", 30)
+    SLOT_MAX_DAYS = _int("SLOT_MAX_DAYS", 7)
+    SLOT_STEP_MINUTES = _int("SLOT_STEP_MINUTES", 15)
+    SLOT_DEFAULT_MINUTES = _int("SLOT_DEFAULT_MINUTES", 60)
+    SLOT_CHANGEOVER_MINUTES = _int("SLOT_CHANGEOVER_MINUTES", 10)
     OFFLINE_CHECK_SECONDS = _int("OFFLINE_CHECK_SECONDS", 30)
     OFFLINE_MARGIN_SECONDS = _int("OFFLINE_MARGIN_SECONDS", 30)
     HOLD_WARNING_SECONDS = _int("HOLD_WARNING_SECONDS", 120)

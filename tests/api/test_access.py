@@ -67,4 +67,5 @@ def test_public_operations_are_exactly_the_read_only_ones_and_sign_in(client):
     public = sorted((m, p) for m, p, scheme in _operations(client) if scheme is None)
     assert public == [("GET", "/api/"), ("GET", "/api/openapi.json"), ("GET", "/api/stations"),
                       ("GET", "/api/stations/1"), ("GET", "/api/stations/1/chargers/available"),
-                      ("GET", "/api/stations/1/status"), ("POST", "/api/auth/refresh"), ("POST", "/api/auth/token")]
+                      ("GET", "/api/stations/1/slots"), ("GET", "/api/stations/1/status"), ("POST", "/api/auth/refresh"),
+                      ("POST", "/api/auth/token")]

@@ -16,7 +16,8 @@ CLOCK_MODULES = ("webapp.timeutil", "webapp.services.booking.bookings", "webapp.
                  "webapp.services.accounts.accounts", "webapp.services.platform.timers",
                  "webapp.services.money.payments", "webapp.services.charging.interventions",
                  "webapp.services.fleet.chargers", "webapp.services.charging.stop_retry",
-                 "webapp.services.charging.stuck")
+                 "webapp.services.charging.stuck", "webapp.services.booking.slots",
+                 "webapp.services.booking.slot_gaps")
 
 
 class Clock:

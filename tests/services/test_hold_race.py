@@ -1,12 +1,12 @@
 """One live booking per connector, whatever the race: 20 parallel holds leave exactly one HELD booking."""
-import threading
-
 from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Booking
 from webapp.services.booking import bookings
 from webapp.services.errors import Conflict
+
+from ..support.races import race
 
 
 def test_twenty_parallel_holds_leave_one(app, factory):
@@ -15,29 +15,8 @@ def test_twenty_parallel_holds_leave_one(app, factory):
     users = [factory.user() for _ in range(20)]
     user_ids = [u.id for u in users]
     db.session.commit()  # SQLite: a reading transaction holds the write lock (BEGIN IMMEDIATE)
-    barrier = threading.Barrier(20)
-    outcomes = []
-
-    def attempt(user_id):
-        with app.app_context():
-            from webapp.models import User
-
-            user = db.session.get(User, user_id)
-            db.session.commit()  # hold no lock or connection while waiting for the others
-            barrier.wait()
-            try:
-                bookings.place_hold(user, connector_id)
-                outcomes.append("won")
-            except Conflict as exc:
-                outcomes.append(exc.message)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=attempt, args=(uid,)) for uid in user_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    outcomes = [o if o == "won" else o.message
+                for o in race(app, user_ids, lambda user: bookings.place_hold(user, connector_id), Conflict)]
     assert outcomes.count("won") == 1, outcomes
     assert len(outcomes) == 20
     assert all("just taken" in o for o in outcomes if o != "won")

@@ -2,9 +2,9 @@
 from typing import Annotated, Literal
 
 from flask import g
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
-from ..services.booking import bookings, ratings
+from ..services.booking import bookings, ratings, slot_gaps, slots
 from ..services.charging import session_summary
 from ..services.fleet import connector_lookup
 from ..services.reports import history
@@ -18,16 +18,27 @@ from .resources import (Booking, ChargingMode, ConnectorNumber, CpId, Currency, 
 
 
 class HoldRequest(Wire):
-    """By station (its first free connector, optionally of one plug type), or by charger and connector."""
+    """By station (its first free connector, optionally of one plug type), or by charger and connector; with
+    `slot_time` (and station_id) a slot booked ahead on a connector free then instead of a hold now."""
     model_config = examples({"charger_id": "CP-1", "connector_id": 1}, {"station_id": 1},
+                            {"station_id": 1, "slot_time": "2026-12-02T08:00:00+05:30"},
                             oneOf=[{"required": ["station_id"]}, {"required": ["charger_id", "connector_id"]}],
                             dependentRequired={"charger_id": ["connector_id"], "connector_id": ["charger_id"],
-                                               "plug_type": ["station_id"]})
+                                               "plug_type": ["station_id"], "slot_time": ["station_id"],
+                                               "duration_minutes": ["slot_time"], "quota_kwh": ["slot_time"]},
+                            dependentSchemas={"slot_time": {"not": {"required": ["plug_type"]}},
+                                              "duration_minutes": {"not": {"required": ["quota_kwh"]}}})
     station_id: Annotated[Id, Field(description="book the first free connector of this station")] = None
     plug_type: Annotated[Literal[PLUG_TYPES], Field(
         description="with station_id: only connectors with this plug")] = None
     charger_id: CpId = None
     connector_id: ConnectorNumber = None
+    slot_time: Annotated[AwareDatetime, Field(strict=False,
+        description="book ahead: the slot's start (ISO 8601 with offset); without it, a hold now")] = None
+    duration_minutes: Annotated[int, Field(ge=15, le=1440, description="with slot_time: the slot's length "
+                                           "(default: the SLOT_DEFAULT_MINUTES setting)")] = None
+    quota_kwh: Annotated[float, Field(ge=1, le=150, description="with slot_time: the slot lasts as long as "
+                                      "this energy takes at the connector's power")] = None
 
     @model_validator(mode="after")
     def one_way(self):
@@ -37,6 +48,12 @@ class HoldRequest(Wire):
             raise ValueError("send either station_id, or charger_id and connector_id")
         if "plug_type" in given and "station_id" not in given:
             raise ValueError("plug_type needs station_id")
+        if given & {"duration_minutes", "quota_kwh"} and "slot_time" not in given:
+            raise ValueError("duration_minutes and quota_kwh go with slot_time")
+        if {"duration_minutes", "quota_kwh"} <= given or {"slot_time", "plug_type"} <= given:
+            raise ValueError("send duration_minutes or quota_kwh, and slot_time without plug_type")
+        if "slot_time" in given and "station_id" not in given:
+            raise ValueError("slot_time needs station_id")
         return self
 
 
@@ -93,9 +110,11 @@ PATH = "/bookings/<int:booking_id>"
 def booking_json(b) -> dict:
     """The wire form of a booking."""
     connector, session = b.connector, b.session
-    left = None
-    if b.status == "HELD":
+    left = limit = None
+    if b.status in ("HELD", "SLOT_HELD"):
         left = max(0, int((b.hold_expires_at - utcnow()).total_seconds()))
+    if b.status == "HELD":
+        limit = slot_gaps.hold_limit(b)
     return {"id": b.id, "status": b.status, "station_id": connector.charger.station_id,
             "station_name": connector.charger.station.name, "charger_id": connector.charger.charge_point_id,
             "connector_id": connector.connector_id, "created_at": iso(b.created_at),
@@ -108,17 +127,25 @@ def booking_json(b) -> dict:
             "amount_refunded": b.amount_refunded, "idle_fee": b.idle_fee,
             "transaction_id": session.id if session else None,
             "energy_kwh": session.energy_kwh if session else None, "rating": b.rating,
-            "reservation_status": b.reservation_status}
+            "reservation_status": b.reservation_status, "slot_start": iso(b.slot_start),
+            "slot_end": iso(b.slot_end), "free_until": iso(limit[0]) if limit else None,
+            "max_quota_kwh": limit[1] if limit else None}
 
 
 @bp.post("/bookings")
-@endpoint("Place a hold on a connector (by station, or by charger and connector number)", tags=["Bookings"],
-          body=HoldRequest, responses={201: ("Held: pay before hold_expires_at", Booking)},
-          errors=(404, 409),
-          description="403 `station_closed` when the station is closed; 409 when the connector was just "
-                      "taken, is offline or busy, or when you already have a live booking.")
+@endpoint("Place a hold on a connector (by station, or by charger and connector number), or book a slot ahead",
+          tags=["Bookings"], body=HoldRequest, responses={201: ("Held: pay before hold_expires_at", Booking)},
+          errors=(404, 409, 422),
+          description="403 `station_closed` when the station is closed (with slot_time: at that time); 409 when "
+                      "the connector was just taken, is offline or busy, or when you already have a live "
+                      "booking; with slot_time, when no connector of the station is free then (status "
+                      "SLOT_HELD until paid). 422 when slot_time is too soon, too far ahead or off the "
+                      "15-minute steps.")
 def create_booking(body):
-    """Place a hold."""
+    """Place a hold, or book a slot."""
+    if body.slot_time is not None:
+        return booking_json(slots.book_slot(g.api_user, body.station_id, body.slot_time, body.quota_kwh,
+                                            body.duration_minutes)), 201
     if body.station_id is not None:
         return booking_json(connector_lookup.hold_first_free(g.api_user, body.station_id, body.plug_type)), 201
     connector = connector_lookup.by_number(body.charger_id, body.connector_id)
@@ -151,12 +178,14 @@ def cancel_booking(booking_id):
 
 @bp.get(PATH + "/quote")
 @endpoint("The amount that paying for a quota will pre-authorise", tags=["Bookings"],
-          query=QuoteQuery, responses={200: ("The amount", Quote)},
-          errors=(404,))
+          query=QuoteQuery, responses={200: ("The amount", Quote)}, errors=(404,),
+          description="422 when the quota would run into a slot booked later on the connector (see the "
+                      "booking's free_until and max_quota_kwh).")
 def quote_booking(booking_id, query):
     """Price a quota for a booking."""
     booking = bookings.get_for_user(g.api_user, booking_id)
     amount = bookings.quote(booking, query.quota_kwh, query.charging_mode, query.solar_floor_kw)
+    slot_gaps.check_gap(booking, query.quota_kwh)
     return {"booking_id": booking.id, "quota_kwh": query.quota_kwh, "amount": amount,
             "currency": booking.currency}
 

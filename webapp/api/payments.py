@@ -46,7 +46,7 @@ class Paid(Wire):
 @bp.post("/payments/process")
 @endpoint("Pay for a held booking: authorise the quota's price and confirm the booking", tags=["Payments"],
           headers=IdempotencyKey, body=PayRequest,
-          responses={200: ("Authorised; the booking is CONFIRMED", Paid)},
+          responses={200: ("Authorised; the booking is CONFIRMED (a slot booked ahead: SCHEDULED)", Paid)},
           errors=(402, 404, 409),
           description="402 when the gateway declines (details.retryable: try again with a new key); "
                       "403 `station_closed` when the station has closed since the hold; 409 when the hold "

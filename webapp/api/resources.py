@@ -12,7 +12,7 @@ from ..services.fleet import availability
 
 MAX_ID = 2**31 - 1
 BOOKING_STATUSES = ("HELD", "CONFIRMED", "CHARGING", "FINISHING", "OVERSTAY", "EXPIRED", "NO_SHOW", "CANCELLED",
-                    "COMPLETED")
+                    "COMPLETED", "SLOT_HELD", "SCHEDULED")
 RESERVATION_STATUSES = ("pending", "Accepted", "Occupied", "Faulted", "Rejected", "Unavailable", "failed", "none",
                         "cancelled")
 
@@ -125,6 +125,33 @@ class Booking(Wire):
     reservation_status: Annotated[Literal[RESERVATION_STATUSES] | None, Field(
         description="the charger's answer to ReserveNow; Occupied, Faulted, Rejected and Unavailable mean the "
                     "connector is not reserved")]
+    slot_start: Annotated[DateTime | None, Field(description="a slot booked ahead: its start (null: a hold now)")]
+    slot_end: DateTime | None
+    free_until: Annotated[DateTime | None, Field(description="a held connector with a slot booked later: charge "
+                                                             "until then (max_quota_kwh ends by it)")]
+    max_quota_kwh: float | None
+
+
+class FreeSlot(Wire):
+    start: DateTime
+    local_time: Annotated[str, Field(description="the start on the station's wall clock, HH:MM")]
+
+
+class ConnectorSlots(Wire):
+    id: Id
+    charger_id: CpId
+    connector_id: ConnectorNumber
+    plug_type: str
+    max_power_kw: float
+    free: list[FreeSlot]
+
+
+class StationSlots(Wire):
+    station_id: Id
+    date: Annotated[str, Field(json_schema_extra={"format": "date"})]
+    timezone: str
+    duration_minutes: Annotated[int, Field(ge=1)]
+    connectors: list[ConnectorSlots]
 
 
 class Payment(Wire):

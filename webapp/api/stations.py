@@ -1,14 +1,18 @@
 """Stations: list with open/closed, availability and distance; details; a lightweight status for polling."""
+from datetime import date
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
+from ..services.booking import slot_times, slots
 from ..services.fleet import geo, hours, station_status
 from ..services.fleet.stations import PLUG_TYPES
 from ..timeutil import iso, utcnow
 from .blueprint import bp
 from .contract import endpoint
-from .resources import Availability, Connector, DateTime, Id, Query, QueryBool, Station, StationDetail, Wire
+from .resources import (Availability, Connector, DateTime, Id, Query, QueryBool, Station, StationDetail,
+                        StationSlots, Wire)
 
 
 class StationSearch(Query):
@@ -114,3 +118,29 @@ def available_connectors(station_id):
     view = station_status.station_view(station_id)
     return {"station_id": view.station.id, "is_open": view.is_open,
             "connectors": [connector_json(c) for c in view.connectors if c.bookable]}
+
+
+class SlotsQuery(Query):
+    date: Annotated[date, Field(description="the station-local date (YYYY-MM-DD)")]
+    duration_minutes: Annotated[int, Field(ge=15, le=1440, description="the slot length (default: the "
+                                           "SLOT_DEFAULT_MINUTES setting)")] = None
+
+
+@bp.get("/stations/<int:station_id>/slots")
+@endpoint("Free slot starts per connector on a station-local date, for booking ahead", tags=["Stations"],
+          auth=None, query=SlotsQuery, responses={200: ("Free times per connector", StationSlots)}, errors=(404,),
+          description="Starts inside the opening hours (a slot may run past midnight while the station stays "
+                      "open), from now + the lead time up to the maximum days ahead, clear of other slots and "
+                      "their changeover and of maintenance windows. The charger need not be online now.")
+def station_slots(station_id, query):
+    """Free times per connector."""
+    length = query.duration_minutes or slot_times.settings().default.seconds // 60
+    station, rows = slots.free_times(station_id, query.date, minutes=length)
+    zone = ZoneInfo(station.timezone)
+    return {"station_id": station.id, "date": query.date.isoformat(), "timezone": station.timezone,
+            "duration_minutes": length,
+            "connectors": [{"id": r.connector.id, "charger_id": r.connector.charger.charge_point_id,
+                            "connector_id": r.connector.connector_id, "plug_type": r.connector.plug_type,
+                            "max_power_kw": r.connector.max_power_kw,
+                            "free": [{"start": iso(t), "local_time": f"{t.astimezone(zone):%H:%M}"} for t in r.free]}
+                           for r in rows]}

@@ -1,4 +1,4 @@
 """The driver's pages: find, book, pay, scan, charge, finish, history, notifications, and the PWA shell."""
 from .blueprint import bp
 from . import stations, bookings, charging, history as history_views, notifications as notification_views, pwa  # noqa: F401
-from . import balance as balance_views, changes as change_views  # noqa: F401
+from . import balance as balance_views, changes as change_views, slots as slot_views  # noqa: F401

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..fragments import page_or_fragment, wants_fragment
 from ..models import Connector
-from ..services.booking import bookings, modes, quotas, reservations
+from ..services.booking import bookings, modes, quotas, reservations, slot_gaps, slot_pay
 from ..services.errors import DomainError, InvalidInput
 from ..timeutil import iso
 from .blueprint import bp
@@ -45,14 +45,18 @@ def create_booking():
 
 def _show(booking, pay_form: PayForm | None = None, status: int = 200):
     """The booking at its current step; after a refused payment, the pay form as typed with its messages."""
-    presets = quotas.presets(booking) if booking.status == "HELD" else []
+    presets = quotas.presets(booking) if booking.status in ("HELD", "SLOT_HELD") else []
     offers = modes.offers(booking, quotas.PRESETS_KWH[1]) if booking.status == "HELD" else []
+    gap = slot_gaps.hold_limit(booking) if booking.status == "HELD" else None
+    if gap is not None:
+        presets = [(kwh, amount) for kwh, amount in presets if kwh <= gap[1]]
     refused_here = booking.status in WATCHED and booking.reservation_refused
     return page_or_fragment("driver/bookings/show.html", "driver/bookings/_watch.html", "booking-watch",
                             status=status, booking=booking, presets=presets, offers=offers, idempotency_key=uuid.uuid4().hex,
                             pay_form=pay_form or PayForm(formdata=None), station=booking.connector.charger.station,
                             watched=booking.status in WATCHED, watch_key=watch_key(booking), refused=refused_here,
-                            alternatives=reservations.alternatives(booking) if refused_here else [])
+                            alternatives=reservations.alternatives(booking) if refused_here else [],
+                            gap=gap)
 
 
 @bp.route("/bookings/<int:booking_id>")
@@ -104,17 +108,18 @@ def pay(booking_id: int):
         if not form.validate_on_submit():
             raise invalid(form)
         kwh = quotas.resolve(booking, **form.choice())
-        booking = bookings.pay(current_user, booking.id, kwh, form.method.data, form.details.data,
-                               payment_key(booking, form.idempotency_key.data), **form.mode())
+        booking = slot_pay.pay_any(current_user, booking.id, kwh, form.method.data, form.details.data,
+                                   payment_key(booking, form.idempotency_key.data), **form.mode())
     except DomainError as exc:
         db.session.rollback()
         current = own_booking(booking_id)
-        if current.status != "HELD":  # it moved on meanwhile: its page says so, not a pay form
+        if current.status not in ("HELD", "SLOT_HELD"):  # it moved on meanwhile: its page says so, not a pay form
             return fail(exc, back)
         return refused(form, exc, back, lambda status: _show(current, form, status))
     if wants_json():
         return jsonify({"id": booking.id, "status": booking.status, "arriveBy": iso(booking.arrive_by)})
-    flash("Payment authorised: your booking is confirmed.", "success")
+    flash("Payment authorised: your slot is booked." if booking.status == "SCHEDULED" else
+          "Payment authorised: your booking is confirmed.", "success")
     return redirect(back, code=303)
 
 

@@ -172,3 +172,25 @@ class HistoryForm(Form):
     @property
     def page_number(self) -> int:
         return max(1, self.page.data or 1)
+
+
+class SlotForm(Form):
+    """A slot booked ahead: one free start on one connector (the timeline's radio value "<connector id>@<UTC
+    ISO start>") and the slot's length in minutes (the length the timeline was drawn for)."""
+    slot_time = StringField("Start", filters=[_strip], validators=[DataRequired("Choose a free start time.")])
+    duration_minutes = NumberChoice("Minutes", "The slot length must be a whole number of minutes.", default=60)
+
+    def validate_slot_time(self, field) -> None:
+        if self.choice() is None:
+            raise ValidationError("Choose a free start time.")
+
+    def choice(self) -> tuple[int, "datetime"] | None:
+        """(connector id, UTC start), or None when the value is not one the timeline offers."""
+        from datetime import datetime
+
+        connector, _, start = (self.slot_time.data or "").partition("@")
+        try:
+            when = datetime.fromisoformat(start.replace("Z", "+00:00"))
+            return (int(connector), when) if when.tzinfo is not None else None
+        except ValueError:
+            return None

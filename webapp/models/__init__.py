@@ -2,7 +2,7 @@
 from .user import User, ROLES, operator_stations
 from .station import Station, Tariff, STATION_STATUSES
 from .charger import Charger, Connector, CONNECTOR_STATUSES
-from .booking import Booking, Payment, LIVE_STATUSES, FINAL_STATUSES, PAYMENT_METHODS, RESERVATION_REFUSALS
+from .booking import Booking, Payment, LIVE_STATUSES, SLOT_STATUSES, FINAL_STATUSES, PAYMENT_METHODS, RESERVATION_REFUSALS
 from .session import ChargingSession, MeterSample, SolarSample
 from .events import ChargerEvent, OcppMessage, AuditLog, Notification, MaintenanceWindow
 from .api import ApiToken, AppSessionReport
@@ -10,7 +10,7 @@ from .ledger import BalanceEntry, GatewayRecord, BALANCE_KINDS
 
 __all__ = [
     "User", "ROLES", "operator_stations", "Station", "Tariff", "STATION_STATUSES",
-    "Charger", "Connector", "CONNECTOR_STATUSES", "Booking", "Payment", "LIVE_STATUSES",
+    "Charger", "Connector", "CONNECTOR_STATUSES", "Booking", "Payment", "LIVE_STATUSES", "SLOT_STATUSES",
     "FINAL_STATUSES", "PAYMENT_METHODS", "RESERVATION_REFUSALS", "ChargingSession", "MeterSample", "SolarSample", "ChargerEvent",
     "OcppMessage", "AuditLog", "Notification", "MaintenanceWindow",
 ]

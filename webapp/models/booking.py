@@ -1,7 +1,8 @@
 """Bookings and payments."""
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import DDL, JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, event, func, text
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -11,6 +12,12 @@ from .types import UTCDateTime
 LIVE_STATUSES = ("HELD", "CONFIRMED", "CHARGING", "FINISHING", "OVERSTAY")
 FINAL_STATUSES = ("EXPIRED", "NO_SHOW", "CANCELLED", "COMPLETED")
 _LIVE_SQL = text("status IN ('HELD', 'CONFIRMED', 'CHARGING', 'FINISHING', 'OVERSTAY')")
+#: A slot booked ahead: SLOT_HELD until paid (hold_expires_at), then SCHEDULED until its start. Neither is a
+#: live booking (the one-per-connector/driver indexes ignore them); the slot keeps its connector's time range
+#: while it is in any of SLOT_STATUSES.
+SLOT_STATUSES = ("SLOT_HELD", "SCHEDULED") + LIVE_STATUSES
+_SLOT_SQL = text("slot_start IS NOT NULL AND status IN ('SLOT_HELD', 'SCHEDULED', 'HELD', 'CONFIRMED', "
+                 "'CHARGING', 'FINISHING', 'OVERSTAY')")
 
 
 class Booking(db.Model):
@@ -22,6 +29,13 @@ class Booking(db.Model):
         Index("uq_bookings_live_user", "user_id", unique=True,
               sqlite_where=_LIVE_SQL, postgresql_where=_LIVE_SQL),
         CheckConstraint("quota_kwh IS NULL OR quota_kwh > 0", name="quota_positive"),
+        CheckConstraint("slot_start IS NULL OR (slot_end > slot_start AND slot_clear_at >= slot_end)",
+                        name="slot_ordered"),
+        # Two slots on one connector never overlap (changeover margin included). PostgreSQL enforces it here;
+        # SQLite serialises the check and the insert (services/booking/slots.py, one BEGIN IMMEDIATE).
+        ExcludeConstraint(("connector_id", "="), (func.tstzrange(text("slot_start"), text("slot_clear_at")), "&&"),
+                          name="ex_bookings_slot_overlap", using="gist", where=_SLOT_SQL).ddl_if(dialect="postgresql"),
+        Index("ix_bookings_slot", "connector_id", "slot_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +79,11 @@ class Booking(db.Model):
     #: each segment is billed at its mode's price (services/money/pricing.energy_cost).
     mode_segments: Mapped[list | None] = mapped_column(JSON)
     stuck_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # flagged by the sweep (services/charging/stuck.py)
+    #: A slot booked ahead (UTC): the driver's time [slot_start, slot_end); the connector stays blocked
+    #: until slot_clear_at (slot_end + the changeover margin at booking time). None: an immediate hold.
+    slot_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    slot_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    slot_clear_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User")
     connector = relationship("Connector")
@@ -79,6 +98,11 @@ class Booking(db.Model):
     def reservation_refused(self) -> bool:
         """The charger answered ReserveNow with a refusal: the connector is not reserved for the driver."""
         return self.reservation_status in RESERVATION_REFUSALS
+
+
+# The exclusion constraint needs btree_gist (for "=" on an integer in a GiST index); created_all in tests.
+event.listen(Booking.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public").execute_if(dialect="postgresql"))
 
 
 #: ReserveNow answers that mean the connector is not reserved (OCPP 1.6 ReservationStatus minus Accepted).

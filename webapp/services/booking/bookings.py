@@ -15,11 +15,11 @@ from ...extensions import db
 from ...models import Booking, ChargingSession, Connector, User
 from ...timeutil import utcnow
 from ...money import format_money
-from . import grace, modes, trail
+from . import grace, modes, slot_gaps, trail
 from .releases import release, release_reservation  # noqa: F401 - part of this module's API
 from ..charging import stop_retry, stuck
 from ..fleet import hours
-from ..money import ledger, payments, pricing
+from ..money import ledger, payments
 from ..platform import audit, commands, notifications, timers
 from ..platform.alerts import alert_staff
 from ..errors import ChargerUnavailable, Conflict, Forbidden, InvalidInput, NotFound, StationClosed
@@ -47,6 +47,7 @@ def expire_stale(connector_id: int | None = None, user_id: int | None = None) ->
                                                         ~grace.in_grace_sql(now), *where)
                                   .values(status="NO_SHOW", ended_at=now, end_reason="arrival grace passed")
                                   .returning(Booking.id)).scalars().all()
+    slot_gaps.expire_stale_slots(*where)
     for action, ids, before, after in (("booking.expire", expired, "HELD", "EXPIRED"),
                                        ("booking.no_show", no_shows, "CONFIRMED", "NO_SHOW")):
         for booking_id in ids:  # the platform's timer, seen by this read: nobody in particular did it
@@ -70,8 +71,8 @@ def check_connector_bookable(connector: Connector) -> None:
         raise Conflict(f"This connector is {connector.status.lower()}; it was just taken.")
 
 
-def place_hold(user: User, connector_id: int) -> Booking:
-    """Create a HELD booking with a countdown; the loser of a race gets Conflict."""
+def check_driver(user: User) -> None:
+    """Raise Forbidden unless `user` may book (not suspended, no unpaid debt)."""
     if not user.active:
         raise Forbidden("Your account is suspended.")
     debt = payments.outstanding_debt(user.id)
@@ -80,12 +81,21 @@ def place_hold(user: User, connector_id: int) -> Booking:
         raise Forbidden(f"You owe {format_money(debt, currency)} from an earlier session. Pay it on your balance "
                         "page before booking again.", {"debt": debt, "outstanding": debt, "currency": currency,
                                                        "balance_url": "/api/balance", "page": "/account/balance"})
+
+
+def place_hold(user: User, connector_id: int) -> Booking:
+    """Create a HELD booking with a countdown; the loser of a race gets Conflict."""
+    check_driver(user)
     connector = db.session.get(Connector, connector_id)
     if connector is None:
         raise NotFound("No such connector.")
     check_connector_bookable(connector)
     expire_stale(connector.id, user.id)
     now = utcnow()
+    until = slot_gaps.free_until(connector.id, now)
+    if until is not None and until - slot_gaps.latest_start(now) < slot_gaps.SHORTEST_CHARGE:
+        raise Conflict(f"{connector.label} is booked from {hours.local_now(connector.charger.station, until):%H:%M}: "
+                       "too soon to charge before then. Take another connector.")
     tariff = connector.charger.station.tariff
     booking = Booking(user_id=user.id, connector_id=connector.id, status="HELD", created_at=now,
                       hold_expires_at=now + timers.duration("HOLD"),
@@ -116,7 +126,7 @@ def place_hold(user: User, connector_id: int) -> Booking:
 
 def timer_due(booking: Booking, now) -> bool:
     """A hold or an arrival grace whose time has passed but which still reads as live."""
-    return ((booking.status == "HELD" and booking.hold_expires_at < now)
+    return ((booking.status in ("HELD", "SLOT_HELD") and booking.hold_expires_at < now)
             or (booking.status == "CONFIRMED" and grace.passed(booking, now)))
 
 
@@ -149,6 +159,14 @@ def quote(booking: Booking, quota_kwh: float, mode: str = modes.FAST, floor_kw: 
     return modes.choose(booking, mode, quota_kwh, floor_kw).authorisation
 
 
+def check_payment_input(method: str, idempotency_key: str) -> None:
+    if method not in ("card", "upi", "wallet"):
+        raise InvalidInput("Choose card, UPI or wallet.", {"field": "method"})
+    if not idempotency_key or len(idempotency_key) > 80:
+        raise InvalidInput("This payment form is out of date. Reload the page and pay again.",
+                           {"field": "idempotency_key"})
+
+
 def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str, idempotency_key: str,
         mode: str = modes.FAST, floor_kw: float | None = None) -> Booking:
     """Authorise the quota's price in the chosen charging mode and confirm the booking (HELD -> CONFIRMED)."""
@@ -164,12 +182,9 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
                        "Take another connector or cancel; nothing was charged.")
     if not hours.is_open(booking.connector.charger.station):
         raise StationClosed("Payment blocked. Station is closed.")
-    if method not in ("card", "upi", "wallet"):
-        raise InvalidInput("Choose card, UPI or wallet.", {"field": "method"})
-    if not idempotency_key or len(idempotency_key) > 80:
-        raise InvalidInput("This payment form is out of date. Reload the page and pay again.",
-                           {"field": "idempotency_key"})
+    check_payment_input(method, idempotency_key)
     amount = quote(booking, quota_kwh, mode, floor_kw)
+    slot_gaps.check_gap(booking, quota_kwh)
     booking.quota_kwh, booking.charging_mode = quota_kwh, mode
     booking.solar_floor_kw = modes.check_floor(booking, mode, floor_kw)
     payments.authorise(booking, amount, method, details, idempotency_key)  # commits: our row lock is gone
@@ -186,10 +201,15 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
     timers.schedule("jobs.bookings.arrival_grace", booking.arrive_by, booking.id)
     if booking.reservation_id is not None:  # the same id again: the charger replaces it with the new expiry
         timers.enqueue("jobs.charging.reserve", booking.id)
-    notifications.notify(user.id, "booking_confirmed", "Booking confirmed",
+    return announce_paid(booking, before, method, "booking_confirmed", "Booking confirmed",
                          f"Arrive and scan the QR code on {booking.connector.label} by "
-                         f"{hours.local_now(booking.connector.charger.station, booking.arrive_by):%H:%M}.",
-                         link=f"/bookings/{booking.id}", dedupe_key=f"confirmed-{booking.id}")
+                         f"{hours.local_now(booking.connector.charger.station, booking.arrive_by):%H:%M}.")
+
+
+def announce_paid(booking: Booking, before: dict | None, method: str, kind: str, title: str, body: str) -> Booking:
+    """Tell the driver their paid booking's next step, audit the payment, commit both with the change."""
+    notifications.notify(booking.user_id, kind, title, body, link=f"/bookings/{booking.id}",
+                         dedupe_key=f"{kind}-{booking.id}")
     trail.log("booking.pay", booking, before, method=method)
     db.session.commit()
     return booking

@@ -1,7 +1,7 @@
 """Paying for a hold from an app: the client's Idempotency-Key, scoped to the driver and the booking, and an
 optional check that the amount the app showed is the amount we will authorise. The rules are `bookings.pay`."""
 from ...models import Booking, Payment, User
-from . import bookings
+from . import bookings, slot_pay
 from ..money import payments
 from ..errors import DomainError
 
@@ -24,11 +24,11 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
     charges twice."""
     if expected_amount is not None:
         booking = bookings.get_for_user(user, booking_id)
-        if booking.status == "HELD":
+        if booking.status in ("HELD", "SLOT_HELD"):
             amount = bookings.quote(booking, quota_kwh, mode, floor_kw)
             if amount != expected_amount:
                 raise AmountMismatch(f"The amount for {quota_kwh:g} kWh is {amount}, not {expected_amount}.",
                                      {"expected": amount, "currency": booking.currency})
-    booking = bookings.pay(user, booking_id, quota_kwh, method.lower(), details,
-                           payment_key(user.id, booking_id, client_key), mode, floor_kw)
+    booking = slot_pay.pay_any(user, booking_id, quota_kwh, method.lower(), details,
+                               payment_key(user.id, booking_id, client_key), mode, floor_kw)
     return booking, payments.authorisation_of(booking)

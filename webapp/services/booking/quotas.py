@@ -2,7 +2,7 @@
 from ...models import Booking
 from ...money import format_money
 from ..money import pricing
-from . import modes
+from . import modes, slot_gaps
 from .bookings import QUOTA_LIMITS_KWH, quote
 from ..errors import InvalidInput
 
@@ -45,4 +45,5 @@ def resolve(booking: Booking, kwh: float | None = None, amount: int | None = Non
         raise InvalidInput("Choose how much energy to buy.", {"field": field})
     if not QUOTA_LIMITS_KWH[0] <= kwh <= QUOTA_LIMITS_KWH[1]:
         raise InvalidInput(f"Choose between {QUOTA_LIMITS_KWH[0]} and {QUOTA_LIMITS_KWH[1]} kWh.", {"field": field})
+    slot_gaps.check_gap(booking, round(kwh, 1), field)  # a slot booked later on this connector
     return round(kwh, 1)

@@ -1,0 +1,60 @@
+"""Paying for a slot booked ahead: the same gateway path as a hold (declines can be retried while the slot is
+held), SLOT_HELD -> SCHEDULED. The pre-authorisation is the quota chosen when paying, at the tariff; a
+deposit instead of the quota (a tariff setting in issue 16) is not offered yet."""
+from ...extensions import db
+from ...models import Booking, User
+from ...timeutil import utcnow
+from . import bookings, slot_gaps, trail
+from ..fleet import hours
+from ..money import payments
+from ..platform import timers
+from ..errors import Conflict
+
+SLOT_UNPAID = "SLOT_HELD"
+
+
+def pay_any(user: User, booking_id: int, quota_kwh: float, method: str, details: str, key: str,
+            mode: str = "fast", floor_kw: float | None = None) -> Booking:
+    """Pay a hold (bookings.pay, in the chosen charging mode) or a slot (pay_slot, Fast: a slot's mode is not
+    offered yet), whichever the booking is."""
+    booking = bookings.get_for_user(user, booking_id)
+    if booking.slot_start is None:
+        return bookings.pay(user, booking_id, quota_kwh, method, details, key, mode, floor_kw)
+    return pay_slot(user, booking_id, quota_kwh, method, details, key)
+
+
+def _unpaid_slot(user: User, booking_id: int) -> Booking:
+    """The locked booking; an unpaid slot whose payment time has passed is expired (and refused) here."""
+    booking = bookings.get_for_user(user, booking_id, lock=True)
+    if booking.status == SLOT_UNPAID and booking.hold_expires_at < utcnow():
+        slot_gaps.expire_stale_slots(Booking.id == booking.id)
+        db.session.commit()  # the refusal that follows must not roll the expiry back
+        booking = bookings.get_for_user(user, booking_id, lock=True)
+    return booking
+
+
+def pay_slot(user: User, booking_id: int, quota_kwh: float, method: str, details: str, key: str) -> Booking:
+    """Authorise the slot's quota and schedule it; an unpaid slot that ran out of time is refused."""
+    booking = _unpaid_slot(user, booking_id)
+    if booking.status == "SCHEDULED" and payments.authorisation_of(booking) is not None:
+        return booking  # a double submit
+    if booking.status != SLOT_UNPAID:
+        raise Conflict("Your slot was not paid in time; book it again." if booking.status == "EXPIRED" else
+                       f"This booking is {booking.status.lower()} and cannot be paid.")
+    bookings.check_payment_input(method, key)
+    amount = bookings.quote(booking, quota_kwh)  # what the driver buys now (a slot booked by quota: its length)
+    booking.quota_kwh = quota_kwh
+    payments.authorise(booking, amount, method, details, key)  # commits: the row lock is gone
+    booking = _unpaid_slot(user, booking_id)
+    if booking.status == "SCHEDULED":
+        return booking  # a concurrent submission scheduled it with the same authorisation
+    if booking.status != SLOT_UNPAID:
+        payments.settle(booking, 0)
+        raise Conflict("Your slot's payment time ran out while the payment was processed; the payment was "
+                       "released. Book the slot again.")
+    before, station = trail.snapshot(booking), booking.connector.charger.station
+    booking.status, booking.confirmed_at = "SCHEDULED", utcnow()
+    booking.arrive_by = booking.slot_start + timers.duration("ARRIVAL_GRACE")  # the grace counts from the start
+    return bookings.announce_paid(
+        booking, before, method, "slot_booked", "Slot booked", f"{booking.connector.label} at {station.name} is "
+        f"yours on {hours.local_now(station, booking.slot_start):%d %b at %H:%M} ({station.timezone}).")
