@@ -42,6 +42,10 @@ FOREIGN = {
     ("GET", "/api/bookings/{booking_id}/receipt"): (ALL, lambda w, b: (f"/api/bookings/{b.id}/receipt", None, {})),
     ("POST", "/api/bookings/{booking_id}/rating"): (ALL, lambda w, b: (f"/api/bookings/{b.id}/rating",
                                                                         {"stars": 1}, {})),
+    ("POST", "/api/bookings/{booking_id}/changes"): (ALL, lambda w, b: (f"/api/bookings/{b.id}/changes",
+                                                                         {"quota_kwh": 20}, {})),
+    ("POST", "/api/bookings/{booking_id}/changes/preview"): (ALL, lambda w, b: (
+        f"/api/bookings/{b.id}/changes/preview", {"quota_kwh": 20}, {})),
     ("POST", "/api/payments/process"): (ALL, lambda w, b: ("/api/payments/process", {
         "booking_id": b.id, "quota_kwh": 5, "payment_method": "card", "payment_details": "4242424242424242"},
         {"Idempotency-Key": f"matrix-{b.id}-{w.n()}"})),
@@ -195,7 +199,7 @@ def test_no_role_acts_on_another_drivers_booking_through_the_api(client, world, 
                     assert_error(response, 404)
     print(f"API access matrix: {tried} foreign-object requests over {len(FOREIGN)} operations x {len(ROLES)} roles")
     assert not wrong, "\n".join(wrong)
-    assert tried == len(ROLES) * sum(len(which) for which, _ in FOREIGN.values()) == 116
+    assert tried == len(ROLES) * sum(len(which) for which, _ in FOREIGN.values()) == 140
     assert world.state() == before
 
 

@@ -1,10 +1,9 @@
 """One rebalance of a station at a time across RQ workers: a job that finds the station being planned puts
 itself off instead of sending profiles alongside the other."""
-import os
-
 import pytest
 from redis import Redis
 
+from tests.conftest import REDIS_URL, _reachable, need
 from webapp.extensions import db
 from webapp.services.charging import smart
 from webapp.services.platform import timers
@@ -12,10 +11,9 @@ from webapp.services.platform import timers
 
 @pytest.fixture
 def redis_conn(monkeypatch):
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        pytest.skip("TEST_REDIS_URL for the planning turn")
-    conn = Redis.from_url(url)
+    if not _reachable("127.0.0.1", 6379):
+        need("Redis on 127.0.0.1:6379 for the planning turn")
+    conn = Redis.from_url(REDIS_URL)
     conn.delete("cw:smart:1")
     monkeypatch.setattr(timers, "redis", lambda: conn)
     yield conn
