@@ -1,6 +1,7 @@
 """No session stays stuck, with real WebSocket chargers: a charger that goes silent mid-session is flagged by
 the sweep and staff alerted; an operator force-finishes it from the console (reason required, audited),
-the driver pays for the last stored reading and a late StopTransaction bills nothing more. Retiring a
+the driver pays for the last stored reading and a late StopTransaction bills nothing more (the energy
+reported beyond it is recorded with its price and staff are told). Retiring a
 charger with live bookings ends them the same way."""
 import time
 
@@ -101,12 +102,20 @@ def test_a_silent_charger_mid_session_is_flagged_alerted_and_force_finished_from
     sim_charger.wait_online(timeout=15)
     if sim_charger.transaction_id(1) is not None:
         sim_charger.stop_local(1)
-    sim_charger.wait_sent("StopTransaction", lambda req, resp: resp and resp.get("idTagInfo", {}).get(
+    stop = sim_charger.wait_sent("StopTransaction", lambda req, resp: resp and resp.get("idTagInfo", {}).get(
         "status") == "Accepted", timeout=15)
     db.session.expire_all()
     assert [c.amount for c in captures(booking_id)] == [cost]
     assert db.session.get(Booking, booking_id).amount_captured == cost
     assert db.session.get(ChargingSession, tx).meter_stop == last
+    # What the charger delivered while silent is not dropped silently: recorded with its price, staff told once.
+    unbilled = stop[0]["meterStop"] - last
+    assert unbilled > 0  # the simulated car kept charging while the charger was silent
+    wait_until(lambda: notes("unbilled_energy"), timeout=5, message="staff told about the unbilled energy")
+    event = db.session.execute(select(ChargerEvent).where(ChargerEvent.kind == "unbilled_energy")).scalar_one()
+    assert f"{unbilled / 1000:.3f} kWh" in event.detail and "not billed to the driver" in event.detail
+    assert [n.user_id for n in notes("unbilled_energy")] == [operator.id]
+    assert notes("unbilled_energy")[0].link == f"/admin/bookings/{booking_id}"
 
 
 def test_retiring_a_charger_with_live_bookings_ends_them_the_same_way(sim_charger, factory, operator, client, login):

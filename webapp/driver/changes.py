@@ -41,7 +41,7 @@ def change(booking_id: int):
 @login_required
 def confirm_change(booking_id: int):
     """Make the previewed change: top up if needed, move the quota stop, re-plan the station."""
-    booking = own_booking(booking_id)
+    own_booking(booking_id)  # 404 unless it is the driver's
     back = url_for("driver.live", booking_id=booking_id)
     form = ChangeForm()
     try:

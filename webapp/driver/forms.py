@@ -2,6 +2,7 @@
 the typed charger id, rating a station, the history tabs. Views validate them, then pass their typed values to the booking
 services; what only a service can know (the tariff, the booking's state) comes back through `form.fail`."""
 import math
+from datetime import datetime
 
 from wtforms import Field, HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -184,10 +185,8 @@ class SlotForm(Form):
         if self.choice() is None:
             raise ValidationError("Choose a free start time.")
 
-    def choice(self) -> tuple[int, "datetime"] | None:
+    def choice(self) -> tuple[int, datetime] | None:
         """(connector id, UTC start), or None when the value is not one the timeline offers."""
-        from datetime import datetime
-
         connector, _, start = (self.slot_time.data or "").partition("@")
         try:
             when = datetime.fromisoformat(start.replace("Z", "+00:00"))

@@ -6,7 +6,7 @@ import dataclasses
 import logging
 from functools import lru_cache
 
-from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
+from ocpp.charge_point import camel_to_snake_case, remove_nones, snake_to_camel_case
 from ocpp.v16 import call_result
 from ocpp.v16.datatypes import IdTagInfo
 

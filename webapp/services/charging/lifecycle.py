@@ -108,10 +108,10 @@ def price_session(session: ChargingSession) -> None:
     tariff = station.tariff if station else None
     if tariff is not None and session.auth_status == "Accepted" and session.user and not session.user.is_staff:
         session.cost = pricing.session_cost(tariff, session.energy_wh, session.started_at, session.stopped_at,
-                                            *_modes(session)).total
+                                            *billing_modes(session)).total
 
 
-def _modes(session: ChargingSession) -> tuple:
+def billing_modes(session: ChargingSession) -> tuple:
     """(mode, segments) the session is billed at: its booking's (a session without a booking charges Fast)."""
     booking = session.booking
     return (booking.charging_mode, booking.mode_segments) if booking is not None else ("fast", None)

@@ -5,7 +5,8 @@ STUCK_SESSION_MINUTES (offline or silent), or when it is FINISHING/OVERSTAY that
 without the connector reporting free. Force-finishing closes the session at its last stored reading (the
 energy register and the time of that reading), prices it, and ends the booking through the same path as a
 freed connector (lifecycle.finalise -> payments.settle). A StopTransaction arriving later is acknowledged
-as a replay (transactions.stop) and bills nothing more.
+and bills nothing more (the driver was told so); energy it reports beyond the billed reading is recorded as
+an `unbilled_energy` charger event with its price, and staff are alerted (transactions.stop).
 """
 import logging
 from datetime import datetime, timedelta

@@ -14,8 +14,12 @@ from ...models import LIVE_STATUSES, Booking, Charger, ChargingSession, Connecto
 from ...timeutil import utcnow
 from ..booking import grace
 from . import lifecycle, metering
+from .stuck import STOP_REASON as FORCE_FINISHED
 from ..fleet import chargers
+from ..money import pricing
 from ..platform import events, listeners
+from ..platform.alerts import alert_staff
+from ...money import format_money
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +159,10 @@ def stop(cp_id: str, transaction_id: int, meter_stop: int, timestamp: datetime, 
                       f"{transaction_id} (meterStop {meter_stop})")
         return _stopping_tag_status(charger, None, id_tag)
     if session.stopped_at is not None and session.meter_stop is not None:
-        events.record(charger.id, "duplicate_message", f"StopTransaction replay for {transaction_id}")
+        if session.stop_reason == FORCE_FINISHED:
+            _after_force_finish(charger, session, meter_stop, transaction_data)
+        else:
+            events.record(charger.id, "duplicate_message", f"StopTransaction replay for {transaction_id}")
         return _stopping_tag_status(charger, session, id_tag)
     if transaction_data:
         fresh = metering.insert_samples(metering.sample_rows(session.connector_id, session.id, transaction_data))
@@ -171,6 +178,35 @@ def stop(cp_id: str, transaction_id: int, meter_stop: int, timestamp: datetime, 
     lifecycle.charging_stopped(session)
     listeners.announce("session_ended", session)
     return _stopping_tag_status(charger, session, id_tag)
+
+
+def _after_force_finish(charger: Charger, session: ChargingSession, meter_stop: int,
+                        transaction_data: list[dict] | None) -> None:
+    """The charger's own StopTransaction for a session staff already force-finished. The driver was told they
+    pay for the last reading heard before the charger went silent, so the bill stands; energy the charger
+    reports beyond it is not dropped silently: it is recorded with its price and staff are told, once."""
+    if transaction_data:  # stored like any reading: nothing a charger sends is lost
+        fresh = metering.insert_samples(metering.sample_rows(session.connector_id, session.id, transaction_data))
+        if fresh.get(session.id):
+            metering.apply_samples(session, fresh[session.id])
+    register = max(meter_stop, session.meter_last or session.meter_start)
+    session.meter_last = register
+    unbilled = register - (session.meter_stop or session.meter_start)
+    if unbilled <= 0:
+        events.record(charger.id, "late_message", f"StopTransaction {session.id} after force-finish: "
+                      "nothing beyond the billed reading")
+        return
+    booking = session.booking
+    tariff = charger.station.tariff if charger.station else None
+    price = pricing.energy_cost(tariff, unbilled, *lifecycle.billing_modes(session)) if tariff else 0
+    currency = booking.currency if booking is not None else (tariff.currency if tariff else "INR")
+    detail = (f"StopTransaction {session.id} after force-finish reports {unbilled / 1000:.3f} kWh beyond the billed "
+              f"reading ({format_money(price, currency)} at the tariff), not billed to the driver")
+    events.record(charger.id, "unbilled_energy", detail, session.connector.connector_id)
+    alert_staff(charger.station_id, "unbilled_energy", f"Unbilled energy on {session.connector.label}", detail
+                + ". The driver was billed for the last reading before the force-finish.",
+                f"/admin/bookings/{booking.id}" if booking is not None else f"/admin/chargers/{charger.id}",
+                dedupe_key=f"unbilled-{session.id}")
 
 
 def _stopping_tag_status(charger: Charger, session: ChargingSession | None, id_tag: str | None) -> str | None:
