@@ -8,7 +8,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import AuditLog, Charger
-from webapp.services.fleet import chargers, stations
+from webapp.services.fleet import chargers, provisioning, stations
 
 ALLOWED = set(string.ascii_letters + string.digits)
 
@@ -22,7 +22,7 @@ def test_generated_passwords_fit_16_to_20(world):
     charger, password = stations.add_charger(world.station.id, "NEW-PW-1")
     assert_fits(password)
     assert chargers.password_check("NEW-PW-1", password) is True
-    assert_fits(stations.new_charger_password(charger))
+    assert_fits(provisioning.rotate(charger).password)
 
 
 def test_the_consoles_new_password_fits(operator_client, world):

@@ -6,6 +6,7 @@ first stays connected; without auto-registration an unknown id is refused at the
 passwords are throttled per id and per address. Real sockets: a bare client and the simulator.
 """
 import json
+import threading
 import time
 
 import pytest
@@ -156,3 +157,54 @@ def test_failures_are_shared_through_redis(app):
     count, left = node_a.count(key)
     assert count == 2 and 0 < left <= 60
     redis.Redis.from_url(REDIS_URL).delete(key)
+
+
+# -- staff rotating a connected charger's password (the console's "New password") --------------------------
+def _operator(app, factory):
+    from tests.admin.conftest import client_as
+
+    return client_as(app, factory.user(role="admin", email="keys-admin@example.com"))
+
+
+def test_a_new_password_for_a_connected_charger_is_sent_to_it_first_so_it_keeps_working(
+        live_server, app, sim, make_charger, factory):
+    old = make_charger("SIM-ROTATE-1")
+    c = sim.add("SIM-ROTATE-1", live_server.ws_url, password=old, connectors=1)
+    assert c.connect() == "Accepted"
+    assert wait_until(lambda: _charger("SIM-ROTATE-1").online, 5)
+    page = _operator(app, factory).post(f"/admin/chargers/{_charger('SIM-ROTATE-1').id}/password")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "took the new password (Accepted)" in body
+    new = body.split('id="cp-password">')[1].split("<")[0]
+    assert sim.call(lambda: c.charger.password) == new, "the charger was sent the key it now needs"
+    assert chargers.password_check("SIM-ROTATE-1", new) is True
+    assert chargers.password_check("SIM-ROTATE-1", old) is False
+    c.drop_connection(0.5)
+    assert wait_until(lambda: not _charger("SIM-ROTATE-1").online, 5)
+    assert wait_until(lambda: _charger("SIM-ROTATE-1").online, 10), "reconnected with its new key, not locked out"
+
+
+def test_a_charger_that_refuses_the_new_password_keeps_its_old_one(raw, app, make_charger, factory):
+    old = make_charger("RAW-ROTATE-1")
+    client = raw("RAW-ROTATE-1", old)
+    client.boot()
+    assert wait_until(lambda: _charger("RAW-ROTATE-1").online, 5)
+    console, seen = _operator(app, factory), {}
+    charger_id = _charger("RAW-ROTATE-1").id
+
+    def refuse():  # the charger's side, in its own thread, as a real charger answers while the console waits
+        frame = client.recv(timeout=10)
+        seen["frame"] = frame
+        client.send_raw(json.dumps([3, frame[1], {"status": "Rejected"}]))
+
+    charger_side = threading.Thread(target=refuse)
+    charger_side.start()
+    page = console.post(f"/admin/chargers/{charger_id}/password", follow_redirects=True)
+    charger_side.join(10)
+    assert seen["frame"][2] == "ChangeConfiguration" and seen["frame"][3]["key"] == "AuthorizationKey"
+    body = page.get_data(as_text=True)
+    assert "did not take the new password (Rejected)" in body and 'id="cp-password"' not in body
+    release_db()
+    assert chargers.password_check("RAW-ROTATE-1", old) is True, "the old password stays in force"
+    assert not db.session.execute(db.select(AuditLog).where(AuditLog.action == "charger.password_reset")).first()
+    assert any("not taken: Rejected" in e.detail for e in _events("RAW-ROTATE-1"))

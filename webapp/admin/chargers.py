@@ -5,7 +5,8 @@ from flask_login import current_user
 from ..auth.decorators import staff_required
 from ..fragments import page_or_fragment
 from ..services.charging import smart
-from ..services.fleet import maintenance, stations
+from ..services.errors import DomainError
+from ..services.fleet import maintenance, provisioning, stations
 from ..services.platform import audit
 from ..services.reports import monitoring
 from ..timeutil import utcnow
@@ -80,11 +81,15 @@ def charger_edit(charger_id: int):
 @bp.route("/chargers/<int:charger_id>/password", methods=["POST"])
 @staff_required
 def charger_password(charger_id: int):
-    """Generate a new OCPP password; it is shown once, on this answer only."""
+    """Generate a new OCPP password (an online charger is sent it first); it is shown once, on this answer only."""
     charger = charger_or_abort(charger_id)
-    password = stations.new_charger_password(charger)
-    return render_template("admin/chargers/credentials.html", charger=charger, password=password,
-                           ocpp_url=ocpp_url(charger), fresh=False)
+    try:
+        rotation = provisioning.rotate(charger)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.charger_detail", charger_id=charger_id))
+    return render_template("admin/chargers/credentials.html", charger=charger, password=rotation.password,
+                           answer=rotation.answer, ocpp_url=ocpp_url(charger), fresh=False)
 
 
 @bp.route("/chargers/<int:charger_id>/password/set", methods=["GET", "POST"])

@@ -51,3 +51,7 @@ class CommandFailed(DomainError):
     """A charger did not accept a command, was not connected, or did not answer in time."""
 
     status, code = 502, "command_failed"
+
+
+class ChargerNotConnected(CommandFailed):
+    """No socket of the charger is open anywhere: nothing was sent."""

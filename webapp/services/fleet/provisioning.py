@@ -1,7 +1,9 @@
-"""Auto-registered chargers get a password: ChangeConfiguration AuthorizationKey (OCPP 1.6 security
-profile 1). Once the charger accepts it, its id requires it (services/fleet/charger_auth.py)."""
+"""Charger keys: ChangeConfiguration AuthorizationKey (OCPP 1.6 security profile 1). Auto-registered chargers
+get one at their first boot; staff rotate one from the console. The id requires a key only once the charger
+took it (services/fleet/charger_auth.py), so a connected charger is never locked out by its own new password."""
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -10,8 +12,8 @@ from werkzeug.security import generate_password_hash
 from ...extensions import db
 from ...models import Charger
 from . import charger_passwords
-from ..platform import audit, events
-from ..errors import CommandFailed
+from ..platform import audit, commands, events
+from ..errors import ChargerNotConnected, CommandFailed, Conflict
 
 log = logging.getLogger(__name__)
 
@@ -53,3 +55,40 @@ def provision(cp_id: str, call: Callable[[str, dict, float], dict]) -> bool:
         log.info("%s: AuthorizationKey provisioned", cp_id)
     db.session.commit()
     return stored is not None
+
+
+@dataclass(frozen=True)
+class Rotation:
+    password: str
+    #: The charger's answer when it was sent the key (Accepted, RebootRequired); None: it was offline.
+    answer: str | None
+
+
+def rotate(charger: Charger) -> Rotation:
+    """A new generated password for `charger`, returned once. Audited (never the password).
+
+    An online charger is sent it first and the id requires it only once the charger took it; when the charger
+    refuses or does not answer, its old password stays in force and Conflict says why (nothing changed). An
+    offline charger gets it at once: staff enter it in its configuration, and it is refused until it does."""
+    key, charger_id, cp_id = charger_passwords.generate(), charger.id, charger.charge_point_id
+    answer = None
+    if charger.online:
+        try:
+            answer = commands.send(cp_id, "ChangeConfiguration", {"key": "AuthorizationKey", "value": key})
+            answer = answer.get("status", "Rejected")
+        except ChargerNotConnected:
+            answer = None  # no socket anywhere, whatever the last-seen flag says: as offline
+        except CommandFailed as exc:
+            answer = f"no answer ({exc.message})"
+        if answer is not None and answer not in TAKEN:
+            events.record(charger_id, "security", f"New AuthorizationKey not taken: {answer}; the old one stays")
+            db.session.commit()
+            raise Conflict(f"{cp_id} did not take the new password ({answer}). Its current password stays in "
+                           "force; try again, or set the password on the charger and then here.")
+        if answer is not None:
+            events.record(charger_id, "security", f"New AuthorizationKey taken ({answer}); the id now requires it")
+    charger = db.session.get(Charger, charger_id)
+    charger.set_password(key)
+    audit.log("charger.password_reset", "charger", charger_id, None, {"answer": answer or "charger offline"})
+    db.session.commit()
+    return Rotation(key, answer)

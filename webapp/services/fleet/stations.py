@@ -203,15 +203,6 @@ def update_charger(charger: Charger, *, station_id: int, heartbeat_interval: int
     return charger
 
 
-def new_charger_password(charger: Charger) -> str:
-    """Replace the charger's OCPP password with a generated one, returned once. Audited (never the password)."""
-    password = charger_passwords.generate()
-    charger.set_password(password)
-    audit.log("charger.password_reset", "charger", charger.id)
-    db.session.commit()
-    return password
-
-
 def set_charger_password(charger: Charger, password: str | None) -> None:
     """Set the password a charger's firmware came with (16-20 printable ASCII; else InvalidInput). Audited,
     never echoed."""

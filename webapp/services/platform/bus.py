@@ -16,7 +16,7 @@ from typing import Protocol
 from flask import Flask, current_app
 from redis.exceptions import RedisError
 
-from ..errors import CommandFailed
+from ..errors import ChargerNotConnected, CommandFailed
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class LocalBus:
     def call(self, cp_id: str, action: str, payload: dict, timeout: float) -> dict:
         conn = self.local(cp_id)
         if conn is None:
-            raise CommandFailed(f"Charger {cp_id} is not connected")
+            raise ChargerNotConnected(f"Charger {cp_id} is not connected")
         return conn.call(action, payload, timeout)
 
     def start(self) -> None:
@@ -166,7 +166,7 @@ class RedisBus(LocalBus):
     def _call_remote(self, cp_id: str, action: str, payload: dict, timeout: float) -> dict:
         node = self.redis.get(f"cw:route:{cp_id}")
         if node is None:
-            raise CommandFailed(f"Charger {cp_id} is not connected")
+            raise ChargerNotConnected(f"Charger {cp_id} is not connected")
         request_id = uuid.uuid4().hex
         message = json.dumps({"id": request_id, "cp_id": cp_id, "action": action, "payload": payload,
                               "timeout": timeout})
