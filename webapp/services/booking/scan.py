@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 
 from ...models import Booking, Connector, User
-from . import bookings
+from . import bookings, slot_life
 from ..fleet import qr
 from ..reports import history
 from ..errors import Conflict, DomainError
@@ -29,6 +29,7 @@ def check(user: User, token: str) -> Scan:
     """Verify the code's signature (InvalidToken if forged), then the booking and the charger."""
     connector = qr.connector_for_token(token)
     bookings.expire_stale(user_id=user.id)
+    slot_life.start_due(user.id)  # a slot whose time has come is usable even before its start job has run
     booking = history.live_booking(user)
     if booking is None:
         return Scan(connector, None, "You have no confirmed booking. Book a connector, pay, then scan again.")
