@@ -178,16 +178,16 @@ def start(booking_id: int) -> bool:
     now, before = utcnow(), trail.snapshot(booking)
     if now > as_utc(booking.arrive_by):
         return _never_started(booking)
+    station, where = _where(booking)  # loaded before the change: no autoflush outside the try below
     booking.status = "CONFIRMED"
-    if booking.reservation_status not in ("pending", "Accepted"):
-        _send_reservation(booking)  # refused or never sent: the connector should be free by now
     try:
         db.session.flush()
     except IntegrityError:  # the connector or the driver still has another live booking
         db.session.rollback()
         return _wait(booking_id, now)
+    if booking.reservation_status not in ("pending", "Accepted"):
+        _send_reservation(booking)  # refused or never sent: the connector should be free by now
     trail.log("booking.slot_start", booking, before)
-    station, where = _where(booking)
     notifications.notify(booking.user_id, "slot_started", "Your slot has started",
                          f"{where}: scan its QR code and press Start by "
                          f"{hours.local_now(station, booking.arrive_by):%H:%M} ({station.timezone}).",
