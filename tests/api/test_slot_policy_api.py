@@ -68,6 +68,7 @@ def test_a_deposit_tariff_pre_authorises_the_deposit_with_declines_and_retry(cli
 def test_cancel_free_then_late_then_again_and_not_someone_elses(client, driver, factory, station, bearer, clock):
     headers = bearer(driver)
     early = _book(client, headers, station).get_json()
+    assert early["cancel_free_until"] == "2026-12-02T00:30:00.000Z"  # 08:00 in Kolkata less two hours
     assert _pay(client, headers, early["id"]).status_code == 200
     other = bearer(factory.user())
     assert_error(client.delete(f"/api/bookings/{early['id']}", headers=other), 404)

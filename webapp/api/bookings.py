@@ -129,7 +129,8 @@ def booking_json(b) -> dict:
             "energy_kwh": session.energy_kwh if session else None, "rating": b.rating,
             "reservation_status": b.reservation_status, "slot_start": iso(b.slot_start),
             "slot_end": iso(b.slot_end), "free_until": iso(limit[0]) if limit else None,
-            "max_quota_kwh": limit[1] if limit else None}
+            "max_quota_kwh": limit[1] if limit else None,
+            "cancel_free_until": iso(slot_cancel.free_until(b)) if b.slot_start is not None else None}
 
 
 @bp.post("/bookings")
