@@ -18,7 +18,7 @@ from webapp.timeutil import utcnow
 MODULES = ("webapp.services.booking.slot_life", "webapp.services.booking.bookings",
            "webapp.services.booking.releases", "webapp.services.booking.slot_gaps",
            "webapp.services.booking.slot_limits", "webapp.services.charging.transactions",
-           "webapp.services.fleet.availability")
+           "webapp.services.fleet.availability", "webapp.services.reports.history")
 
 
 @pytest.fixture
@@ -92,7 +92,8 @@ def test_a_scan_at_the_slot_start_does_not_wait_for_the_job(app, factory, connec
     monkeypatch.setattr("webapp.services.booking.scan.bookings.expire_stale", lambda **kw: None)
     driver = factory.user()
     slot = paid_slot(driver, connector, timedelta(minutes=30))
-    assert scan.check(driver, qr.token_for(connector)).can_start is False
+    early = scan.check(driver, qr.token_for(connector))
+    assert early.can_start is False and "starts at" in early.problem and "Scan again then." in early.problem
     clock[0] = slot.slot_start + timedelta(seconds=1)
     result = scan.check(driver, qr.token_for(connector))
     assert result.can_start is True and result.booking.id == slot.id
