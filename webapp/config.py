@@ -42,6 +42,14 @@ class Config:
     SLOT_STEP_MINUTES = _int("SLOT_STEP_MINUTES", 15)
     SLOT_DEFAULT_MINUTES = _int("SLOT_DEFAULT_MINUTES", 60)
     SLOT_CHANGEOVER_MINUTES = _int("SLOT_CHANGEOVER_MINUTES", 10)
+    # A paid slot's life (services/booking/slot_life.py): a reminder SLOT_REMINDER_MINUTES before its start,
+    # ReserveNow SLOT_RESERVE_AHEAD_MINUTES before it, and a session of someone else still charging on its
+    # connector is warned SLOT_WARN_MINUTES before it must end (the start less the changeover) and stopped then.
+    SLOT_REMINDER_MINUTES = _int("SLOT_REMINDER_MINUTES", 60)
+    SLOT_RESERVE_AHEAD_MINUTES = _int("SLOT_RESERVE_AHEAD_MINUTES", 5)
+    SLOT_WARN_MINUTES = _int("SLOT_WARN_MINUTES", 10)
+    # A driver holds at most this many slots ahead (unpaid or scheduled) at once.
+    SLOT_MAX_PER_DRIVER = _int("SLOT_MAX_PER_DRIVER", 3)
     OFFLINE_CHECK_SECONDS = _int("OFFLINE_CHECK_SECONDS", 30)
     OFFLINE_MARGIN_SECONDS = _int("OFFLINE_MARGIN_SECONDS", 30)
     HOLD_WARNING_SECONDS = _int("HOLD_WARNING_SECONDS", 120)
@@ -49,6 +57,9 @@ class Config:
     HOLD_SECONDS = _int("HOLD_SECONDS", 0)
     ARRIVAL_GRACE_SECONDS = _int("ARRIVAL_GRACE_SECONDS", 0)
     EXIT_GRACE_SECONDS = _int("EXIT_GRACE_SECONDS", 0)
+    SLOT_REMINDER_SECONDS = _int("SLOT_REMINDER_SECONDS", 0)
+    SLOT_RESERVE_AHEAD_SECONDS = _int("SLOT_RESERVE_AHEAD_SECONDS", 0)
+    SLOT_WARN_SECONDS = _int("SLOT_WARN_SECONDS", 0)
     # After Start is pressed inside the arrival grace, StartTransaction may arrive this long after it.
     START_CONNECT_SECONDS = _int("START_CONNECT_SECONDS", 120)
     # Periods of the timer safety net and the maintenance-window check (in-process scheduler and `rq cron`).

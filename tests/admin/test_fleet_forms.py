@@ -139,3 +139,21 @@ def test_a_tariff_prices_the_charging_modes_or_leaves_them_at_the_fast_price(adm
     assert (tariff.price_per_kwh_solar, tariff.price_per_kwh_standard) == (1000, None)
     body = page(admin_client.post("/admin/tariffs/new", data={**TARIFF, "name": "Bad", "price_per_kwh_solar": "-1"}))
     assert error_of(body, "price_per_kwh_solar")
+
+
+def test_a_tariff_sets_the_slot_policy_with_its_refusals_next_to_the_fields(admin_client, world):
+    data = {**TARIFF, "name": "Slots", "slot_free_cancel_minutes": "90", "slot_payment": "deposit",
+            "slot_deposit": "150"}
+    response = admin_client.post("/admin/tariffs/new", data=data)
+    assert response.status_code in (302, 303), page(response)[:500]
+    tariff = db.session.query(Tariff).filter_by(name="Slots").one()
+    assert (tariff.slot_free_cancel_minutes, tariff.slot_payment, tariff.slot_deposit) == (90, "deposit", 15000)
+    edit = page(admin_client.get(f"/admin/tariffs/{tariff.id}/edit"))
+    assert 'value="90"' in edit and 'value="150.00"' in edit
+    body = page(admin_client.post("/admin/tariffs/new", data={**data, "name": "No deposit", "slot_deposit": ""}))
+    assert "Give the deposit a slot pre-authorises." in error_of(body, "slot_deposit")
+    body = page(admin_client.post("/admin/tariffs/new", data={**data, "name": "Bad", "slot_free_cancel_minutes": "-5"}))
+    assert "must be between 0 and 10080" in error_of(body, "slot_free_cancel_minutes")
+    body = page(admin_client.post("/admin/tariffs/new", data={**data, "name": "Bad", "slot_payment": "gold"}))
+    assert "Choose the quota's price or a deposit." in error_of(body, "slot_payment")
+    assert db.session.query(Tariff).filter(Tariff.name.in_(("No deposit", "Bad"))).count() == 0

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 from flask import g
 from pydantic import AwareDatetime, Field, model_validator
 
-from ..services.booking import bookings, ratings, slot_gaps, slots
+from ..services.booking import bookings, ratings, slot_cancel, slot_gaps, slots
 from ..services.charging import session_summary
 from ..services.fleet import connector_lookup
 from ..services.reports import history
@@ -129,7 +129,8 @@ def booking_json(b) -> dict:
             "energy_kwh": session.energy_kwh if session else None, "rating": b.rating,
             "reservation_status": b.reservation_status, "slot_start": iso(b.slot_start),
             "slot_end": iso(b.slot_end), "free_until": iso(limit[0]) if limit else None,
-            "max_quota_kwh": limit[1] if limit else None}
+            "max_quota_kwh": limit[1] if limit else None,
+            "cancel_free_until": iso(slot_cancel.free_until(b)) if b.slot_start is not None else None}
 
 
 @bp.post("/bookings")
@@ -169,11 +170,15 @@ def get_booking(booking_id):
 
 
 @bp.delete(PATH)
-@endpoint("Cancel a held or confirmed booking (the authorisation is voided)", tags=["Bookings"],
-          responses={200: ("Cancelled", Booking)}, errors=(404, 409))
+@endpoint("Cancel a held or confirmed booking (the authorisation is voided), or a slot booked ahead",
+          tags=["Bookings"], responses={200: ("Cancelled", Booking)}, errors=(404, 409),
+          description="A slot is cancelled by the station tariff's policy: free (everything released) until "
+                      "its free-cancellation time before the start; later the session fee is captured and the "
+                      "rest released (amount_captured, end_reason says which). Cancelling a slot again returns "
+                      "the same booking.")
 def cancel_booking(booking_id):
     """Cancel a booking."""
-    return booking_json(bookings.cancel(g.api_user, booking_id))
+    return booking_json(slot_cancel.cancel_any(g.api_user, booking_id))
 
 
 @bp.get(PATH + "/quote")

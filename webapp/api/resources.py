@@ -130,6 +130,9 @@ class Booking(Wire):
     free_until: Annotated[DateTime | None, Field(description="a held connector with a slot booked later: charge "
                                                              "until then (max_quota_kwh ends by it)")]
     max_quota_kwh: float | None
+    cancel_free_until: Annotated[DateTime | None, Field(description="a slot booked ahead: cancelling it releases "
+                                                                    "everything until then; later the session fee "
+                                                                    "is kept (the station tariff's policy)")]
 
 
 class FreeSlot(Wire):

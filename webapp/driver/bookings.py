@@ -7,7 +7,8 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..fragments import page_or_fragment, wants_fragment
 from ..models import Connector
-from ..services.booking import bookings, modes, quotas, reservations, slot_gaps, slot_pay
+from ..money import format_money
+from ..services.booking import bookings, modes, quotas, reservations, slot_cancel, slot_gaps, slot_pay
 from ..services.errors import DomainError, InvalidInput
 from ..timeutil import iso
 from .blueprint import bp
@@ -56,7 +57,8 @@ def _show(booking, pay_form: PayForm | None = None, status: int = 200):
                             pay_form=pay_form or PayForm(formdata=None), station=booking.connector.charger.station,
                             watched=booking.status in WATCHED, watch_key=watch_key(booking), refused=refused_here,
                             alternatives=reservations.alternatives(booking) if refused_here else [],
-                            gap=gap)
+                            gap=gap, cancel_terms=slot_cancel.terms(booking),
+                            deposit=slot_pay.deposit_of(booking) if booking.slot_start is not None else None)
 
 
 @bp.route("/bookings/<int:booking_id>")
@@ -126,13 +128,17 @@ def pay(booking_id: int):
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
 @login_required
 def cancel(booking_id: int):
-    """Cancel a held or confirmed booking; any pre-authorisation is released."""
+    """Cancel a held or confirmed booking, or a slot by the operator's policy; the page says what was kept."""
     own_booking(booking_id)
     try:
-        bookings.cancel(current_user, booking_id)
+        booking = slot_cancel.cancel_any(current_user, booking_id)
     except DomainError as exc:
         return fail(exc, url_for("driver.booking", booking_id=booking_id))
-    flash("Booking cancelled. Nothing was charged.", "info")
+    if booking.amount_captured:
+        flash(f"Booking cancelled late: the session fee of {format_money(booking.amount_captured, booking.currency)}"
+              " was kept, the rest released.", "info")
+    else:
+        flash("Booking cancelled. Nothing was charged.", "info")
     return redirect(url_for("driver.booking", booking_id=booking_id), code=303)
 
 

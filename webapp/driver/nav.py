@@ -1,4 +1,5 @@
-"""The driver nav's live figures: the unread badge and the live booking link.
+"""The driver nav's live figures: the unread badge and the "My booking" link (the live booking, else the next
+slot booked ahead).
 
 Loaded by the templates that show them, on first use, once per rendering. A polled fragment (station list,
 connectors, live session) renders no nav, so it never pays for these two queries; a full page, a boosted
@@ -22,4 +23,9 @@ class Nav:
     @cached_property
     def live_booking(self):
         return history.live_booking(current_user) if current_user.is_authenticated else None
+
+    @cached_property
+    def my_booking(self):
+        """The live booking, else the next slot booked ahead."""
+        return history.my_booking(current_user) if current_user.is_authenticated else None
 

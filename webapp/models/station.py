@@ -18,6 +18,8 @@ class Tariff(db.Model):
     __table_args__ = (
         CheckConstraint("price_per_kwh >= 0 AND price_per_minute >= 0 AND session_fee >= 0 "
                         "AND idle_fee_per_minute >= 0", name="non_negative"),
+        CheckConstraint("slot_payment IN ('quota', 'deposit') AND slot_deposit >= 0 "
+                        "AND slot_free_cancel_minutes >= 0", name="slot_policy"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,6 +32,11 @@ class Tariff(db.Model):
     #: Per-mode prices per kWh (minor units); None: the same as price_per_kwh (Fast).
     price_per_kwh_standard: Mapped[int | None]
     price_per_kwh_solar: Mapped[int | None]
+    #: Slots booked ahead: free cancellation until this many minutes before the start (later, and a no-show,
+    #: keep the session fee); paying a slot pre-authorises its quota's price ("quota") or `slot_deposit`.
+    slot_free_cancel_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
+    slot_payment: Mapped[str] = mapped_column(String(8), default="quota", server_default="quota")
+    slot_deposit: Mapped[int] = mapped_column(default=0, server_default="0")
     retired: Mapped[bool] = mapped_column(default=False)  # kept for history; no longer offered to stations
 
 

@@ -15,7 +15,7 @@ from ...extensions import db
 from ...models import Booking, ChargingSession, Connector, User
 from ...timeutil import utcnow
 from ...money import format_money
-from . import grace, modes, slot_gaps, trail
+from . import grace, modes, slot_gaps, slot_life, trail
 from .releases import release, release_reservation  # noqa: F401 - part of this module's API
 from ..charging import stop_retry, stuck
 from ..fleet import hours
@@ -388,6 +388,9 @@ def sweep() -> None:
     for booking_id in db.session.execute(select(Booking.id).where(Booking.status == "FINISHING",
                                                                   Booking.exit_by < now)).scalars().all():
         exit_grace(booking_id)
+    for booking_id in db.session.execute(select(Booking.id).where(Booking.status == "SCHEDULED",
+                                                                  Booking.slot_start < now)).scalars().all():
+        slot_life.start(booking_id)  # its start job was lost (a restart): the slot starts, or is released
     db.session.commit()
     stop_retry.rearm_lost()  # a stop whose next retry was lost (restart): send it again
     stuck.flag_stuck()

@@ -25,7 +25,7 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
     if expected_amount is not None:
         booking = bookings.get_for_user(user, booking_id)
         if booking.status in ("HELD", "SLOT_HELD"):
-            amount = bookings.quote(booking, quota_kwh, mode, floor_kw)
+            amount = slot_pay.amount_for(booking, quota_kwh, mode, floor_kw)
             if amount != expected_amount:
                 raise AmountMismatch(f"The amount for {quota_kwh:g} kWh is {amount}, not {expected_amount}.",
                                      {"expected": amount, "currency": booking.currency})

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import and_, or_
 
 from ...models import Booking
+from ..platform import timers
 
 
 def connect_window() -> timedelta:
@@ -37,3 +38,10 @@ def in_grace_sql(now: datetime):
     return and_(Booking.status == "CONFIRMED", Booking.arrive_by.is_not(None),
                 or_(Booking.arrive_by >= now, and_(Booking.start_requested_at.is_not(None),
                                                    Booking.start_requested_at >= now - connect_window())))
+
+
+def slot_protected_sql(now: datetime):
+    """SQL condition: a scheduled slot whose connector is kept for it from now on (ReserveNow is sent
+    SLOT_RESERVE_AHEAD before the start, and nobody else may start inside the changeover either)."""
+    ahead = max(timers.duration("SLOT_RESERVE_AHEAD"), timedelta(minutes=current_app.config["SLOT_CHANGEOVER_MINUTES"]))
+    return and_(Booking.status == "SCHEDULED", Booking.slot_start <= now + ahead, Booking.arrive_by >= now)

@@ -9,11 +9,12 @@ from ..platform import timers
 
 
 def release(booking: Booking, status: str, reason: str, fee: int = 0) -> None:
-    """End a booking that never charged: void (or capture `fee` of) the authorisation, free the charger."""
+    """End a booking that never charged (a hold, or a slot booked ahead): void (or capture `fee` of) the
+    authorisation, free the charger."""
     # Settling commits (the gateway is never called inside a transaction), which ends the row locks of a caller
     # releasing several bookings: lock this one again and leave it alone if it moved on meanwhile.
     db.session.refresh(booking, with_for_update=True)
-    if booking.status not in ("HELD", "CONFIRMED", status):
+    if booking.status not in ("HELD", "CONFIRMED", "SLOT_HELD", "SCHEDULED", status):
         return
     booking.status, booking.ended_at, booking.end_reason = status, utcnow(), reason
     if payments.authorisation_of(booking) is not None:

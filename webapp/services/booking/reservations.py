@@ -23,7 +23,7 @@ def record_answer(booking_id: int, connector_pk: int, status: str) -> None:
     booking = _locked(booking_id)
     if booking is None or booking.connector_id != connector_pk:
         return  # moved to another connector meanwhile: that one has its own ReserveNow
-    if booking.status not in ("HELD", "CONFIRMED"):
+    if booking.status not in ("HELD", "CONFIRMED", "SCHEDULED"):
         if status == "Accepted":  # it ended while the charger was answering: free the charger again
             timers.enqueue("jobs.charging.cancel_reservation", booking.id)
         return
@@ -31,6 +31,9 @@ def record_answer(booking_id: int, connector_pk: int, status: str) -> None:
     if status in RESERVATION_REFUSALS:
         money = ("Your pre-authorisation is kept if you take another connector, and released if you cancel."
                  if booking.status == "CONFIRMED" else "Nothing has been charged.")
+        if booking.status == "SCHEDULED":
+            money = ("We ask the charger again when your slot starts; if the connector is not reserved for you "
+                     "then, your pre-authorisation is released.")
         notifications.notify(booking.user_id, "reservation_refused", "Connector could not be reserved",
                              f"The charger could not reserve {booking.connector.label} ({status}). Take another "
                              f"connector of the station or cancel. {money}", link=f"/bookings/{booking.id}",

@@ -2,8 +2,8 @@
 from dataclasses import dataclass
 
 from ...models import Booking, Connector, User
-from . import bookings
-from ..fleet import qr
+from . import bookings, slot_life
+from ..fleet import hours, qr
 from ..reports import history
 from ..errors import Conflict, DomainError
 
@@ -29,8 +29,15 @@ def check(user: User, token: str) -> Scan:
     """Verify the code's signature (InvalidToken if forged), then the booking and the charger."""
     connector = qr.connector_for_token(token)
     bookings.expire_stale(user_id=user.id)
+    slot_life.start_due(user.id)  # a slot whose time has come is usable even before its start job has run
     booking = history.live_booking(user)
     if booking is None:
+        upcoming = history.my_booking(user)
+        if upcoming is not None and upcoming.status == "SCHEDULED":
+            station = upcoming.connector.charger.station
+            return Scan(connector, None, f"Your slot on {upcoming.connector.label} starts at "
+                                         f"{hours.local_now(station, upcoming.slot_start):%H:%M on %a %d %b} "
+                                         f"({station.timezone}). Scan again then.")
         return Scan(connector, None, "You have no confirmed booking. Book a connector, pay, then scan again.")
     try:
         bookings.check_can_start(user, booking, connector)

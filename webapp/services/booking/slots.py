@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ...extensions import db
 from ...models import SLOT_STATUSES, Booking, Charger, Connector, MaintenanceWindow, Station, User
 from ...timeutil import UTC, utcnow
-from . import slot_gaps, slot_times, trail
+from . import slot_gaps, slot_limits, slot_times, trail
 from .bookings import QUOTA_LIMITS_KWH, check_driver
 from ..platform import timers
 from ..errors import Conflict, InvalidInput, NotFound, StationClosed
@@ -153,6 +153,7 @@ def _try_book(user, station_id, slot_time, quota_kwh, minutes, connector_id) -> 
     """One check-and-insert transaction; None when PostgreSQL's constraint refused the insert (a lost race)."""
     user_id = user.id
     check_driver(user)
+    slot_limits.check_driver_limit(user_id)
     station = station_or_404(station_id)
     connectors = _in_service(station)
     if connector_id is not None:
@@ -184,6 +185,7 @@ def _try_book(user, station_id, slot_time, quota_kwh, minutes, connector_id) -> 
     except IntegrityError:
         db.session.rollback()
         return None
+    slot_limits.schedule_expiry(booking)
     trail.log("booking.slot", booking, None, slot_start=slot_time.isoformat(), slot_end=end.isoformat())
     db.session.commit()
     return booking

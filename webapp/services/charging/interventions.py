@@ -29,9 +29,11 @@ def stop_session(session_id: int, reason: str) -> bool | None:
 
 
 def reserve(booking_id: int) -> str | None:
-    """ReserveNow for a held or confirmed booking (until the hold expiry, then arrive-by); store the answer."""
+    """ReserveNow for a held, confirmed or scheduled booking (until the hold expiry, then arrive-by); store the
+    answer."""
     booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.status not in ("HELD", "CONFIRMED") or booking.reservation_id is None:
+    if (booking is None or booking.status not in ("HELD", "CONFIRMED", "SCHEDULED")
+            or booking.reservation_id is None):
         return None
     charger = booking.connector.charger
     expiry = booking.hold_expires_at if booking.status == "HELD" else booking.arrive_by
@@ -54,7 +56,8 @@ def reserve(booking_id: int) -> str | None:
 def cancel_reservation(booking_id: int) -> bool:
     """CancelReservation when a reserved booking ends without charging (or moves to another connector)."""
     booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.reservation_id is None or booking.status in ("HELD", "CONFIRMED", "CHARGING"):
+    if booking is None or booking.reservation_id is None or booking.status in ("HELD", "CONFIRMED", "SCHEDULED",
+                                                                                "CHARGING"):
         return False
     charger = booking.connector.charger
     cp_id, reservation_id = charger.charge_point_id, booking.reservation_id

@@ -23,7 +23,8 @@ from ..errors import CommandFailed
 log = logging.getLogger(__name__)
 
 JOB = "jobs.charging.stop_session"
-END_REASONS = {"quota": "quota reached", "fault": "charger fault", "driver": "stopped by driver"}
+END_REASONS = {"quota": "quota reached", "fault": "charger fault", "driver": "stopped by driver",
+               "slot": "stopped for the next slot"}
 
 
 def retry_period() -> timedelta:

@@ -64,11 +64,12 @@ def id_tag_status(charger: Charger, id_tag: str, connector_number: int | None = 
 
 
 def _held_for_other(charger_pk: int, connector_number: int, user_id: int) -> int | None:
-    """The id of a held or booked booking of another user on this connector, if any."""
+    """The id of a held or booked booking of another user on this connector (a slot about to start too), if any."""
     now = utcnow()  # a hold or grace that has run out holds nothing, even before a timer has marked it
     return db.session.execute(select(Booking.id).join(Connector, Booking.connector_id == Connector.id).where(
         Connector.charger_id == charger_pk, Connector.connector_id == connector_number, Booking.user_id != user_id,
-        or_(and_(Booking.status == "HELD", Booking.hold_expires_at >= now), grace.in_grace_sql(now)))).scalar()
+        or_(and_(Booking.status == "HELD", Booking.hold_expires_at >= now), grace.in_grace_sql(now),
+            grace.slot_protected_sql(now)))).scalar()
 
 
 def _has_free_connector(charger_pk: int) -> bool:

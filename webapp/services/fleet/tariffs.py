@@ -14,7 +14,10 @@ MAX_AMOUNT = 999_999_999  # nine digits, as money.parse_money reads them
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 #: What the audit log keeps of a tariff, before and after a change.
 TARIFF_FIELDS = ("name", "currency", "price_per_kwh", "price_per_minute", "session_fee", "idle_fee_per_minute",
-                 "price_per_kwh_standard", "price_per_kwh_solar", "retired")
+                 "price_per_kwh_standard", "price_per_kwh_solar", "slot_free_cancel_minutes", "slot_payment",
+                 "slot_deposit", "retired")
+SLOT_PAYMENTS = ("quota", "deposit")  # what paying a slot booked ahead pre-authorises
+MAX_FREE_CANCEL_MINUTES = 7 * 24 * 60
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,11 @@ class Prices:
     #: The Standard and Solar charging modes' prices per kWh; None: the same as price_per_kwh.
     price_per_kwh_standard: int | None = None
     price_per_kwh_solar: int | None = None
+    #: Slots booked ahead: free cancellation until this many minutes before the start (later: the session fee
+    #: is kept); paying one pre-authorises the quota's price or `slot_deposit`.
+    slot_free_cancel_minutes: int = 60
+    slot_payment: str = "quota"
+    slot_deposit: int = 0
 
 
 def parse_amount(text, field: str, label: str, required: bool = False) -> int:
@@ -46,7 +54,15 @@ def _values(prices: Prices) -> dict:
         raise InvalidInput("Name is required (at most 80 characters).", {"field": "name"})
     if not CURRENCY.match(prices.currency):
         raise InvalidInput("Currency is a 3-letter ISO code such as INR.", {"field": "currency"})
-    amounts = {k: v for k, v in asdict(prices).items() if k not in ("name", "currency")}
+    if prices.slot_payment not in SLOT_PAYMENTS:
+        raise InvalidInput("Choose what a slot pre-authorises: its quota or a deposit.", {"field": "slot_payment"})
+    if not 0 <= prices.slot_free_cancel_minutes <= MAX_FREE_CANCEL_MINUTES:
+        raise InvalidInput("Free cancellation is between 0 minutes and 7 days before the start.",
+                           {"field": "slot_free_cancel_minutes"})
+    if prices.slot_payment == "deposit" and prices.slot_deposit <= 0:
+        raise InvalidInput("Give the deposit a slot pre-authorises.", {"field": "slot_deposit"})
+    amounts = {k: v for k, v in asdict(prices).items()
+               if k not in ("name", "currency", "slot_payment", "slot_free_cancel_minutes")}
     for key, amount in amounts.items():
         if amount is not None and not 0 <= amount <= MAX_AMOUNT:
             raise InvalidInput(f"{key.replace('_', ' ').capitalize()} is out of range.", {"field": key})

@@ -4,7 +4,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ...extensions import db
@@ -188,3 +188,16 @@ def live_booking(user: User) -> Booking | None:
     with its connector and charger (for the connector's label)."""
     return db.session.execute(select(Booking).where(Booking.user_id == user.id, availability.booked_now()).options(
         joinedload(Booking.connector).joinedload(Connector.charger))).scalars().first()
+
+
+def my_booking(user: User) -> Booking | None:
+    """What the nav's "My booking" opens: the live booking, else the next slot booked ahead (scheduled, or held
+    for payment and not yet run out), read only."""
+    live = live_booking(user)
+    if live is not None:
+        return live
+    now = utcnow()
+    return db.session.execute(select(Booking).where(
+        Booking.user_id == user.id, Booking.slot_start.is_not(None), Booking.slot_end > now,
+        or_(Booking.status == "SCHEDULED", and_(Booking.status == "SLOT_HELD", Booking.hold_expires_at >= now)))
+        .order_by(Booking.slot_start)).scalars().first()
