@@ -186,3 +186,8 @@ def slot_or_404(booking_id: int) -> Booking:
     if booking is None or booking.slot_start is None:
         raise NotFound("No such slot.")
     return booking
+
+
+def connectors_for(booking: Booking) -> list[Connector]:
+    """The in-service connectors of the slot's station (where it may move)."""
+    return slots._in_service(booking.connector.charger.station)
