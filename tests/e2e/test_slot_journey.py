@@ -81,6 +81,12 @@ def test_book_tomorrow_at_eight_then_arrive_scan_charge_and_get_a_receipt(phone,
                     "SCHEDULED slot CONFIRMED at its start (its timer job and scan.check's start_due); on main a "
                     "SCHEDULED slot is never usable, so the scan below would say 'no confirmed booking'.")
 
+    # Arriving: "My booking" in the menu opens the slot.
+    page.goto("/")
+    page.get_by_role("link", name="My booking").click()
+    expect(page).to_have_url(re.compile(f"/bookings/{booking_id}$"))
+    expect(page.get_by_role("heading", name=f"Booking #{booking_id}")).to_be_visible()
+    shots(page, "arrived")
     scan(page, booking.connector_id, live_server.url)
     start_charging(page, shots)
     expect(page.locator("#live-session")).to_have_attribute("data-status", "FINISHING", timeout=30000)
