@@ -63,6 +63,7 @@ def test_day_view_draws_connectors_by_hour_with_slots_holds_and_maintenance(oper
     assert page.count("<th scope=\"col\">") == 24 and "<th scope=\"col\">09:00</th>" in page
     assert f'data-kind="slot" data-slot="{slot.id}"' in page and f'data-kind="unpaid" data-slot="{unpaid.id}"' in page
     assert 'data-kind="maintenance"' in page and "firmware" in page
+    assert '<span class="badge day-slot">booked</span> Sam Slot' in page
     assert page.count('class="day-maintenance"') == 2 * 2  # both connectors, 15:30 to 16:30 IST spans two hours
     assert f'value="{day}"' in page  # the date picker shows the day
     empty = operator_client.get(f"/admin/stations/{world.station.id}/day?date=2030-01-01").get_data(as_text=True)
