@@ -85,6 +85,16 @@ def _steps(w, factory):
     ledger.add("owed:test", owing.id, "owed", 1500, "INR", reason="capture failed")
     db.session.commit()
 
+    from webapp.services.booking import slot_pay, slots
+
+    day5 = (utcnow() + timedelta(days=5)).replace(hour=4, minute=0, second=0, microsecond=0)
+    booked = []
+    for start in (day5, day5 + timedelta(hours=3)):
+        driver = factory.user()
+        slot = slots.book_slot(driver, w.other_station.id, start, minutes=60, connector_id=w.other_connector.id)
+        booked.append(slot_pay.pay_slot(driver, slot.id, 10, "card", "4242 4242 4242 4242", f"pay-{slot.id}"))
+    local_move = (day5 + timedelta(hours=1, minutes=30) + timedelta(hours=5, minutes=30)).strftime("%Y-%m-%dT%H:%M")
+
     def new_connector():
         return db.session.execute(db.select(Connector.id).where(Connector.charger_id == w.charger.id)
                                   .order_by(Connector.id.desc())).scalars().first()
@@ -110,6 +120,9 @@ def _steps(w, factory):
         ("admin.booking_cancel", {"booking_id": confirmed.id}, {"reason": "test"}),
         ("admin.booking_take_over", {"booking_id": taken.id}, {"reason": "staff card"}),
         ("admin.booking_force_finish", {"booking_id": charging.id}, {"reason": "test"}),
+        ("admin.slot_move", {"booking_id": booked[0].id}, {"starts_at": local_move, "reason": "test",
+                                                           "connector_id": str(w.other_connector.id)}),
+        ("admin.slot_cancel", {"booking_id": booked[1].id}, {"reason": "test"}),
         ("admin.payment_refund", {"payment_id": w.capture.id}, {"amount": "1", "reason": "test",
                                                                 "idempotency_key": "a" * 32}),
         ("admin.session_stop", {"session_id": running.id}, {}),

@@ -18,6 +18,7 @@ from . import (
     maintenance,
     payments,
     sessions,
+    slots,
     smart,
     stations,
     tariffs,

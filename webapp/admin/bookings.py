@@ -12,6 +12,7 @@ from ..services.reports import records
 from ..services.errors import DomainError
 from .blueprint import bp
 from .access import booking_or_abort
+from .slot_panel import panel
 from .common import PER_PAGE
 from .forms.bookings import StaffReasonForm
 from .forms.filters import BookingFilterForm
@@ -27,10 +28,13 @@ def bookings():
                            page=db.paginate(query, page=form.page_number, per_page=PER_PAGE, error_out=False))
 
 
-def _detail(booking, status: int = 200, failed: str | None = None, form: StaffReasonForm | None = None):
-    """The booking page; after a refused action, that action's form with its typed reason and message."""
+def _detail(booking, status: int = 200, failed: str | None = None, form: StaffReasonForm | None = None,
+            **slot_forms):
+    """The booking page; after a refused action, that action's form with its typed reason and message (a slot's
+    move and cancel forms: `slot_forms`, see slot_panel.panel)."""
     return render_template("admin/bookings/detail.html", booking=booking, refundable=disputes.refundable,
-                           trail=audit.for_target("booking", booking.id), failed=failed, form=form), status
+                           trail=audit.for_target("booking", booking.id), failed=failed, form=form,
+                           **panel(booking, **slot_forms)), status
 
 
 @bp.route("/bookings/<int:booking_id>")

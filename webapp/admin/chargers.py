@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from ..auth.decorators import staff_required
 from ..fragments import page_or_fragment
+from ..services.booking import slot_staff
 from ..services.charging import smart
 from ..services.errors import DomainError
 from ..services.fleet import maintenance, provisioning, stations
@@ -43,6 +44,7 @@ def charger_detail(charger_id: int):
         timeline_form=timeline_form,
         messages=monitoring.recent_messages(charger), sessions=monitoring.charger_sessions(charger),
         windows=maintenance.windows_for_charger(charger), trail=audit.for_target("charger", charger.id),
+        upcoming=slot_staff.upcoming_at_charger(charger),
         ocpp_url=ocpp_url(charger), plugs=stations.PLUG_TYPES,
         smart_caps=smart.caps(charger) if smart.capable(charger) else None)
 

@@ -48,16 +48,26 @@ def maintenance_new():
     if request.method != "POST":
         return render_template("admin/maintenance/form.html", form=form, stations=stations)
 
+    affected = []  # booked slots inside the window: listed for the operator to confirm
+
     def plan():
         station_id, charger_id, tz = _target(form.target.data)
-        return maintenance.schedule(station_id, charger_id, hours.local_to_utc(form.starts_at.data, tz),
-                                    hours.local_to_utc(form.ends_at.data, tz), form.reason.data or "",
-                                    current_user.id)
+        try:
+            return maintenance.schedule(station_id, charger_id, hours.local_to_utc(form.starts_at.data, tz),
+                                        hours.local_to_utc(form.ends_at.data, tz), form.reason.data or "",
+                                        current_user.id, confirmed_slots=form.confirmed())
+        except maintenance.SlotsOverlap as exc:
+            affected.extend(exc.bookings)
+            form.confirm_slots.data = ",".join(str(b.id) for b in exc.bookings)
+            raise
 
     _, refused = submit(form, plan)
     if refused:
-        return render_template("admin/maintenance/form.html", form=form, stations=stations), refused
-    flash("Maintenance window planned. It starts and ends on its own.", "success")
+        return render_template("admin/maintenance/form.html", form=form, stations=stations,
+                               affected=affected), refused
+    flash("Maintenance window planned. It starts and ends on its own."
+          + (" The booked slots inside it were cancelled, their payments released in full and their drivers "
+             "notified." if form.confirmed() else ""), "success")
     return redirect(url_for("admin.maintenance"))
 
 

@@ -4,6 +4,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..auth.decorators import admin_required, staff_required
+from ..services.booking import slot_staff
 from ..services.fleet import hours, maintenance, qr, stations, tariffs
 from ..services.platform import audit
 from ..services.reports import monitoring
@@ -55,6 +56,7 @@ def station_detail(station_id: int):
     station = station_or_abort(station_id)
     return render_template("admin/stations/detail.html", station=station, hours_rows=hours.describe(station),
                            open_now=hours.is_open(station), windows=maintenance.windows_for_station(station),
+                           upcoming=slot_staff.upcoming_at_station(station),
                            trail=audit.for_target("station", station.id), **smart.station_panel(station))
 
 

@@ -1,5 +1,5 @@
 """The maintenance window form: what it covers, and when, on the station's wall clock."""
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ...forms.base import Form
@@ -16,3 +16,10 @@ class WindowForm(Form):
     reason = StringField("Reason (drivers see it)",
                          [Length(max=200, message="The reason is at most 200 characters.")],
                          filters=[stripped])
+    #: The booked slots the operator saw in the warning and confirmed cancelling ("12,15"); blank: none yet.
+    confirm_slots = HiddenField(filters=[stripped])
+
+    def confirmed(self) -> set[int]:
+        """The confirmed slot ids (anything that is not a list of ids confirms nothing: the warning comes back)."""
+        parts = [p.strip() for p in (self.confirm_slots.data or "").split(",") if p.strip()]
+        return {int(p) for p in parts} if all(p.isdigit() and len(p) < 10 for p in parts) else set()

@@ -45,13 +45,15 @@ def _in_service(station: Station) -> list[Connector]:
         .order_by(Charger.charge_point_id, Connector.connector_id)).scalars())
 
 
-def _busy(connectors: list[Connector], start: datetime, end: datetime) -> dict[int, list[tuple[datetime, datetime]]]:
-    """Per connector id, the blocked UTC ranges touching [start, end): other slots and maintenance windows."""
+def _busy(connectors: list[Connector], start: datetime, end: datetime,
+          exclude_booking: int | None = None) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Per connector id, the blocked UTC ranges touching [start, end): other slots (not `exclude_booking`, the
+    one being moved) and maintenance windows."""
     ids = [c.id for c in connectors]
     busy: dict[int, list] = {i: [] for i in ids}
     for cid, s, e in db.session.execute(select(Booking.connector_id, Booking.slot_start, Booking.slot_clear_at).where(
             Booking.connector_id.in_(ids), Booking.slot_start.is_not(None), Booking.status.in_(SLOT_STATUSES),
-            Booking.slot_start < end, Booking.slot_clear_at > start)):
+            Booking.slot_start < end, Booking.slot_clear_at > start, Booking.id != (exclude_booking or 0))):
         busy[cid].append((s, e))
     windows = db.session.execute(select(MaintenanceWindow).where(
         MaintenanceWindow.state.in_(("scheduled", "active")), MaintenanceWindow.starts_at < end,

@@ -5,11 +5,12 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 
 from ...extensions import db
-from ...models import Booking, Charger, ChargerEvent, MaintenanceWindow, Station
+from ...models import Booking, Charger, ChargerEvent, Connector, MaintenanceWindow, Station
 from ...timeutil import utcnow
 from ..platform import audit, commands, events, notifications, timers
 from ..errors import CommandFailed, Conflict, InvalidInput
 from ..booking.releases import release
+from ..booking import slot_staff
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +29,35 @@ def chargers_of(window: MaintenanceWindow) -> list[Charger]:
     return list(db.session.execute(select(Charger).where(Charger.station_id == window.station_id)).scalars())
 
 
+def overlapping_slots(station_id: int | None, charger_id: int | None, starts_at: datetime,
+                      ends_at: datetime) -> list[Booking]:
+    """Slots booked on the station's (or the charger's) connectors whose time meets [starts_at, ends_at) and
+    that have not started charging, soonest first."""
+    chargers = (select(Charger.id).where(Charger.id == charger_id) if charger_id is not None
+                else select(Charger.id).where(Charger.station_id == station_id))
+    return list(db.session.execute(
+        select(Booking).join(Connector, Booking.connector_id == Connector.id).where(
+            Connector.charger_id.in_(chargers), Booking.slot_start.is_not(None),
+            Booking.status.in_(slot_staff.CANCELLABLE), Booking.slot_start < ends_at, Booking.slot_end > starts_at)
+        .order_by(Booking.slot_start)).scalars())
+
+
+class SlotsOverlap(Conflict):
+    """The window covers booked slots that the operator has not confirmed cancelling (`slot_ids`)."""
+
+    def __init__(self, bookings: list[Booking]):
+        super().__init__(f"{len(bookings)} booked slot(s) fall inside this window. Check the list and confirm: "
+                         "their drivers are notified and their payments released in full.",
+                         {"field": "confirm", "slot_ids": [b.id for b in bookings]})
+        self.bookings = bookings
+
+
 def schedule(station_id: int | None, charger_id: int | None, starts_at: datetime, ends_at: datetime,
-             reason: str, by_user_id: int | None) -> MaintenanceWindow:
-    """Plan a window; timer jobs start it (Inoperative) and end it (Operative) on time. Audited."""
+             reason: str, by_user_id: int | None, confirmed_slots: set[int] | None = None) -> MaintenanceWindow:
+    """Plan a window; timer jobs start it (Inoperative) and end it (Operative) on time. Audited.
+
+    Booked slots inside it are cancelled (released in full, their drivers told, each audited) only when the
+    operator confirmed exactly those: any other overlapping slot raises SlotsOverlap and nothing is written."""
     if (station_id is None) == (charger_id is None):
         raise InvalidInput("Choose a station or a charger.", {"field": "target"})
     if ends_at <= starts_at:
@@ -39,15 +66,20 @@ def schedule(station_id: int | None, charger_id: int | None, starts_at: datetime
         raise InvalidInput("The window is already over.", {"field": "ends_at"})
     if len(reason or "") > 200:
         raise InvalidInput("The reason is at most 200 characters.", {"field": "reason"})
+    covered = overlapping_slots(station_id, charger_id, starts_at, ends_at)
+    if {b.id for b in covered} - (confirmed_slots or set()):
+        db.session.rollback()
+        raise SlotsOverlap(covered)
     window = MaintenanceWindow(station_id=station_id, charger_id=charger_id, starts_at=starts_at, ends_at=ends_at,
                                reason=reason, created_by=by_user_id)
     db.session.add(window)
     db.session.flush()
-    _audit("maintenance.schedule", window, None)
+    _audit("maintenance.schedule", window, None, slots_cancelled=[b.id for b in covered])
     # One-shot ticks at the exact start and end; the periodic tick is the safety net.
     timers.schedule("jobs.maintenance.tick", max(starts_at, utcnow()))
     timers.schedule("jobs.maintenance.tick", ends_at)
-    db.session.commit()
+    db.session.commit()  # from here no new slot can be booked inside the window (slots._busy reads it)
+    slot_staff.cancel_for_maintenance([b.id for b in covered], window.id, reason)
     return window
 
 
@@ -97,6 +129,8 @@ def start(window_id: int) -> bool:
         window.station.status = "maintenance"
     for charger in targets:
         charger.in_maintenance = True
+    late_slots = [b.id for b in overlapping_slots(window.station_id, window.charger_id, window.starts_at,
+                                                  window.ends_at) if b.status in slot_staff.MOVABLE]
     cancelled = affected_bookings(window)
     for booking in cancelled:
         release(booking, "CANCELLED", "maintenance")
@@ -106,6 +140,8 @@ def start(window_id: int) -> bool:
     pairs = [(c.id, c.charge_point_id) for c in targets]
     _audit("maintenance.start", window, before, bookings_cancelled=len(cancelled))
     db.session.commit()
+    # A slot booked while the window was being planned (a race the planning could not see) is cancelled now.
+    slot_staff.cancel_for_maintenance(late_slots, window.id, window.reason or "")
     _availability(pairs, operative=False)
     return True
 
