@@ -150,9 +150,10 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from .money import format_money
-    from .timeutil import iso
+    from .timeutil import iso, zoned
 
     app.add_template_filter(iso, "iso")
+    app.add_template_filter(zoned, "zoned")
     app.add_template_filter(format_money, "money")
 
 

@@ -3,9 +3,8 @@ held), SLOT_HELD -> SCHEDULED. The pre-authorisation is the quota chosen when pa
 deposit instead of the quota (a tariff setting in issue 16) is not offered yet."""
 from ...extensions import db
 from ...models import Booking, User
-from ...timeutil import utcnow
+from ...timeutil import utcnow, zoned
 from . import bookings, slot_gaps, trail
-from ..fleet import hours
 from ..money import payments
 from ..platform import timers
 from ..errors import Conflict
@@ -57,4 +56,4 @@ def pay_slot(user: User, booking_id: int, quota_kwh: float, method: str, details
     booking.arrive_by = booking.slot_start + timers.duration("ARRIVAL_GRACE")  # the grace counts from the start
     return bookings.announce_paid(
         booking, before, method, "slot_booked", "Slot booked", f"{booking.connector.label} at {station.name} is "
-        f"yours on {hours.local_now(station, booking.slot_start):%d %b at %H:%M} ({station.timezone}).")
+        f"yours on {zoned(booking.slot_start, station.timezone, '%d %b at %H:%M')} ({station.timezone}).")
