@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from ...extensions import db
 from ...models import PushSubscription
 from ...timeutil import utcnow
-from ..errors import DomainError, InvalidInput
+from ..errors import DomainError, InvalidInput, NotFound
 from . import signing
 
 log = logging.getLogger(__name__)
@@ -78,13 +78,13 @@ def _subject() -> str:
     return "mailto:" + sender.rpartition("<")[2].rstrip(">").strip()
 
 
-def _b64(value: str, size: int | None, what: str) -> str:
+def _b64(value: str, size: int, field: str, what: str) -> str:
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (ValueError, TypeError):
-        raise InvalidInput(f"The browser's {what} is not base64url.", {"field": what})
-    if size is not None and len(raw) != size:
-        raise InvalidInput(f"The browser's {what} has the wrong length.", {"field": what})
+        raise InvalidInput(f"The browser's {what} is not base64url.", {"field": field})
+    if len(raw) != size:
+        raise InvalidInput(f"The browser's {what} has the wrong length.", {"field": field})
     return value
 
 
@@ -107,8 +107,8 @@ def subscribe(user_id: int, endpoint: str, p256dh: str, auth: str, user_agent: s
     """Store this device's subscription for the user (the same endpoint again updates it, whoever had it:
     a shared browser belongs to whoever subscribed last) and commit."""
     check_endpoint(endpoint)
-    _b64(p256dh, 65, "p256dh")
-    _b64(auth, 16, "auth")
+    _b64(p256dh, 65, "p256dh", "public key")
+    _b64(auth, 16, "auth", "auth secret")
     sub = db.session.execute(select(PushSubscription).where(PushSubscription.endpoint == endpoint)
                              .with_for_update()).scalar_one_or_none()
     if sub is None:
@@ -127,13 +127,13 @@ def renewal_token(sub: PushSubscription) -> str:
 
 def renew(token: str, endpoint: str, p256dh: str, auth: str, user_agent: str = "") -> PushSubscription:
     """Replace the subscription `token` was issued for with the browser's new one (InvalidToken if forged,
-    NotFound-like InvalidInput once the subscription is gone or was already replaced)."""
+    NotFound once that subscription is gone or was already replaced)."""
     data = signing.unsign("push-renew", token, max_age=None)
     if not isinstance(data, list) or len(data) != 2:
         raise signing.InvalidToken("This renewal is not valid.")
     sub = db.session.get(PushSubscription, data[0], with_for_update=True)
     if sub is None or sub.auth != data[1]:
-        raise InvalidInput("This device's old subscription is gone; turn notifications on again.")
+        raise NotFound("This device's old subscription is gone; turn push on again on the preferences page.")
     user_id = sub.user_id
     if sub.endpoint != endpoint:
         db.session.delete(sub)
