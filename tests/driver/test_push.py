@@ -234,3 +234,45 @@ def test_the_service_worker_shows_pushes_and_opens_their_page(client, driver):
     assert f'const PUSH_KEY = "{application_server_key(client)}"' in sw
     page = client.get("/account/notifications").get_data(as_text=True)
     assert "data-push-enable hidden" in page and "js/push.js" in page
+
+
+class TestOnRQ:
+    """Production's path: the push job is an RQ job with RQ's Retry, run by a real worker (Redis db 9)."""
+
+    @pytest.fixture
+    def app_overrides(self, push_service):
+        from tests.conftest import REDIS_URL, _reachable, need
+
+        if not _reachable("127.0.0.1", 6379):
+            need("Redis on 127.0.0.1:6379")
+        return {"VAPID_PRIVATE_KEY": VAPID_PEM, "PUSH_SERVICE_HOSTS": (push_service.url,),
+                "REDIS_URL": REDIS_URL.rsplit("/", 1)[0] + "/9", "JOB_RETRY_INTERVALS": (0,), "JOB_RETRY_MAX": 2}
+
+    @pytest.fixture
+    def redis(self, app):
+        from redis import Redis
+
+        connection = Redis.from_url(app.config["REDIS_URL"])
+        connection.flushdb()
+        yield connection
+        connection.flushdb()
+
+    def test_the_rq_worker_retries_a_failed_push(self, client, driver, redis, push_service):
+        from rq import Queue, SimpleWorker
+        from rq.registry import FailedJobRegistry
+
+        from webapp.services.platform import timers
+
+        phone = Device(push_service, "phone")
+        subscribe(client, phone)
+        push_service.answers[phone.path] = [503]
+        notifications.notify(driver.id, "overstay", "Please move your car", "Idle fees apply.")
+        db.session.commit()
+        assert push_service.messages == []  # never from the request: the job sends it
+        queue = Queue(timers.QUEUE_NAME, connection=redis)
+        SimpleWorker([queue], connection=redis).work(burst=True, with_scheduler=True)
+        assert [m.answered for m in push_service.to(phone.path)] == [503, 201]
+        assert phone.read(push_service.to(phone.path)[-1])["title"] == "Please move your car"
+        assert FailedJobRegistry(queue=queue).count == 0
+        db.session.rollback()
+        assert [status for _, status in deliveries()] == ["sent"]
