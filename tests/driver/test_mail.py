@@ -2,6 +2,7 @@
 started in the test (aiosmtpd), or one .eml per mail in MAIL_DIR; preferences decide; a server that is away
 is retried, a refusal for good is recorded."""
 import email
+import re
 from email import policy
 
 import pytest
@@ -81,7 +82,10 @@ def test_payment_confirmation_and_receipt_by_email_with_station_time(client, dri
     run_jobs(clock.now)
     assert "Chargeway: Charging started" not in inbox.subjects()  # email off by default for this kind
     _, receipt = inbox.one("Chargeway: Payment captured")
-    assert f"booking #{booking_id}" in receipt.get_content() and "₹" in receipt.get_content()
+    body = receipt.get_content()
+    assert f"booking #{booking_id}" in body and "₹" in body and "4.00 kWh" in body
+    assert re.search(r"\d\d:\d\d IST to \d\d:\d\d IST", body), body
+    assert f"Open: https://charge.example/bookings/{booking_id}/receipt" in body
     inbox.one("Chargeway: Refunded")
     assert db.session.execute(select(NotificationDelivery.status).where(
         NotificationDelivery.channel == "email")).scalars().all() == ["sent"] * 3
