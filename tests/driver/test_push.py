@@ -195,22 +195,42 @@ def test_bad_keys_are_refused(client, driver, push_service):
     assert response.status_code == 422 and "auth secret has the wrong length" in response.get_json()["error"]["message"]
 
 
-def test_the_service_worker_renews_a_changed_subscription_with_its_token(client, driver, run_jobs, push_service):
+def test_the_service_worker_renews_a_changed_subscription_with_its_token(app, client, driver, run_jobs, push_service):
     old, new = Device(push_service, "old"), Device(push_service, "new")
     token = subscribe(client, old)["renew_token"]
-    client.post("/logout")  # the service worker has no session
-    response = client.post("/push/renew", json={"token": token, **new.subscription()})
+    worker = app.test_client()  # the service worker: no session, no CSRF token
+    response = worker.post("/push/renew", json={"token": token, **new.subscription()})
     assert response.status_code == 200 and response.get_json()["renew_token"] != token
     db.session.expire_all()
     assert db.session.execute(select(PushSubscription.endpoint)).scalars().all() == [new.endpoint]
     assert db.session.execute(select(PushSubscription.user_id)).scalar_one() == driver.id
-    again = client.post("/push/renew", json={"token": token, **Device(push_service, "x").subscription()})
+    again = worker.post("/push/renew", json={"token": token, **Device(push_service, "x").subscription()})
     assert again.status_code == 404  # the old token's subscription was replaced
-    forged = client.post("/push/renew", json={"token": token[:-3] + "abc", **new.subscription()})
+    forged = worker.post("/push/renew", json={"token": token[:-3] + "abc", **new.subscription()})
     assert forged.status_code == 400
     notifications.notify(driver.id, "overstay", "Please move your car", "Idle fees apply.")
     run_jobs()
     assert len(push_service.to(new.path)) == 1 and push_service.to(old.path) == []
+
+
+def test_logging_out_forgets_this_browser_s_device_only(client, driver, factory, push_service):
+    from webapp.services.platform import push
+
+    phone, laptop = Device(push_service, "phone"), Device(push_service, "laptop")
+    push.subscribe(driver.id, laptop.endpoint, laptop.p256dh, laptop.auth)  # subscribed in another browser
+    subscribe(client, phone)
+    client.post("/logout")
+    db.session.expire_all()
+    assert db.session.execute(select(PushSubscription.endpoint)).scalars().all() == [laptop.endpoint]
+
+
+def test_saving_preferences_is_audited(client, driver):
+    from webapp.models import AuditLog
+
+    client.post("/account/notifications", data={"save": "1", "overstay__in_app": "y"})
+    entry = db.session.execute(select(AuditLog).where(AuditLog.action == "user.notification_preferences")).scalar_one()
+    assert entry.after["changed"]["overstay.push"] is False and entry.after["changed"]["receipt.email"] is False
+    assert entry.before == {"changed": {}} and entry.via == "app" and entry.user_id == driver.id
 
 
 def test_removing_a_device_and_someone_elses_device(client, driver, factory, push_service):

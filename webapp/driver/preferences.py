@@ -1,5 +1,5 @@
 """Notification preferences (per kind and channel) and the devices that get push notifications."""
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import csrf
@@ -52,6 +52,7 @@ def add_push_device():
                              request.headers.get("User-Agent", ""))
     except DomainError as exc:
         return _json_error(exc)
+    session[push.SESSION_KEY] = sub.id  # logging out of this browser forgets this device (auth/views.py)
     return jsonify({"id": sub.id, "renew_token": push.renewal_token(sub)}), 201
 
 

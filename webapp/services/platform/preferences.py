@@ -7,6 +7,7 @@ from sqlalchemy import delete, select
 
 from ...extensions import db
 from ...models import CHANNELS, NotificationPreference
+from . import audit
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,22 @@ def channels(user_id: int, notification_kind: str) -> set[str]:
 
 
 def save(user_id: int, wanted: dict[tuple[str, str], bool]) -> None:
-    """Store the user's choices (every kind and channel given; defaults are not stored) and commit."""
+    """Store the user's choices (every kind and channel given; defaults are not stored), audited, and commit."""
     unknown = [key for key in wanted if key[0] not in BY_KEY or key[1] not in CHANNELS]
     if unknown:
         raise ValueError(f"unknown preference {unknown[0]}")
+    before = _changed(choices(user_id))
     db.session.execute(delete(NotificationPreference).where(NotificationPreference.user_id == user_id))
     for (key, channel), enabled in wanted.items():
         if enabled != BY_KEY[key].defaults[CHANNELS.index(channel)]:
             db.session.add(NotificationPreference(user_id=user_id, kind=key, channel=channel, enabled=enabled))
+    after = _changed(wanted)
+    if after != before:
+        audit.log("user.notification_preferences", "user", user_id, {"changed": before}, {"changed": after})
     db.session.commit()
+
+
+def _changed(values: dict[tuple[str, str], bool]) -> dict[str, bool]:
+    """{"<kind>.<channel>": on} for the choices that differ from the defaults."""
+    return {f"{k}.{c}": on for (k, c), on in sorted(values.items())
+            if on != BY_KEY[k].defaults[CHANNELS.index(c)]}

@@ -26,6 +26,9 @@ from . import signing
 
 log = logging.getLogger(__name__)
 
+#: The Flask session key holding the subscription made in this browser session (forgotten at logout).
+SESSION_KEY = "push_subscription"
+
 #: What a push service answers when the subscription no longer exists (RFC 8030 7.3: 404; 410 Gone).
 GONE = (404, 410)
 
