@@ -91,6 +91,25 @@ def test_payment_confirmation_and_receipt_by_email_with_station_time(client, dri
         NotificationDelivery.channel == "email")).scalars().all() == ["sent"] * 3
 
 
+def test_a_failed_capture_emails_the_balance_owed(client, driver, charger, clock, link, run_jobs, inbox):
+    from webapp.services.fleet import qr
+
+    booking_id = hold(client, charger.connectors[0])
+    assert pay(client, booking_id, details="4000 0000 0000 0341").status_code == 303  # the capture will fail
+    client.post(f"/c/{qr.token_for(charger.connectors[0])}/start")
+    tx = start_tx(driver.id_tag)
+    clock.advance(minutes=10)
+    meter(tx, 1_004_000, 22000)
+    stop_tx(tx, 1_004_000, reason="Local")
+    status("Available")
+    run_jobs(clock.now)
+    _, owed = inbox.one("Chargeway: Amount outstanding")
+    body = owed.get_content()
+    assert f"of booking #{booking_id} could not be collected" in body
+    assert "Open: https://charge.example/account/balance" in body
+    assert "Chargeway: Payment captured" not in inbox.subjects()
+
+
 def test_email_off_for_receipts_keeps_payment_problems(client, driver, charger, clock, link, run_jobs, inbox):
     wanted = preferences.choices(driver.id)
     wanted[("receipt", "email")] = False
