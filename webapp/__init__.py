@@ -38,6 +38,10 @@ def create_app(config_class=None) -> Flask:
     logs.configure(app.config.get("PRODUCTION", False))
     if app.config.get("PRODUCTION"):
         log.warning("Payments are SIMULATED (PAYMENT_GATEWAY=simulated): no money moves")
+        if not app.config.get("VAPID_PRIVATE_KEY"):
+            log.warning("VAPID_PRIVATE_KEY is not set: drivers cannot turn on push notifications")
+        if not (app.config.get("MAIL_SERVER") or app.config.get("MAIL_DIR")):
+            log.warning("MAIL_SERVER is not set: no email is sent")
     os.makedirs(app.instance_path, exist_ok=True)
     trusted = app.config["TRUSTED_PROXIES"]
     if trusted:  # the client address (and scheme) from that many proxies' X-Forwarded-For/-Proto, no more
@@ -150,9 +154,10 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from .money import format_money
-    from .timeutil import iso
+    from .timeutil import iso, zoned
 
     app.add_template_filter(iso, "iso")
+    app.add_template_filter(zoned, "zoned")
     app.add_template_filter(format_money, "money")
 
 

@@ -179,6 +179,30 @@ class Config:
     JOB_RETRY_MAX = _int("JOB_RETRY_MAX", 3)
     JOB_RETRY_INTERVALS = tuple(int(s) for s in os.environ.get("JOB_RETRY_INTERVALS", "10,60,300").split(",") if s.strip())
 
+    # Web Push (services/platform/push.py): the VAPID key pair signs every push (RFC 8292); its public half is
+    # the browsers' applicationServerKey. PEM or base64url; embedded mode generates one into instance/.
+    # Unset (production without a key, tests): no push is offered or sent. Pushes live PUSH_TTL_SECONDS at the
+    # push service while the phone is off; endpoints must be https on a host ending in one of PUSH_SERVICE_HOSTS
+    # (a driver's browser names the URL our server posts to: no other host is ever contacted).
+    VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY") or None
+    VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT") or None  # default: mailto: the MAIL_DEFAULT_SENDER address
+    PUSH_TTL_SECONDS = _int("PUSH_TTL_SECONDS", 900)
+    PUSH_TIMEOUT_SECONDS = float(os.environ.get("PUSH_TIMEOUT_SECONDS", 10))
+    PUSH_SERVICE_HOSTS = tuple(h.strip() for h in os.environ.get(
+        "PUSH_SERVICE_HOSTS", "fcm.googleapis.com,push.services.mozilla.com,notify.windows.com,push.apple.com"
+    ).split(",") if h.strip())
+    # Email (services/platform/mail.py, the standard library's smtplib): through MAIL_SERVER when set, else
+    # written one .eml per mail into MAIL_DIR (embedded default instance/mail/); neither: no email is sent.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = _int("MAIL_PORT", 587)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)  # STARTTLS after connecting
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)  # TLS from the first byte (port 465)
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 10))
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Chargeway <noreply@chargeway.invalid>")
+    MAIL_DIR = os.environ.get("MAIL_DIR") or None
+
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -186,6 +210,20 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_HTTPONLY = True
     PRODUCTION = _bool("CHARGEWAY_PRODUCTION", False)
+
+
+def _local_vapid_key() -> str:
+    """Embedded mode: a VAPID key pair generated once into instance/ (py_vapid), PEM."""
+    path = INSTANCE_DIR / "vapid_private.pem"
+    if not path.exists():
+        from py_vapid import Vapid
+
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        key = Vapid()
+        key.generate_keys()
+        path.write_bytes(key.private_pem())
+        path.chmod(0o600)
+    return path.read_text()
 
 
 def _local_secret() -> str:
@@ -204,6 +242,10 @@ class DevelopmentConfig(Config):
     def __init__(self):
         if not self.SECRET_KEY:
             self.SECRET_KEY = _local_secret()
+        if not self.VAPID_PRIVATE_KEY:
+            self.VAPID_PRIVATE_KEY = _local_vapid_key()
+        if not self.MAIL_SERVER and not self.MAIL_DIR:
+            self.MAIL_DIR = str(INSTANCE_DIR / "mail")
 
 
 class ProductionConfig(Config):
@@ -235,3 +277,6 @@ class TestConfig(Config):
     OCPP_LOG_FLUSH_SECONDS = 0
     METER_BATCH_MS = 0
     FRAGMENT_CACHE_SECONDS = 0  # tests see every change at once; the cache's own tests turn it on
+    VAPID_PRIVATE_KEY = None  # no push and no email unless a test sets them up (tests/driver/test_push.py, test_mail.py)
+    MAIL_SERVER = None
+    MAIL_DIR = None

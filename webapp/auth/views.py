@@ -1,11 +1,12 @@
 """Account pages."""
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..services.accounts import accounts, login_limits, passwords, signouts
 from ..services.errors import DomainError
+from ..services.platform import push
 from .blueprint import bp
 from .forms import LoginForm, PasswordForm, RegisterForm
 
@@ -59,6 +60,8 @@ def register():
 def logout():
     """Log out (POST, so a link cannot do it)."""
     signouts.log_out(current_user)  # a copy of this browser's cookies stops working too
+    if session.get(push.SESSION_KEY):  # a shared phone gets no more pushes for whoever logged out on it
+        push.remove(current_user.id, session[push.SESSION_KEY])
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

@@ -1,5 +1,5 @@
-"""The driver's account forms: paying the outstanding balance."""
-from wtforms import HiddenField, RadioField, StringField
+"""The driver's account forms: paying the outstanding balance, notification preferences, push devices."""
+from wtforms import BooleanField, HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Regexp
 
@@ -19,3 +19,42 @@ class PayBalanceForm(Form):
     details = StringField("Card number, UPI id or wallet phone",
                           [InputRequired("Enter the card number, UPI id or wallet phone."),
                            Length(max=64, message="At most 64 characters.")], filters=[strip], id="details")
+
+
+class PushSubscriptionForm(Form):
+    """A browser's PushSubscription (posted as JSON by static/js/push.js): where to post and its keys."""
+    endpoint = StringField("Push endpoint", [InputRequired("The browser gave no push endpoint."),
+                                             Length(max=1000, message="The push endpoint is too long.")], filters=[strip])
+    p256dh = StringField("Public key", [InputRequired("The browser gave no public key."),
+                                        Length(max=120, message="The public key is too long.")], filters=[strip])
+    auth = StringField("Auth secret", [InputRequired("The browser gave no auth secret."),
+                                       Length(max=40, message="The auth secret is too long.")], filters=[strip])
+
+
+class PushRenewalForm(PushSubscriptionForm):
+    """The service worker's new subscription after `pushsubscriptionchange`, with the token it was given."""
+
+    class Meta:
+        csrf = False  # the service worker has no page and no CSRF token: the signed token is the proof
+
+    token = StringField("Renewal token", [InputRequired("The renewal token is missing."),
+                                          Length(max=200, message="The renewal token is too long.")])
+
+
+def preferences_form(choices: dict[tuple[str, str], bool], kinds, channels):
+    """A form with one check box per (kind, channel), named `<kind>__<channel>`, set from `choices` (a posted
+    form wins: an unticked box is off). `save` is always posted, so a form with every box unticked still
+    counts as submitted."""
+    class PreferencesForm(Form):
+        save = HiddenField(default="1")
+
+        def wanted(self) -> dict[tuple[str, str], bool]:
+            return {(k.key, c): bool(self[f"{k.key}__{c}"].data) for k in kinds for c in channels}
+
+    for kind in kinds:
+        for channel in channels:
+            setattr(PreferencesForm, f"{kind.key}__{channel}", BooleanField(f"{kind.label}: {CHANNEL_LABELS[channel]}"))
+    return PreferencesForm(data={f"{k}__{c}": on for (k, c), on in choices.items()})
+
+
+CHANNEL_LABELS = {"in_app": "In the app", "push": "Push", "email": "Email"}

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from flask import current_app, render_template, url_for
 
+from ..services.platform import push
 from .blueprint import bp
 
 #: Static files the service worker precaches; their content hash names its cache, so any change
@@ -44,7 +45,7 @@ def manifest():
 @bp.route("/sw.js")
 def service_worker():
     """The service worker, served from the root so its scope is the whole app; never cached by HTTP."""
-    body = render_template("driver/sw.js", version=static_version(),
+    body = render_template("driver/sw.js", version=static_version(), vapid_key=push.public_key() if push.enabled() else "",
                            precache=[url_for("static", filename=name) for name in PRECACHE]
                            + [url_for("driver.offline"), url_for("driver.manifest")])
     response = current_app.response_class(body, mimetype="text/javascript")

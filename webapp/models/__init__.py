@@ -7,6 +7,7 @@ from .session import ChargingSession, MeterSample, SolarSample
 from .events import ChargerEvent, OcppMessage, AuditLog, Notification, MaintenanceWindow
 from .api import ApiToken, AppSessionReport
 from .ledger import BalanceEntry, GatewayRecord, BALANCE_KINDS
+from .delivery import PushSubscription, NotificationPreference, NotificationDelivery, CHANNELS
 
 __all__ = [
     "User", "ROLES", "operator_stations", "Station", "Tariff", "STATION_STATUSES",
@@ -16,3 +17,4 @@ __all__ = [
 ]
 __all__ += ["ApiToken", "AppSessionReport"]
 __all__ += ["BalanceEntry", "GatewayRecord", "BALANCE_KINDS"]
+__all__ += ["PushSubscription", "NotificationPreference", "NotificationDelivery", "CHANNELS"]

@@ -99,6 +99,11 @@ class Booking(db.Model):
         """The charger answered ReserveNow with a refusal: the connector is not reserved for the driver."""
         return self.reservation_status in RESERVATION_REFUSALS
 
+    @property
+    def timezone(self) -> str:
+        """The station's IANA timezone: the clock the booking's times are told on."""
+        return self.connector.charger.station.timezone
+
 
 # The exclusion constraint needs btree_gist (for "=" on an integer in a GiST index); created_all in tests.
 event.listen(Booking.__table__, "before_create",

@@ -1,7 +1,7 @@
 """Append-only records: charger events, the OCPP message log, audit entries, notifications, maintenance."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, JSON
+from sqlalchemy import ForeignKey, Index, String, Text, JSON, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -70,6 +70,10 @@ class Notification(db.Model):
     body: Mapped[str] = mapped_column(String(500), default="")
     link: Mapped[str | None] = mapped_column(String(200))
     dedupe_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    #: The station's IANA timezone (else the one of the driver's latest booking): times are shown in it.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    #: False when the driver turned this kind off in the app: kept only for push and email to read.
+    in_app: Mapped[bool] = mapped_column(default=True, server_default=true())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

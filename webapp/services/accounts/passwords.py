@@ -3,7 +3,8 @@ sign-in ends."""
 from ...extensions import db
 from ...models import User
 from . import signouts
-from ..platform import audit
+from ..platform import audit, notifications
+from ...timeutil import utcnow, zoned
 from ..errors import InvalidInput
 from .password_policy import check_new
 
@@ -18,4 +19,9 @@ def change(user: User, current: str, new: str, confirm: str) -> None:
     user.set_password(new)
     revoked = signouts.end_everything(user)
     audit.log("user.password", "user", user.id, None, {"api_tokens_revoked": revoked})
+    tz = notifications.latest_timezone(user.id)
+    notifications.notify(user.id, "password_changed", "Password changed",
+                         f"Your password was changed at {zoned(utcnow(), tz, '%d %b %Y, %H:%M')}; every other "
+                         "sign-in and app token was ended. If this was not you, change it again at once.",
+                         link="/account/password", tz=tz)
     db.session.commit()

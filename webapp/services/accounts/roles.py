@@ -9,6 +9,7 @@ from . import signouts
 from ..errors import Conflict, InvalidInput
 from ..booking.releases import release
 from ..platform import audit, notifications
+from ...timeutil import utcnow, zoned
 
 USER_FIELDS = ("email", "role", "active")
 
@@ -83,6 +84,12 @@ def suspend(actor: User, user: User) -> int:
         release(booking, "CANCELLED", "account suspended")
         notifications.notify(user.id, "booking_cancelled", "Booking cancelled",
                              "Your account was suspended; your payment was released.", link=f"/bookings/{booking.id}")
+    tz = notifications.latest_timezone(user.id)
+    notifications.notify(user.id, "account_suspended", "Account suspended",
+                         f"Your Chargeway account was suspended at {zoned(utcnow(), tz, '%d %b %Y, %H:%M')}. You "
+                         "cannot sign in or book until it is restored"
+                         + (f"; {len(pending)} booking(s) not yet started were cancelled and released." if pending
+                            else "."), tz=tz)
     audit.log("user.suspend", "user", user.id, before, {**_snap(user), "bookings_cancelled": len(pending)})
     db.session.commit()
     return len(pending)
@@ -94,6 +101,10 @@ def reactivate(user: User) -> User:
         raise Conflict("This account is active.")
     before = _snap(user)
     user.active, user.failed_logins, user.locked_until = True, 0, None
+    tz = notifications.latest_timezone(user.id)
+    notifications.notify(user.id, "account_reactivated", "Account restored",
+                         f"Your Chargeway account was restored at {zoned(utcnow(), tz, '%d %b %Y, %H:%M')}: you can "
+                         "sign in and book again.", link="/", tz=tz)
     audit.log("user.reactivate", "user", user.id, before, _snap(user))
     db.session.commit()
     return user

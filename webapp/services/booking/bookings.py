@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...models import Booking, ChargingSession, Connector, User
-from ...timeutil import utcnow
+from ...timeutil import utcnow, zoned
 from ...money import format_money
 from . import grace, modes, slot_gaps, slot_life, trail
 from .releases import release, release_reservation  # noqa: F401 - part of this module's API
@@ -203,13 +203,13 @@ def pay(user: User, booking_id: int, quota_kwh: float, method: str, details: str
         timers.enqueue("jobs.charging.reserve", booking.id)
     return announce_paid(booking, before, method, "booking_confirmed", "Booking confirmed",
                          f"Arrive and scan the QR code on {booking.connector.label} by "
-                         f"{hours.local_now(booking.connector.charger.station, booking.arrive_by):%H:%M}.")
+                         f"{zoned(booking.arrive_by, booking.timezone)}.")
 
 
 def announce_paid(booking: Booking, before: dict | None, method: str, kind: str, title: str, body: str) -> Booking:
     """Tell the driver their paid booking's next step, audit the payment, commit both with the change."""
     notifications.notify(booking.user_id, kind, title, body, link=f"/bookings/{booking.id}",
-                         dedupe_key=f"{kind}-{booking.id}")
+                         dedupe_key=f"{kind}-{booking.id}", tz=booking.timezone)
     trail.log("booking.pay", booking, before, method=method)
     db.session.commit()
     return booking
@@ -298,8 +298,9 @@ def expire_hold(booking_id: int) -> bool:
         trail.log("booking.expire", booking, before)  # else a read expired it, and wrote its entry
     release_reservation(booking)  # once: it marks the reservation cancelled
     notifications.notify(booking.user_id, "hold_expired", "Hold expired",
-                         f"Your hold on {booking.connector.label} expired.", link="/",
-                         dedupe_key=f"expired-{booking.id}")
+                         f"Your hold on {booking.connector.label} expired at "
+                         f"{zoned(booking.hold_expires_at, booking.timezone)}.", link="/",
+                         dedupe_key=f"expired-{booking.id}", tz=booking.timezone)
     db.session.commit()
     return True
 
@@ -312,8 +313,9 @@ def hold_warning(booking_id: int) -> None:
         return
     left = int((booking.hold_expires_at - utcnow()).total_seconds() // 60) + 1
     notifications.notify(booking.user_id, "hold_expiring", "Hold about to expire",
-                         f"Pay within {left} min to keep {booking.connector.label}.",
-                         link=f"/bookings/{booking.id}", dedupe_key=f"expiring-{booking.id}")
+                         f"Pay within {left} min (by {zoned(booking.hold_expires_at, booking.timezone)}) to keep "
+                         f"{booking.connector.label}.",
+                         link=f"/bookings/{booking.id}", dedupe_key=f"expiring-{booking.id}", tz=booking.timezone)
     db.session.commit()
 
 
@@ -337,15 +339,16 @@ def arrival_grace(booking_id: int) -> bool:
         notifications.notify(booking.user_id, "booking_cancelled", "Booking ended, nothing charged",
                              f"{booking.connector.label} could not be reserved ({booking.reservation_status}); "
                              "your payment was released.", link=f"/bookings/{booking.id}",
-                             dedupe_key=f"refused-end-{booking.id}")
+                             dedupe_key=f"refused-end-{booking.id}", tz=booking.timezone)
         db.session.commit()
         return True
     tariff = booking.connector.charger.station.tariff
     release(booking, "NO_SHOW", "arrival grace passed", fee=tariff.session_fee if tariff else 0)
     trail.log("booking.no_show", booking, before)
     notifications.notify(booking.user_id, "no_show", "Booking released",
-                         "You did not start charging in time. The session fee was kept; the rest was released.",
-                         link=f"/bookings/{booking.id}", dedupe_key=f"noshow-{booking.id}")
+                         f"You did not start charging by {zoned(booking.arrive_by, booking.timezone)}. The session "
+                         "fee was kept; the rest was released.",
+                         link=f"/bookings/{booking.id}", dedupe_key=f"noshow-{booking.id}", tz=booking.timezone)
     db.session.commit()
     return True
 
@@ -367,10 +370,11 @@ def exit_grace(booking_id: int) -> bool:
     booking.status = "OVERSTAY"
     trail.log("booking.overstay", booking, before)
     notifications.notify(booking.user_id, "overstay", "Please move your car",
-                         "The exit grace has passed; idle fees now apply.", link=f"/bookings/{booking.id}/live",
-                         dedupe_key=f"overstay-{booking.id}")
+                         f"The exit grace ended at {zoned(booking.exit_by, booking.timezone)}; idle fees now apply.",
+                         link=f"/bookings/{booking.id}/live", dedupe_key=f"overstay-{booking.id}", tz=booking.timezone)
     alert_staff(booking.connector.charger.station_id, "overstay", f"Overstay on {booking.connector.label}",
-                f"Booking #{booking.id} is past its exit grace.", f"/admin/bookings/{booking.id}")
+                f"Booking #{booking.id} is past its exit grace ({zoned(booking.exit_by, booking.timezone)}).",
+                f"/admin/bookings/{booking.id}")
     db.session.commit()
     return True
 

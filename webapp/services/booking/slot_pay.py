@@ -4,9 +4,8 @@ operator chose on the tariff: the quota's price (the quota chosen when paying), 
 is still the driver's target; a session costing more than the deposit is topped up as any other)."""
 from ...extensions import db
 from ...models import Booking, User
-from ...timeutil import utcnow
+from ...timeutil import utcnow, zoned
 from . import bookings, slot_gaps, slot_life, trail
-from ..fleet import hours
 from ..money import payments
 from ..platform import timers
 from ..errors import Conflict
@@ -74,4 +73,4 @@ def pay_slot(user: User, booking_id: int, quota_kwh: float, method: str, details
     slot_life.plan(booking)
     return bookings.announce_paid(
         booking, before, method, "slot_booked", "Slot booked", f"{booking.connector.label} at {station.name} is "
-        f"yours on {hours.local_now(station, booking.slot_start):%d %b at %H:%M} ({station.timezone}).")
+        f"yours on {zoned(booking.slot_start, station.timezone, '%d %b at %H:%M')} ({station.timezone}).")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Booking, ChargingSession, Connector
-from ...timeutil import utcnow
+from ...timeutil import utcnow, zoned
 from ..booking import grace
 from . import stop_retry
 from ..money import payments, pricing
@@ -50,8 +50,9 @@ def charging_started(session: ChargingSession) -> None:
         return
     booking.status, booking.started_at = "CHARGING", session.started_at
     notifications.notify(booking.user_id, "charging_started", "Charging started",
-                         f"Connector {booking.connector.label} is charging.", link=f"/bookings/{booking.id}/live",
-                         dedupe_key=f"started-{booking.id}")
+                         f"Connector {booking.connector.label} is charging since "
+                         f"{zoned(session.started_at, booking.timezone)}.", link=f"/bookings/{booking.id}/live",
+                         dedupe_key=f"started-{booking.id}", tz=booking.timezone)
 
 
 def quota_reached(booking: Booking, session: ChargingSession) -> bool:
@@ -74,8 +75,9 @@ def session_progress(session: ChargingSession) -> None:
         return
     if quota_reached(booking, session) and stop_retry.request(session, "quota"):
         notifications.notify(booking.user_id, "quota_reached", "Quota reached",
-                             "You got the energy you paid for; stopping the charge.",
-                             link=f"/bookings/{booking.id}/live", dedupe_key=f"quota-{booking.id}")
+                             f"You got the energy you paid for; stopping the charge "
+                             f"({zoned(utcnow(), booking.timezone)}).",
+                             link=f"/bookings/{booking.id}/live", dedupe_key=f"quota-{booking.id}", tz=booking.timezone)
 
 
 def charging_stopped(session: ChargingSession) -> None:
@@ -96,8 +98,8 @@ def charging_stopped(session: ChargingSession) -> None:
     timers.schedule("jobs.bookings.exit_grace", booking.exit_by, booking.id)
     notifications.notify(booking.user_id, "charging_complete", "Charging complete",
                          f"{session.energy_wh / 1000:.2f} kWh delivered. Unplug and close the door within "
-                         f"{timers.describe(grace)}.",
-                         link=f"/bookings/{booking.id}/live", dedupe_key=f"complete-{booking.id}")
+                         f"{timers.describe(grace)} (by {zoned(booking.exit_by, booking.timezone)}).",
+                         link=f"/bookings/{booking.id}/live", dedupe_key=f"complete-{booking.id}", tz=booking.timezone)
     if connector.status in ("Available", "Faulted"):  # a fault ends the booking now: no exit grace, no idle fee
         finalise(booking)
 
@@ -144,7 +146,7 @@ def _connector_faulted(connector: Connector) -> None:
                          f"Connector {connector.label} reported a fault ({connector.error_code}). "
                          + ("Charging was stopped; you pay only for what was delivered."
                             if booking.status == "CHARGING" else "Your booking was cancelled and refunded."),
-                         link=f"/bookings/{booking.id}", dedupe_key=f"fault-{booking.id}")
+                         link=f"/bookings/{booking.id}", dedupe_key=f"fault-{booking.id}", tz=booking.timezone)
     if booking.status in ("HELD", "CONFIRMED"):
         listeners.announce("unstarted_booking_faulted", locked_booking(booking.id))  # booking/ cancels it
     else:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ...extensions import db
 from ...models import Booking, Payment
 from ...money import format_money
+from ...timeutil import zoned
 from . import gateway, ledger, pricing
 from ..platform import notifications
 from ..errors import Conflict, PaymentFailed
@@ -171,6 +172,15 @@ def increment(booking: Booking, extra: int, key: str) -> Payment:
     return _record(booking, booking.user_id, "increment", extra, auth.method, key, auth_ref=auth.provider_ref)
 
 
+def _receipt_line(booking: Booking) -> str:
+    """' at <station>: 4.00 kWh, 14:02-14:45 IST' for the receipt notification ('' without a session)."""
+    session, station = booking.session, booking.connector.charger.station
+    if session is None or session.stopped_at is None:
+        return f" at {station.name}"
+    return (f" at {station.name}: {session.energy_wh / 1000:.2f} kWh, "
+            f"{zoned(session.started_at, station.timezone)} to {zoned(session.stopped_at, station.timezone)}")
+
+
 def settle(booking: Booking, total: int) -> None:
     """Capture what the booking cost (up to what is authorised), release the rest, owe the shortfall.
 
@@ -186,6 +196,7 @@ def settle(booking: Booking, total: int) -> None:
         return
     booking_id, user_id, currency = booking.id, booking.user_id, booking.currency
     method, auth_ref, authorised = auth.method, auth.provider_ref, booking.amount_authorised
+    what, tz = _receipt_line(booking), booking.timezone  # read now: recording a payment commits
     captured = 0
     capture_amount = min(total, authorised)
     if capture_amount > 0:
@@ -196,8 +207,8 @@ def settle(booking: Booking, total: int) -> None:
         if cap.status == "succeeded":
             captured = capture_amount
             notifications.notify(user_id, "payment_captured", "Payment captured",
-                                 f"{format_money(capture_amount, currency)} charged for booking #{booking_id}.",
-                                 link=f"/bookings/{booking_id}", dedupe_key=f"captured-{booking_id}")
+                                 f"{format_money(capture_amount, currency)} charged for booking #{booking_id}{what}.",
+                                 link=f"/bookings/{booking_id}/receipt", dedupe_key=f"captured-{booking_id}", tz=tz)
     rest = authorised - captured
     if rest > 0:
         kind = "void" if captured == 0 else "refund"

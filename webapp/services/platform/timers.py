@@ -36,8 +36,9 @@ PERIODIC = (
 #: Jobs that talk to chargers or the gateway (directly or through the booking timers' captures, refunds and
 #: CancelReservation): retried after an error. Each is idempotent: a stop claims its attempt number in the
 #: database, a reservation is re-sent with the same reservationId (which replaces it, OCPP 1.6 5.13), a
-#: payment reuses its idempotency key. Periodic jobs are not retried: their next period is the retry.
-RETRIED = ("jobs.charging.", "jobs.money.top_up", "jobs.bookings.", "jobs.smart.read_configuration")
+#: payment reuses its idempotency key, a push or an email is sent once per device (a delivery row each).
+#: Periodic jobs are not retried: their next period is the retry.
+RETRIED = ("jobs.charging.", "jobs.money.top_up", "jobs.bookings.", "jobs.smart.read_configuration", "jobs.notify.")
 
 
 def retried(func: str) -> bool:

@@ -41,3 +41,55 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(fetch(request).catch(() => new Response("", {status: 503, statusText: "Offline"})));
   }
 });
+
+// Web Push (services/platform/push.py, delivery.py): the payload is JSON {title, body, url, tag, timestamp,
+// action}; the notification's action (and a tap on it) opens the page it is about.
+const PUSH_KEY = "{{ vapid_key }}";
+const RENEW_CACHE = "push-renew";
+const RENEW_KEY = "/push/renew-token";
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (err) { data = {body: event.data ? event.data.text() : ""}; }
+  event.waitUntil(self.registration.showNotification(data.title || "Chargeway", {
+    body: data.body || "", tag: data.tag, timestamp: data.timestamp, data: {url: data.url || "/notifications"},
+    icon: "{{ url_for('static', filename='icons/icon-192.png') }}", badge: "{{ url_for('static', filename='icons/icon-192.png') }}",
+    actions: [{action: "open", title: data.action || "Open"}]
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL((event.notification.data && event.notification.data.url) || "/notifications", self.location.origin);
+  if (target.origin !== self.location.origin) { return; }
+  event.waitUntil(self.clients.matchAll({type: "window", includeUncontrolled: true}).then((windows) => {
+    for (const client of windows) {
+      if (new URL(client.url).pathname === target.pathname && "focus" in client) { return client.focus(); }
+    }
+    for (const client of windows) {
+      if ("navigate" in client) { return client.navigate(target.href).then((c) => c && c.focus()); }
+    }
+    return self.clients.openWindow(target.href);
+  }));
+});
+
+// The browser replaced (or expired) our subscription: subscribe again and tell the server, proving with the
+// renewal token stored when the driver turned push on that the new subscription belongs to the same account.
+self.addEventListener("pushsubscriptionchange", (event) => {
+  if (!PUSH_KEY) { return; }
+  const raw = atob((PUSH_KEY + "=".repeat((4 - PUSH_KEY.length % 4) % 4)).replace(/-/g, "+").replace(/_/g, "/"));
+  const key = Uint8Array.from(raw, (c) => c.charCodeAt(0));
+  event.waitUntil(caches.open(RENEW_CACHE).then((cache) => cache.match(RENEW_KEY).then((hit) => {
+    if (!hit) { return null; }
+    return hit.text().then((token) => (event.newSubscription ? Promise.resolve(event.newSubscription)
+      : self.registration.pushManager.subscribe({userVisibleOnly: true, applicationServerKey: key}))
+      .then((sub) => {
+        const json = sub.toJSON();
+        return fetch("{{ url_for('driver.renew_push_device') }}", {
+          method: "POST", headers: {"Content-Type": "application/json"}, credentials: "omit",
+          body: JSON.stringify({token: token, endpoint: json.endpoint, p256dh: json.keys.p256dh, auth: json.keys.auth})
+        });
+      })
+      .then((response) => (response.ok ? response.json().then((body) => cache.put(RENEW_KEY, new Response(body.renew_token))) : null)));
+  })));
+});
