@@ -140,8 +140,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(driver_bp)
-    from . import api
+    from . import api, errors
 
+    errors.register(app)  # the styled pages first: the API's fallbacks below chain to them outside /api
     api.init_app(app)  # /api and /device: CSRF-exempt (Bearer / Basic, no cookies), JSON errors
     from . import cli
 
