@@ -151,8 +151,11 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from .money import format_money
+    from .status_words import payment_kind, status_word
     from .timeutil import iso
 
+    app.add_template_filter(status_word, "status_word")
+    app.add_template_filter(payment_kind, "payment_kind")
     app.add_template_filter(iso, "iso")
     app.add_template_filter(format_money, "money")
 
