@@ -157,7 +157,15 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(status_word, "status_word")
     app.add_template_filter(payment_kind, "payment_kind")
     app.add_template_filter(iso, "iso")
+    app.add_template_global(_now_utc, "now_utc")
     app.add_template_filter(format_money, "money")
+
+
+def _now_utc():
+    """Now (UTC), for a template's "Last updated" time (through timeutil, so a test's clock moves it)."""
+    from . import timeutil
+
+    return timeutil.utcnow()
 
 
 def register_runtime(app: Flask) -> None:

@@ -37,7 +37,7 @@ def start(token: str):
         booking = scan.start(current_user, token)
     except DomainError as exc:
         return fail(exc, url_for("driver.charger_page", token=token))
-    flash("The door is unlocked: plug in your car. Charging starts as soon as the cable is in.", "success")
+    # No flash: the live session says the door is unlocked only while it waits for the car (it goes at Charging).
     return redirect(url_for("driver.live", booking_id=booking.id), code=303)
 
 

@@ -90,6 +90,7 @@ class StationView:
     rating: tuple[float, int] | None = None  # (average stars, number of ratings)
     opens_at: datetime | None = None  # closed by its hours: when it next opens (UTC)
     maintenance: MaintenanceInfo | None = None  # the station's own maintenance
+    read_at: datetime | None = None  # when these figures were read (a snapshot may be a few seconds old)
 
     @property
     def available(self) -> int:
@@ -154,7 +155,7 @@ def _compute(station_id: int | None) -> list[StationView]:
         .join(Connector, Connector.charger_id == Charger.id).join(Station, Charger.station_id == Station.id)
         .where(Charger.retired == false(), *where)
         .order_by(Charger.charge_point_id, Connector.connector_id)).all()
-    scores = ratings.station_ratings([s.id for s in stations])
+    scores, read_at = ratings.station_ratings([s.id for s in stations]), utcnow()
     works = _maintenance([s.id for s in stations if s.status == "maintenance"],
                          {r.charger_pk for r in rows if r.in_maintenance})
     infos, open_now = {}, {}
@@ -176,7 +177,7 @@ def _compute(station_id: int | None) -> list[StationView]:
     return [StationView(infos[s.id], open_now[s.id], tuple(connectors[s.id]), rating=scores.get(s.id),
                         opens_at=hours.next_opening(infos[s.id]) if not open_now[s.id] else None,
                         maintenance=works.get(("station", s.id), MaintenanceInfo("", None))
-                        if s.status == "maintenance" else None)
+                        if s.status == "maintenance" else None, read_at=read_at)
             for s in stations]
 
 
