@@ -41,6 +41,13 @@ def start(token: str):
     return redirect(url_for("driver.live", booking_id=booking.id), code=303)
 
 
+@bp.route("/scan")
+@login_required
+def scan_page():
+    """Scan the charger's QR code with the phone's camera, inside the app (typing the id is the fallback)."""
+    return render_template("driver/charging/scan.html")
+
+
 @bp.route("/charge")
 @login_required
 def typed():
