@@ -144,8 +144,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(driver_bp)
-    from . import api
+    from . import api, errors
 
+    errors.register(app)  # the styled pages first: the API's fallbacks below chain to them outside /api
     api.init_app(app)  # /api and /device: CSRF-exempt (Bearer / Basic, no cookies), JSON errors
     from . import cli
 
@@ -154,11 +155,22 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from .money import format_money
+    from .status_words import payment_kind, status_word
     from .timeutil import iso, zoned
 
+    app.add_template_filter(status_word, "status_word")
+    app.add_template_filter(payment_kind, "payment_kind")
     app.add_template_filter(iso, "iso")
     app.add_template_filter(zoned, "zoned")
+    app.add_template_global(_now_utc, "now_utc")
     app.add_template_filter(format_money, "money")
+
+
+def _now_utc():
+    """Now (UTC), for a template's "Last updated" time (through timeutil, so a test's clock moves it)."""
+    from . import timeutil
+
+    return timeutil.utcnow()
 
 
 def register_runtime(app: Flask) -> None:

@@ -27,7 +27,28 @@ def test_waiting_for_the_charger_after_start(client, driver, charger, link):
     client.post(f"/c/{qr.token_for(charger.connectors[0])}/start")
     response = client.get(f"/bookings/{booking_id}/live", headers=LIVE)
     assert response.status_code == 200 and "Waiting for the charger" in text(response.get_data(as_text=True))
-    assert 'hx-trigger="every 2s"' in response.get_data(as_text=True)
+    assert 'hx-trigger="every 2s' in response.get_data(as_text=True)
+
+
+
+def test_the_door_message_goes_once_charging_starts(client, driver, charger, link):
+    """It lives in the polled live session, not a flash that stays on screen after the car starts charging."""
+    from webapp.services.charging import transactions
+    from webapp.timeutil import utcnow
+
+    booking_id = confirmed_booking(client, charger.connectors[0])
+    before = text(client.get(f"/bookings/{booking_id}/live", headers=LIVE).get_data(as_text=True))
+    assert "The door is unlocked" not in before  # nothing unlocked yet
+    client.post(f"/c/{qr.token_for(charger.connectors[0])}/start")
+    waiting = client.get(f"/bookings/{booking_id}/live", headers=LIVE).get_data(as_text=True)
+    assert "The door is unlocked" in text(waiting) and "Last updated" in text(waiting)
+    transactions.start("CP-TEST-1", 1, driver.id_tag, 1000, utcnow())
+    db.session.commit()
+    assert booking(booking_id).status == "CHARGING"
+    charging = client.get(f"/bookings/{booking_id}/live", headers=LIVE).get_data(as_text=True)
+    assert "The door is unlocked" not in text(charging) and "Charging" in text(charging)
+    page = client.get(f"/bookings/{booking_id}/live").get_data(as_text=True)
+    assert "The door is unlocked" not in text(page)  # nor in a flash on the full page
 
 
 def test_live_numbers(client, charging, clock):
@@ -44,7 +65,7 @@ def test_live_numbers(client, charging, clock):
     assert 'value="25.0"' in html and "Quota: 2.50 of 10.0 kWh" in page
     eta = (clock.now + timedelta(hours=7.5 / 11)).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Kolkata"))
     assert f"Estimated finish {eta:%H:%M}" in page
-    assert "Stop charging" in page and 'hx-trigger="every 2s"' in html
+    assert "Stop charging" in page and 'hx-trigger="every 2s' in html
     full = client.get(f"/bookings/{booking_id}/live").get_data(as_text=True)
     assert "<html" in full and 'id="live-session"' in full
 

@@ -60,18 +60,26 @@ def test_successful_payment_confirms_with_arrive_by_and_reserves(client, held, c
     assert "jobs.charging.reserve" in pending and "jobs.bookings.arrival_grace" in pending
 
 
-@pytest.mark.parametrize("method, details, reason", [
-    ("card", "4000 0000 0000 0002", "Your card was declined."),
-    ("card", "4000 0000 0000 9995", "Insufficient funds."),
-    ("card", "4000 0000 0000 0119", "The payment gateway had an error. Please try again."),
-    ("card", "1234 5678 9012 3456", "That card number is not valid."),
-    ("upi", "decline@upi", "Your card was declined."),
-    ("upi", "nobody", "Enter a UPI id"),
+@pytest.mark.parametrize("method, details, reason, next_to_field", [
+    ("card", "4000 0000 0000 0002", "Your card was declined.", True),
+    ("card", "4000 0000 0000 9995", "Insufficient funds.", True),
+    ("card", "4000 0000 0000 0119", "The payment gateway had an error. Please try again.", False),
+    ("card", "1234 5678 9012 3456", "That card number is not valid.", True),
+    ("upi", "decline@upi", "Your bank declined this UPI payment.", True),
+    ("upi", "poor@upi", "Not enough money in the bank account behind this UPI id.", True),
+    ("upi", "nobody", "Enter a UPI id", True),
 ])
-def test_failed_payment_is_explained_and_can_be_retried(client, held, method, details, reason):
+def test_failed_payment_is_explained_and_can_be_retried(client, held, method, details, reason, next_to_field):
     failed = pay(client, held, method=method, details=details)
-    assert failed.status_code == 303
-    page = client.get(f"/bookings/{held}").get_data(as_text=True)
+    if next_to_field:  # a decline concerns what was typed: said under that field, the typed value kept
+        assert failed.status_code == 402
+        page = failed.get_data(as_text=True)
+        error = page.split('id="f-details-error"')[1].split("</small>")[0]
+        assert reason in text(error) and f'value="{details}"' in page
+        assert method == "card" or "card" not in text(error).lower()  # a UPI decline is not "your card"
+    else:  # the gateway's own trouble: said above the form
+        assert failed.status_code == 303
+        page = client.get(f"/bookings/{held}").get_data(as_text=True)
     assert reason in text(page) and "Pay and confirm" in page
     assert db.session.get(Booking, held).status == "HELD"
     ok = pay(client, held, method="upi", details="driver@okbank")
@@ -84,7 +92,7 @@ def test_failed_payment_is_explained_and_can_be_retried(client, held, method, de
 
 def test_failed_payment_json_is_402_and_notifies(client, held):
     response = pay(client, held, details="4000 0000 0000 0002")
-    assert response.status_code == 303
+    assert response.status_code == 402  # the page again, the decline under the card number
     response = client.post(f"/bookings/{held}/pay", headers={"Accept": "application/json"},
                            data={"quota": "10", "method": "card", "details": "4000000000000002",
                                  "idempotency_key": uuid.uuid4().hex})

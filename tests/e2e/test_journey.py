@@ -105,6 +105,7 @@ def test_stop_by_the_driver_captures_exactly_what_was_delivered(phone, shots, ch
     booking_id = charge_from_registration(page, shots, live_server.url, preset=40)
     expect(page.locator("[data-cost]")).not_to_have_attribute("data-cost", str(FEE))
     page.get_by_role("button", name=re.compile("Stop charging")).click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Stop charging").click()  # static/js/confirm.js
     expect(page.get_by_text("Stopping the charge.")).to_be_visible()
     expect(page.locator("#live-session")).to_have_attribute("data-status", "FINISHING")
     shots(page, "stopped")

@@ -82,6 +82,7 @@ def test_refused_reservation_driver_cancels_and_pays_nothing(phone, shots, devic
     booking_id = book_connector_1(page, shots)
     sees_the_refusal(page, shots)
     page.get_by_role("button", name="Cancel this booking").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Cancel booking").click()  # static/js/confirm.js
     expect(page.get_by_text("Booking cancelled. Nothing was charged.")).to_be_visible()
     shots(page, "cancelled")
     assert booking_row(booking_id).status == "CANCELLED"

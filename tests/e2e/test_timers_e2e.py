@@ -54,6 +54,7 @@ def test_overstay_shows_the_idle_fee(phone, shots, charger, live_server):
     page = phone
     booking_id = charge_from_registration(page, shots, live_server.url, preset=40)
     page.get_by_role("button", name=re.compile("Stop charging")).click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Stop charging").click()  # static/js/confirm.js
     expect(page.locator("#live-session")).to_have_attribute("data-status", "FINISHING")
     expect(page.locator("#live-session")).to_have_attribute("data-status", "OVERSTAY", timeout=15000)
     expect(page.get_by_text("Please move your car")).to_be_visible()

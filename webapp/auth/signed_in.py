@@ -10,3 +10,10 @@ def has_sign_in() -> bool:
     signed-in and visitor forms without a database round trip.
     """
     return "_user_id" in session
+
+
+def signed_in_id() -> int | None:
+    """The user id in this session's sign-in ("id:epoch"), without a database round trip; display only, as
+    `has_sign_in` (it marks the driver's own connector "Yours" on a polled fragment)."""
+    raw = str(session.get("_user_id") or "").split(":", 1)[0]
+    return int(raw) if raw.isdigit() else None

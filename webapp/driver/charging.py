@@ -37,8 +37,15 @@ def start(token: str):
         booking = scan.start(current_user, token)
     except DomainError as exc:
         return fail(exc, url_for("driver.charger_page", token=token))
-    flash("The door is unlocked: plug in your car. Charging starts as soon as the cable is in.", "success")
+    # No flash: the live session says the door is unlocked only while it waits for the car (it goes at Charging).
     return redirect(url_for("driver.live", booking_id=booking.id), code=303)
+
+
+@bp.route("/scan")
+@login_required
+def scan_page():
+    """Scan the charger's QR code with the phone's camera, inside the app (typing the id is the fallback)."""
+    return render_template("driver/charging/scan.html")
 
 
 @bp.route("/charge")

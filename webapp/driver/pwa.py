@@ -9,7 +9,7 @@ from .blueprint import bp
 
 #: Static files the service worker precaches; their content hash names its cache, so any change
 #: installs a new worker that drops the old cache.
-PRECACHE = ("css/app.css", "css/driver.css", "js/app.js", "js/driver.js", "vendor/htmx-2.0.11.min.js",
+PRECACHE = ("css/app.css", "css/driver.css", "js/app.js", "js/confirm.js", "js/offline.js", "js/driver.js", "vendor/htmx-2.0.11.min.js",
             "icons/icon-192.png", "icons/icon-512.png", "icons/maskable-192.png")
 
 

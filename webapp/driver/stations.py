@@ -2,7 +2,7 @@
 from flask import abort, request
 from flask_login import current_user
 
-from ..auth.signed_in import has_sign_in
+from ..auth.signed_in import has_sign_in, signed_in_id
 from ..fragments import page_or_fragment, wants_fragment
 from ..services.fleet import availability, geo, hours
 from .blueprint import bp
@@ -33,7 +33,15 @@ def station(station_id: int):
     return page_or_fragment("driver/stations/show.html", "driver/stations/_connectors.html", "connectors",
                             view=view, station=view.station, hours=hours.describe(view.station),
                             local_now=hours.local_now(view.station),
-                            signed_in=has_sign_in() if fragment else current_user.is_authenticated)
+                            signed_in=has_sign_in() if fragment else current_user.is_authenticated,
+                            me=signed_in_id() if fragment else (current_user.id if current_user.is_authenticated
+                                                                 else None))
+
+
+@bp.app_template_filter("opens")
+def format_opens(view) -> str:
+    """A closed station's next opening: 'Opens 18:00' or 'Opens Mon 08:00' (station time); '' if unknown."""
+    return hours.opens_text(view.station, view.opens_at)
 
 
 @bp.app_template_filter("km")

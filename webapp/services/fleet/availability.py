@@ -5,11 +5,12 @@ by every request for `FRAGMENT_CACHE_SECONDS` (services/platform/snapshots.py): 
 per refresh, whatever the number of stations and connectors.
 """
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import and_, exists, false, or_, select
 
 from ...extensions import db
-from ...models import Booking, Charger, Connector, Station, Tariff
+from ...models import Booking, Charger, Connector, MaintenanceWindow, Station, Tariff
 from ...timeutil import utcnow
 from ..booking import grace, ratings
 from . import hours
@@ -58,9 +59,18 @@ class ConnectorInfo:
 
 
 @dataclass(frozen=True)
+class MaintenanceInfo:
+    """Why a station or charger is in maintenance and until when (UTC; None when staff set it by hand)."""
+    reason: str
+    until: datetime | None
+
+
+@dataclass(frozen=True)
 class ConnectorView:
     connector: ConnectorInfo
     state: str
+    booked_by: int | None = None  # the driver whose live booking holds it (display only: "Yours")
+    maintenance: MaintenanceInfo | None = None
 
     @property
     def label(self) -> str:
@@ -78,6 +88,9 @@ class StationView:
     connectors: tuple[ConnectorView, ...] = field(default_factory=tuple)
     distance_km: float | None = None
     rating: tuple[float, int] | None = None  # (average stars, number of ratings)
+    opens_at: datetime | None = None  # closed by its hours: when it next opens (UTC)
+    maintenance: MaintenanceInfo | None = None  # the station's own maintenance
+    read_at: datetime | None = None  # when these figures were read (a snapshot may be a few seconds old)
 
     @property
     def available(self) -> int:
@@ -133,13 +146,18 @@ def _compute(station_id: int | None) -> list[StationView]:
     if not stations:
         return []
     booked = exists().where(Booking.connector_id == Connector.id, booked_now()).label("booked")
+    booked_by = (select(Booking.user_id).where(Booking.connector_id == Connector.id, booked_now())
+                 .limit(1).scalar_subquery().label("booked_by"))
     rows = db.session.execute(
-        select(Charger.station_id, Charger.online, Charger.in_maintenance, Charger.charge_point_id, Connector.id,
-               Connector.connector_id, Connector.plug_type, Connector.max_power_kw, Connector.status, booked)
+        select(Charger.station_id, Charger.id.label("charger_pk"), Charger.online, Charger.in_maintenance,
+               Charger.charge_point_id, Connector.id, Connector.connector_id, Connector.plug_type,
+               Connector.max_power_kw, Connector.status, booked, booked_by)
         .join(Connector, Connector.charger_id == Charger.id).join(Station, Charger.station_id == Station.id)
         .where(Charger.retired == false(), *where)
         .order_by(Charger.charge_point_id, Connector.connector_id)).all()
-    scores = ratings.station_ratings([s.id for s in stations])
+    scores, read_at = ratings.station_ratings([s.id for s in stations]), utcnow()
+    works = _maintenance([s.id for s in stations if s.status == "maintenance"],
+                         {r.charger_pk for r in rows if r.in_maintenance})
     infos, open_now = {}, {}
     for s in stations:
         tariff = (TariffInfo(s.currency, s.price_per_kwh, s.price_per_minute, s.session_fee, s.idle_fee_per_minute)
@@ -151,10 +169,33 @@ def _compute(station_id: int | None) -> list[StationView]:
     for r in rows:
         state = connector_state(infos[r.station_id].status, r.online, r.in_maintenance, r.status,
                                 open_now[r.station_id], r.booked)
+        work = (works.get(("station", r.station_id)) or works.get(("charger", r.charger_pk))
+                if state == "maintenance" else None)
         connectors[r.station_id].append(ConnectorView(
-            ConnectorInfo(r.id, r.charge_point_id, r.connector_id, r.plug_type, r.max_power_kw, r.status), state))
-    return [StationView(infos[s.id], open_now[s.id], tuple(connectors[s.id]), rating=scores.get(s.id))
+            ConnectorInfo(r.id, r.charge_point_id, r.connector_id, r.plug_type, r.max_power_kw, r.status), state,
+            booked_by=r.booked_by if state == "booked" else None, maintenance=work))
+    return [StationView(infos[s.id], open_now[s.id], tuple(connectors[s.id]), rating=scores.get(s.id),
+                        opens_at=hours.next_opening(infos[s.id]) if not open_now[s.id] else None,
+                        maintenance=works.get(("station", s.id), MaintenanceInfo("", None))
+                        if s.status == "maintenance" else None, read_at=read_at)
             for s in stations]
+
+
+def _maintenance(station_ids: list[int], charger_ids: set[int]) -> dict[tuple[str, int], MaintenanceInfo]:
+    """The running maintenance windows of these stations and chargers: {("station"|"charger", id): info}."""
+    if not station_ids and not charger_ids:
+        return {}
+    rows = db.session.execute(
+        select(MaintenanceWindow.station_id, MaintenanceWindow.charger_id, MaintenanceWindow.reason,
+               MaintenanceWindow.ends_at)
+        .where(MaintenanceWindow.state == "active",
+               or_(MaintenanceWindow.station_id.in_(station_ids), MaintenanceWindow.charger_id.in_(charger_ids)))
+        .order_by(MaintenanceWindow.ends_at.desc())).all()
+    found: dict[tuple[str, int], MaintenanceInfo] = {}
+    for r in rows:  # the latest end first: the one that keeps it shut longest wins
+        key = ("charger", r.charger_id) if r.charger_id is not None else ("station", r.station_id)
+        found.setdefault(key, MaintenanceInfo(r.reason or "", r.ends_at))
+    return found
 
 
 def listed_views() -> tuple[StationView, ...]:

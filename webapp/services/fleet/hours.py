@@ -1,6 +1,6 @@
 """Opening hours, evaluated in the station's own timezone (overnight ranges and 24/7 included)."""
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from ...timeutil import UTC, utcnow
@@ -37,6 +37,34 @@ def is_open(station, at: datetime | None = None) -> bool:
         if e <= s and minute < e:  # overnight range from yesterday: the early-morning part
             return True
     return False
+
+
+def next_opening(station, at: datetime | None = None) -> datetime | None:
+    """When a station closed by its hours next opens (UTC), within the coming week; None when it is open,
+    never opens, or is shut for another reason (maintenance, retired)."""
+    now = at or utcnow()
+    if station.status != "active" or station.always_open or is_open(station, now):
+        return None
+    zone = ZoneInfo(station.timezone)
+    local = now.astimezone(zone)
+    hours = station.opening_hours or {}
+    for offset in range(8):
+        day = (local + timedelta(days=offset)).date()
+        starts = sorted(_minutes(s) for s, _e in hours.get(DAYS[day.weekday()], []))
+        for minute in starts:
+            candidate = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=zone)
+            if candidate > local:
+                return candidate.astimezone(UTC)
+    return None
+
+
+def opens_text(station, opens_at: datetime | None, at: datetime | None = None) -> str:
+    """'Opens 18:00' (later today) or 'Opens Mon 08:00', in the station's time; '' when unknown."""
+    if opens_at is None:
+        return ""
+    zone = ZoneInfo(station.timezone)
+    when, today = opens_at.astimezone(zone), (at or utcnow()).astimezone(zone).date()
+    return f"Opens {when:%H:%M}" if when.date() == today else f"Opens {when:%a %H:%M}"
 
 
 def local_now(station, at: datetime | None = None) -> datetime:

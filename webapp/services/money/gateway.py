@@ -43,9 +43,11 @@ CARD_OUTCOMES = {
     "4000000000009995": ("declined", "Insufficient funds."),
     "4000000000000119": ("failed", "The payment gateway had an error. Please try again."),
 }
+#: UPI is not a card: its declines are worded for the bank account and the UPI app behind the id.
 UPI_OUTCOMES = {
-    "decline@upi": CARD_OUTCOMES["4000000000000002"],
-    "poor@upi": CARD_OUTCOMES["4000000000009995"],
+    "decline@upi": ("declined", "Your bank declined this UPI payment. Check the request in your UPI app, "
+                    "or use another UPI id."),
+    "poor@upi": ("declined", "Not enough money in the bank account behind this UPI id."),
     "error@upi": CARD_OUTCOMES["4000000000000119"],
 }
 CAPTURE_FAILS = "4000000000000341"

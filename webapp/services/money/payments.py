@@ -159,8 +159,10 @@ def authorise(booking: Booking, amount: int, method: str, details: str, key: str
                              payment.failure_reason or "The payment did not go through.",
                              link=f"/bookings/{booking_id}")
         db.session.commit()
+        # A decline is about the card number or UPI id the driver typed: it goes next to that field.
+        where = {"field": "details"} if payment.status == "declined" else {}
         raise PaymentFailed(payment.failure_reason or "The payment did not go through.",
-                            {"payment_id": payment.id, "retryable": True})
+                            {"payment_id": payment.id, "retryable": True, **where})
     return payment
 
 

@@ -27,16 +27,7 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
-// <form data-confirm="Question?">: ask before submitting. The Content-Security-Policy forbids inline
-// handlers, so the question lives in the markup and this one listener asks it. Capture phase: it runs before
-// htmx's boosted-form listener, which a refusal then never reaches.
-document.addEventListener("submit", function (event) {
-  var question = event.target.dataset && event.target.dataset.confirm;
-  if (question && !window.confirm(question)) {
-    event.preventDefault();
-    event.stopImmediatePropagation();
-  }
-}, true);
+// data-confirm and hx-confirm: static/js/confirm.js asks in a <dialog>.
 document.addEventListener("click", function (event) {
   if (event.target.closest("[data-print]")) { window.print(); }
 });

@@ -45,3 +45,41 @@ document.addEventListener("change", function (event) {
     label.textContent = d[0]; input.placeholder = d[1]; input.inputMode = d[2]; input.autocomplete = d[3];
   }
 });
+
+// Install: when the browser offers it (beforeinstallprompt), an "Install app" button in the top bar.
+var installPrompt = null;
+function installButton() {
+  var button = document.getElementById("install-app");
+  if (!button) {
+    var bar = document.querySelector(".topbar");
+    if (!bar) { return null; }
+    button = document.createElement("button");
+    button.type = "button"; button.id = "install-app"; button.className = "install"; button.hidden = true;
+    button.textContent = "Install app";
+    bar.insertBefore(button, bar.querySelector("nav"));
+  }
+  return button;
+}
+window.addEventListener("beforeinstallprompt", function (event) {
+  event.preventDefault();
+  installPrompt = event;
+  var button = installButton();
+  if (button) { button.hidden = false; }
+});
+document.addEventListener("htmx:afterSettle", function () {  // a boosted page swapped the top bar
+  if (installPrompt) { var b = installButton(); if (b) { b.hidden = false; } }
+});
+document.addEventListener("click", function (event) {
+  if (!event.target.closest("#install-app") || !installPrompt) { return; }
+  installPrompt.prompt();
+  installPrompt.userChoice.finally(function () {
+    installPrompt = null;
+    var b = document.getElementById("install-app");
+    if (b) { b.hidden = true; }
+  });
+});
+window.addEventListener("appinstalled", function () {
+  installPrompt = null;
+  var b = document.getElementById("install-app");
+  if (b) { b.hidden = true; }
+});

@@ -38,7 +38,10 @@ self.addEventListener("fetch", (event) => {
   }
   if (request.headers.get("HX-Request")) {
     // A fragment: network only; a failure leaves the last good content on screen and polling goes on.
-    event.respondWith(fetch(request).catch(() => new Response("", {status: 503, statusText: "Offline"})));
+    // The header tells offline.js this was the network, not the server (it shows the banner; a boosted link
+    // then navigates for real, and the branch above answers that with the offline page).
+    event.respondWith(fetch(request).catch(() => new Response("", {status: 503, statusText: "Offline",
+                                                                   headers: {"X-Chargeway-Offline": "1"}})));
   }
 });
 
