@@ -9,6 +9,7 @@ from webapp.models import AuditLog, Booking, Payment
 from webapp.services.accounts import tokens
 from webapp.services.booking import modes
 
+from .conftest import replans
 from .flow import meter
 
 
@@ -90,15 +91,15 @@ def test_a_quota_lowered_below_what_is_delivered_stops_at_once(client, charging,
     assert booking(booking_id).end_reason == "quota reached"
 
 
-def test_switching_mode_at_a_smart_charger_replans_the_station(client, charging, api, charger, monkeypatch):
-    booking_id, _ = charging
-    replans = []
-    monkeypatch.setattr(modes, "smart_capable", lambda charger: True)
-    monkeypatch.setattr(modes, "rebalance", replans.append)
+def test_switching_mode_at_a_smart_charger_replans_the_station(client, charging, api, smart, link, run_jobs):
+    booking_id, tx = charging
     response = change(client, api, booking_id, charging_mode="solar", solar_floor_kw=2.5)
     assert response.status_code == 200, response.get_json()
     assert (response.get_json()["charging_mode"], response.get_json()["solar_floor_kw"]) == ("solar", 2.5)
-    assert replans == [charger.station_id]
+    assert replans() == [smart.station_id]
+    run_jobs()
+    sent = [payload for _, action, payload in link.calls if action == "SetChargingProfile"]
+    assert [p["csChargingProfiles"]["transactionId"] for p in sent] == [tx]
     assert modes.used(booking(booking_id)) == ["fast", "solar"]
     active = client.get("/api/charging/sessions/active", headers=api).get_json()["session"]
     assert (active["chargingMode"], active["solarFloorKw"]) == ("solar", 2.5)
@@ -166,14 +167,12 @@ def test_live_page_change_errors_show_next_to_the_field(client, charging):
 
 
 def test_each_modes_energy_is_billed_at_its_price_and_the_receipt_shows_the_modes(client, charging, api, link,
-                                                                                   charger, monkeypatch, clock):
+                                                                                   charger, smart, clock):
     from .flow import status, stop_tx
 
     booking_id, tx = charging
     charger.station.tariff.price_per_kwh_solar = 1000
     db.session.commit()
-    monkeypatch.setattr(modes, "smart_capable", lambda charger: True)
-    monkeypatch.setattr(modes, "rebalance", lambda station_id: None)
     clock.advance(minutes=5)
     meter(tx, 1_002_000, 22000)
     assert change(client, api, booking_id, charging_mode="solar", solar_floor_kw=3).status_code == 200

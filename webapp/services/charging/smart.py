@@ -251,6 +251,11 @@ def session_changed(session: ChargingSession) -> None:
         timers.schedule("jobs.smart.rebalance", utcnow() + _delay(), station_id)
 
 
+def replan_soon(station_id: int) -> None:
+    """A live session's mode or quota changed: re-plan its station in a job, once the change commits."""
+    timers.enqueue("jobs.smart.rebalance", station_id)
+
+
 def planned_stations() -> list[int]:
     """The active stations that want a plan (``wants_plan``), in one query."""
     limited = select(Station.id).where(Station.status == "active", or_(
