@@ -61,6 +61,11 @@ def test_strict_client_takes_our_profiles_and_a_rejected_one_is_handled(app, liv
         row = chargers.get_by_cp_id("RPC-SMART-1")
         assert smart.capable(row) and smart.caps(row).unit == "A" and smart.caps(row).max_stack_level == 3
 
+        # It keeps 4 profiles: its cap and a TxProfile per connector fit, a TxDefaultProfile each as well do not.
+        cap = client.wait_received("SetChargingProfile", timeout=10)
+        assert cap["connectorId"] == 0 and cap["csChargingProfiles"]["chargingProfilePurpose"] == "ChargePointMaxProfile"
+        assert cap["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"] == [
+            {"startPeriod": 0, "limit": 15.9}]  # the station's 11 kW, for the whole charger
         tx1 = start(client, tag, 1)
         profile = client.wait_received("SetChargingProfile", timeout=10)
         assert profile["connectorId"] == 1
@@ -86,4 +91,6 @@ def test_strict_client_takes_our_profiles_and_a_rejected_one_is_handled(app, liv
         assert client.wait_received("GetCompositeSchedule", timeout=10)["chargingRateUnit"] == "A"
         thread.join(10)
         assert "error" not in result and result["value"] is None  # the client's default answer: Rejected
+        assert not [p for p in client.received("SetChargingProfile")
+                    if p["params"]["csChargingProfiles"]["chargingProfilePurpose"] == "TxDefaultProfile"]
         assert client.violations() == [], client.violations()
