@@ -100,6 +100,10 @@ def test_switching_mode_at_a_smart_charger_replans_the_station(client, charging,
     run_jobs()
     sent = [payload for _, action, payload in link.calls if action == "SetChargingProfile"]
     assert [p["csChargingProfiles"]["transactionId"] for p in sent] == [tx]
+    # no sun at this station: the session is held at the floor its driver chose, not SMART_SOLAR_FLOOR_KW
+    assert sent[0]["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"] == [
+        {"startPeriod": 0, "limit": 2500.0}]
+    assert booking(booking_id).session.power_limit_kw == 2.5
     assert modes.used(booking(booking_id)) == ["fast", "solar"]
     active = client.get("/api/charging/sessions/active", headers=api).get_json()["session"]
     assert (active["chargingMode"], active["solarFloorKw"]) == ("solar", 2.5)
