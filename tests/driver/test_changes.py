@@ -11,6 +11,7 @@ from webapp.services.booking import modes
 
 from .conftest import replans
 from .flow import meter
+from .pages import text
 
 
 @pytest.fixture
@@ -190,6 +191,12 @@ def test_each_modes_energy_is_billed_at_its_price_and_the_receipt_shows_the_mode
     page = client.get(f"/bookings/{booking_id}/receipt").get_data(as_text=True)
     assert 'data-modes="fast,solar,fast"' in page and "Fast → Solar → Fast" in page
     assert 'data-energy-cost="7400"' in page  # 2 kWh at ₹18, 2 at ₹10 (Solar), 1 at ₹18
+    # each segment with its kWh, price and cost
+    for mode, wh, cost, line in (("fast", 2000, 3600, "Fast 2.000 kWh ₹18.00/kWh ₹36.00"),
+                                 ("solar", 2000, 2000, "Solar 2.000 kWh ₹10.00/kWh ₹20.00"),
+                                 ("fast", 1000, 1800, "Fast 1.000 kWh ₹18.00/kWh ₹18.00")):
+        assert f'data-segment="{mode}" data-segment-wh="{wh}" data-segment-cost="{cost}"' in page
+        assert line in text(page)
     b = booking(booking_id)
     assert (b.status, b.amount_captured) == ("COMPLETED", 7400 + 2000)
 

@@ -121,6 +121,14 @@ def used(booking: Booking) -> list[str]:
     return seen
 
 
+def segments(booking: Booking, energy_wh: int) -> list[pricing.Segment]:
+    """The booking's energy split by the mode it charged in (kWh, price, cost each), as billed; [] without a tariff."""
+    tariff = booking.connector.charger.station.tariff
+    if tariff is None:
+        return []
+    return pricing.segment_costs(tariff, energy_wh, booking.charging_mode, booking.mode_segments)
+
+
 def price_of(booking: Booking) -> int | None:
     """The price per kWh the booking's energy is billed at (its mode's), or None without a tariff."""
     tariff = booking.connector.charger.station.tariff
