@@ -59,7 +59,8 @@ class SimulatedCharger(SmartChargingMixin, SessionMixin, OcppLink):
                  time_scale=1.0, auto_plug=True, plug_delay=0.2, response_timeout=10.0,
                  heartbeat_interval=None, serial_number=None, firmware_version="1.0.0",
                  solar_follow_sun=True, connection_timeout=90, unplug_delay=None, meter_format=None,
-                 meter_wh=None, passwords_file=None, smart_charging=True, charging_rate_units="Current,Power"):
+                 meter_wh=None, passwords_file=None, smart_charging=True, charging_rate_units="Current,Power",
+                 max_profiles=10):
         super().__init__(cp_id, base_url, password=password, response_timeout=response_timeout,
                          heartbeat_interval=heartbeat_interval)
         # Where a provisioned AuthorizationKey is kept ({"cp_id": "password"}), so a restart uses it too.
@@ -97,7 +98,7 @@ class SimulatedCharger(SmartChargingMixin, SessionMixin, OcppLink):
         }
         if supports_reservation:
             self.config["ReserveConnectorZeroSupported"] = "false"
-        self.setup_smart_charging(smart_charging, charging_rate_units)
+        self.setup_smart_charging(smart_charging, charging_rate_units, max_profiles=max_profiles)
         # Scripted ReserveNow answers per connector (tests): {1: "Occupied"} answers Occupied on
         # connector 1 whatever its state, and reserves nothing.
         self.reserve_now_answers: dict[int, str] = {}

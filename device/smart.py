@@ -3,8 +3,8 @@ ClearChargingProfile and GetCompositeSchedule, and the power cap they put on eac
 
 ``SmartChargingMixin`` is mixed into ``SimulatedCharger``; the schedule maths is ``device.profiles``.
 Schedules run on real UTC time (not the time-scaled transaction clock), as the server that sent them does.
-A ChargePointMaxProfile caps the whole charge point: each connector with a transaction gets an equal
-share of it. A charger built with ``smart_charging=False`` does not list SmartCharging in
+A ChargePointMaxProfile caps the whole charge point: the connectors with a transaction share it, each up
+to its own limit, what one cannot use going to the others. A charger built with ``smart_charging=False`` does not list SmartCharging in
 SupportedFeatureProfiles nor report its keys, and answers (CALLRESULTs the ocpp library's server side
 reads like any other answer) SetChargingProfile NotSupported, ClearChargingProfile Unknown and
 GetCompositeSchedule Rejected.
@@ -52,15 +52,31 @@ class SmartChargingMixin:
     def power_cap_kw(self, conn: Connector) -> float | None:
         """What the profiles let ``conn`` draw now, in kW (None: nothing limits it)."""
         now = utc_now()
-        origin, phases = conn.started_at or now, conn.meter_format.phases
-        store = self.profile_store
-        limits = [store.connector_limit_w(conn.connector_id, self._running(conn), now, origin, phases)]
-        cap = store.charge_point_max_w(now, origin, phases)
+        own = self._own_limit_w(conn, now)
+        cap = self.profile_store.charge_point_max_w(now, conn.started_at or now, conn.meter_format.phases)
         if cap is not None:
-            sharing = sum(1 for c in self.connectors.values() if c.transaction_id is not None) or 1
-            limits.append(cap / sharing)
-        present = [v for v in limits if v is not None]
-        return min(present) / 1000 if present else None
+            share = self._cap_shares(cap, now).get(conn.connector_id, cap)
+            own = share if own is None else min(own, share)
+        return None if own is None else own / 1000
+
+    def _own_limit_w(self, conn: Connector, now) -> float | None:
+        return self.profile_store.connector_limit_w(conn.connector_id, self._running(conn), now,
+                                                    conn.started_at or now, conn.meter_format.phases)
+
+    def _cap_shares(self, cap_w: float, now) -> dict[int, float]:
+        """The ChargePointMaxProfile shared between the connectors with a transaction: each may take up to
+        its own limit (its TxProfile or TxDefaultProfile, its hardware), what one cannot use goes to the
+        others (water-filling, as a charger's load balancing does)."""
+        wants = {}
+        for c in self.connectors.values():
+            if c.transaction_id is not None:
+                own = self._own_limit_w(c, now)
+                wants[c.connector_id] = min(c.max_power_kw * 1000, own if own is not None else float("inf"))
+        shares, left = {}, cap_w
+        for n, (number, want) in enumerate(sorted(wants.items(), key=lambda kv: kv[1])):
+            shares[number] = min(want, left / (len(wants) - n))
+            left -= shares[number]
+        return shares
 
     def rebalance(self, change=None) -> None:
         """Apply ``change`` to the profiles between two physics ticks of every running connector, so the

@@ -68,7 +68,7 @@ class Config:
     # Smart charging (services/charging/smart.py): stations are re-planned every SMART_REPLAN_SECONDS (solar
     # moves, time-of-day limits); a limit is re-sent only when it moves by more than SMART_THRESHOLD_KW (no
     # flapping); jobs that talk to a charger after its boot or a start wait SMART_DELAY_SECONDS (its answer
-    # first); a Solar session never gets less than SMART_SOLAR_FLOOR_KW.
+    # first); a Solar session without a floor of its own (chosen at checkout) gets at least SMART_SOLAR_FLOOR_KW.
     SMART_REPLAN_SECONDS = _int("SMART_REPLAN_SECONDS", 60)
     SMART_THRESHOLD_KW = float(os.environ.get("SMART_THRESHOLD_KW", 1.0))
     SMART_DELAY_SECONDS = float(os.environ.get("SMART_DELAY_SECONDS", 1.0))

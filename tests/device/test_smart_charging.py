@@ -89,7 +89,8 @@ def test_two_sessions_share_a_22_kw_charge_point_max_and_follow_tx_profiles(char
     assert set_profile(central, charger, 1, profile(2, "TxProfile", 10, unit="A", tx=tx1, kind="Relative")) == "Accepted"
     n1, n2 = len(readings(central, charger, 1)), len(readings(central, charger, 2))
     wait_power(central, charger, 1, 6900, after=n1)  # 10 A x 3 x 230 V
-    last1, last2 = wait_power(central, charger, 2, 11000, after=n2), readings(central, charger, 1)[-1]
+    # what connector 1 may no longer draw of the 22 kW cap goes to connector 2 (load balancing)
+    last1, last2 = wait_power(central, charger, 2, 15100, after=n2), readings(central, charger, 1)[-1]
     assert last1[0] + last2[0] <= 22000
 
     composite = central.send(charger.cp_id, call.GetCompositeSchedule(connector_id=1, duration=600,

@@ -119,3 +119,25 @@ def charging(client, driver, charger, link, clock):
     tx = start_tx(driver.id_tag)
     status("Charging")
     return booking_id, tx
+
+
+#: What the simulator answers GetConfiguration after its boot (device/smart.py), as `smart.read_configuration`
+#: stores it: Smart Charging, both units, stack levels up to 8, ten profiles.
+SMART_CONFIG = {"SupportedFeatureProfiles": "Core,Reservation,RemoteTrigger,SmartCharging",
+                "ChargeProfileMaxStackLevel": "8", "ChargingScheduleAllowedChargingRateUnit": "Current,Power",
+                "MaxChargingProfilesInstalled": "10"}
+
+
+@pytest.fixture
+def smart(charger):
+    """The charger reported Smart Charging after its boot (its stored configuration, as a real boot leaves it)."""
+    charger.smart_config = dict(SMART_CONFIG)
+    db.session.commit()
+    return charger
+
+
+def replans():
+    """The station re-plans waiting in the in-process timers (`jobs.smart.rebalance` station ids)."""
+    from webapp.services.platform import timers
+
+    return [args[0] for _, func, args in timers.backend().pending() if func == "jobs.smart.rebalance"]

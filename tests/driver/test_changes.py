@@ -9,7 +9,9 @@ from webapp.models import AuditLog, Booking, Payment
 from webapp.services.accounts import tokens
 from webapp.services.booking import modes
 
+from .conftest import replans
 from .flow import meter
+from .pages import text
 
 
 @pytest.fixture
@@ -90,15 +92,19 @@ def test_a_quota_lowered_below_what_is_delivered_stops_at_once(client, charging,
     assert booking(booking_id).end_reason == "quota reached"
 
 
-def test_switching_mode_at_a_smart_charger_replans_the_station(client, charging, api, charger, monkeypatch):
-    booking_id, _ = charging
-    replans = []
-    monkeypatch.setattr(modes, "smart_capable", lambda charger: True)
-    monkeypatch.setattr(modes, "rebalance", replans.append)
+def test_switching_mode_at_a_smart_charger_replans_the_station(client, charging, api, smart, link, run_jobs):
+    booking_id, tx = charging
     response = change(client, api, booking_id, charging_mode="solar", solar_floor_kw=2.5)
     assert response.status_code == 200, response.get_json()
     assert (response.get_json()["charging_mode"], response.get_json()["solar_floor_kw"]) == ("solar", 2.5)
-    assert replans == [charger.station_id]
+    assert replans() == [smart.station_id]
+    run_jobs()
+    sent = [payload for _, action, payload in link.calls if action == "SetChargingProfile"]
+    assert [p["csChargingProfiles"]["transactionId"] for p in sent] == [tx]
+    # no sun at this station: the session is held at the floor its driver chose, not SMART_SOLAR_FLOOR_KW
+    assert sent[0]["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"] == [
+        {"startPeriod": 0, "limit": 2500.0}]
+    assert booking(booking_id).session.power_limit_kw == 2.5
     assert modes.used(booking(booking_id)) == ["fast", "solar"]
     active = client.get("/api/charging/sessions/active", headers=api).get_json()["session"]
     assert (active["chargingMode"], active["solarFloorKw"]) == ("solar", 2.5)
@@ -166,14 +172,12 @@ def test_live_page_change_errors_show_next_to_the_field(client, charging):
 
 
 def test_each_modes_energy_is_billed_at_its_price_and_the_receipt_shows_the_modes(client, charging, api, link,
-                                                                                   charger, monkeypatch, clock):
+                                                                                   charger, smart, clock):
     from .flow import status, stop_tx
 
     booking_id, tx = charging
     charger.station.tariff.price_per_kwh_solar = 1000
     db.session.commit()
-    monkeypatch.setattr(modes, "smart_capable", lambda charger: True)
-    monkeypatch.setattr(modes, "rebalance", lambda station_id: None)
     clock.advance(minutes=5)
     meter(tx, 1_002_000, 22000)
     assert change(client, api, booking_id, charging_mode="solar", solar_floor_kw=3).status_code == 200
@@ -187,6 +191,12 @@ def test_each_modes_energy_is_billed_at_its_price_and_the_receipt_shows_the_mode
     page = client.get(f"/bookings/{booking_id}/receipt").get_data(as_text=True)
     assert 'data-modes="fast,solar,fast"' in page and "Fast → Solar → Fast" in page
     assert 'data-energy-cost="7400"' in page  # 2 kWh at ₹18, 2 at ₹10 (Solar), 1 at ₹18
+    # each segment with its kWh, price and cost
+    for mode, wh, cost, line in (("fast", 2000, 3600, "Fast 2.000 kWh ₹18.00/kWh ₹36.00"),
+                                 ("solar", 2000, 2000, "Solar 2.000 kWh ₹10.00/kWh ₹20.00"),
+                                 ("fast", 1000, 1800, "Fast 1.000 kWh ₹18.00/kWh ₹18.00")):
+        assert f'data-segment="{mode}" data-segment-wh="{wh}" data-segment-cost="{cost}"' in page
+        assert line in text(page)
     b = booking(booking_id)
     assert (b.status, b.amount_captured) == ("COMPLETED", 7400 + 2000)
 

@@ -12,15 +12,6 @@ from .pages import text
 
 
 @pytest.fixture
-def smart(monkeypatch):
-    """The charger takes charging profiles (w/smartwire's `smart.capable`); re-plans are recorded."""
-    replans = []
-    monkeypatch.setattr(modes, "smart_capable", lambda charger: True)
-    monkeypatch.setattr(modes, "rebalance", replans.append)
-    return replans
-
-
-@pytest.fixture
 def priced(charger):
     """₹18/kWh Fast, ₹14 Standard (7 kW at this station), ₹10 Solar; ₹20 session fee."""
     tariff = charger.station.tariff

@@ -8,12 +8,14 @@ from webapp.services.booking import bookings
 from webapp.services.fleet import chargers
 
 
-def paid_booking(factory, cp_id: str, connector: int = 1, quota_kwh: float = 1):
-    """A driver holds and pays for `quota_kwh` on the connector; returns (driver, booking id)."""
+def paid_booking(factory, cp_id: str, connector: int = 1, quota_kwh: float = 1, mode: str = "fast",
+                 floor_kw: float | None = None):
+    """A driver holds and pays for `quota_kwh` on the connector (in `mode`, with the Solar floor
+    `floor_kw`); returns (driver, booking id)."""
     wait_until(lambda: chargers.get_by_cp_id(cp_id).connector(connector).status == "Available")
     driver = factory.user(email=f"d-{uuid.uuid4().hex[:6]}@example.com")
     booking = bookings.place_hold(driver, chargers.get_by_cp_id(cp_id).connector(connector).id)
-    bookings.pay(driver, booking.id, quota_kwh, "card", "4242 4242 4242 4242", uuid.uuid4().hex)
+    bookings.pay(driver, booking.id, quota_kwh, "card", "4242 4242 4242 4242", uuid.uuid4().hex, mode, floor_kw)
     return driver, booking.id
 
 

@@ -61,6 +61,11 @@ def test_strict_client_takes_our_profiles_and_a_rejected_one_is_handled(app, liv
         row = chargers.get_by_cp_id("RPC-SMART-1")
         assert smart.capable(row) and smart.caps(row).unit == "A" and smart.caps(row).max_stack_level == 3
 
+        # It keeps 4 profiles: its cap and a TxProfile per connector fit, a TxDefaultProfile each as well do not.
+        cap = client.wait_received("SetChargingProfile", timeout=10)
+        assert cap["connectorId"] == 0 and cap["csChargingProfiles"]["chargingProfilePurpose"] == "ChargePointMaxProfile"
+        assert cap["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"] == [
+            {"startPeriod": 0, "limit": 15.9}]  # the station's 11 kW, for the whole charger
         tx1 = start(client, tag, 1)
         profile = client.wait_received("SetChargingProfile", timeout=10)
         assert profile["connectorId"] == 1
@@ -86,4 +91,53 @@ def test_strict_client_takes_our_profiles_and_a_rejected_one_is_handled(app, liv
         assert client.wait_received("GetCompositeSchedule", timeout=10)["chargingRateUnit"] == "A"
         thread.join(10)
         assert "error" not in result and result["value"] is None  # the client's default answer: Rejected
+        assert not [p for p in client.received("SetChargingProfile")
+                    if p["params"]["csChargingProfiles"]["chargingProfilePurpose"] == "TxDefaultProfile"]
+        assert client.violations() == [], client.violations()
+
+
+def test_strict_client_takes_every_profile_kind_and_the_clears(app, live_server, make_charger, factory, station,
+                                                              scheduler):
+    """TxDefaultProfile per connector and ChargePointMaxProfile (it keeps ten profiles, in W), the TxProfile of a
+    session, the ClearChargingProfile when it ends, and the clears of the defaults and cap once the limit goes."""
+    from webapp.services.fleet import stations
+
+    station.power_limit_kw = 22.0
+    operator = factory.user(role="operator")
+    operator.stations = [station]
+    password = make_charger("RPC-SMART-2", connectors=2)
+    tag = operator.id_tag
+    release_db()
+    keys = [dict(k) for k in KEYS]
+    keys[2]["value"], keys[3]["value"] = "Power", "10"
+    with OcppRpcClient(live_server.ws_url, "RPC-SMART-2", password=password) as client:
+        client.set_reply("GetConfiguration", {"configurationKey": keys, "unknownKey": []})
+        assert client.call("BootNotification", {"chargePointVendor": "ocpp-rpc",
+                                                "chargePointModel": "strict"})["status"] == "Accepted"
+        first = [client.wait_received("SetChargingProfile", timeout=10) for _ in range(3)]
+        kinds = sorted((p["connectorId"], p["csChargingProfiles"]["chargingProfilePurpose"],
+                        p["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"]) for p in first)
+        assert kinds == [(0, "ChargePointMaxProfile", 22000.0), (1, "TxDefaultProfile", 11000.0),
+                         (2, "TxDefaultProfile", 11000.0)]
+
+        tx = start(client, tag, 1)
+        # connector 2's default goes down first (the session takes the limit), then the session's TxProfile
+        lowered, profile = (client.wait_received("SetChargingProfile", timeout=10)["csChargingProfiles"]
+                            for _ in range(2))
+        assert (lowered["chargingProfilePurpose"], lowered["chargingSchedule"]["chargingSchedulePeriod"]) == (
+            "TxDefaultProfile", [{"startPeriod": 0, "limit": 0.0}])
+        assert (profile["chargingProfilePurpose"], profile["transactionId"]) == ("TxProfile", tx)
+        wait_until(lambda: db.session.get(ChargingSession, tx).power_limit_kw == 22.0)
+        release_db()
+        client.call("StopTransaction", {"transactionId": tx, "meterStop": 1000, "timestamp": iso(utcnow())})
+        assert client.wait_received("ClearChargingProfile", timeout=10) == {"id": 201}
+        wait_until(lambda: db.session.get(ChargingSession, tx).power_limit_kw is None)
+
+        s = db.session.get(type(station), station.id)
+        stations.update_station(s, stations.StationDetails(
+            s.name, s.address or "", s.latitude, s.longitude, s.timezone, always_open=True, tariff_id=s.tariff_id,
+            power_limit_kw=None))
+        release_db()
+        cleared = sorted(client.wait_received("ClearChargingProfile", timeout=10)["id"] for _ in range(3))
+        assert cleared == [1, 101, 102]
         assert client.violations() == [], client.violations()

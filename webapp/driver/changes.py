@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..services.booking import changes, modes
+from ..services.charging import smart
 from ..services.errors import DomainError
 from .blueprint import bp
 from .common import invalid, own_booking, refused
@@ -14,7 +15,7 @@ from .forms import ChangeForm, ChangePreviewForm
 
 def _page(booking, form: ChangePreviewForm, preview=None, status: int = 200):
     return render_template("driver/charging/change.html", booking=booking, form=form, preview=preview,
-                           station=booking.connector.charger.station, smart=modes.smart_capable(booking.connector.charger),
+                           station=booking.connector.charger.station, smart=smart.capable(booking.connector.charger),
                            not_smart=modes.NOT_SMART, idempotency_key=uuid.uuid4().hex), status
 
 

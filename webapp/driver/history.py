@@ -13,9 +13,10 @@ from .forms import HistoryForm, RateForm
 
 
 def _receipt(booking, rate_form: RateForm | None = None, status: int = 200):
+    receipt = session_summary.receipt(booking)
     return render_template("driver/history/receipt.html", booking=booking, rate_form=rate_form,
-                           receipt=session_summary.receipt(booking), station=booking.connector.charger.station,
-                           modes_used=modes.used(booking),
+                           receipt=receipt, station=booking.connector.charger.station,
+                           modes_used=modes.used(booking), segments=modes.segments(booking, receipt.energy_wh),
                            modes_price=modes.price_of(booking)), status
 
 

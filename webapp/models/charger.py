@@ -39,6 +39,8 @@ class Charger(db.Model):
     # The Smart Charging keys GetConfiguration answered after the last accepted boot ({key: value}; keys
     # the charger does not know are absent). None: not read yet (services/charging/smart.py).
     smart_config: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    # The ChargePointMaxProfile of ours the charger accepted (kW; None: none of ours in force).
+    max_limit_kw: Mapped[float | None]
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_boot: Mapped[datetime | None] = mapped_column(UTCDateTime)
     online: Mapped[bool] = mapped_column(default=False)
@@ -76,6 +78,11 @@ class Connector(db.Model):
     connector_id: Mapped[int]  # OCPP connector number, 1..n
     plug_type: Mapped[str] = mapped_column(String(16), default="Type2")
     max_power_kw: Mapped[float] = mapped_column(default=22.0)
+    # How the connector is wired: a limit in amperes is kW x 1000 / (voltage x phases).
+    phases: Mapped[int] = mapped_column(default=3, server_default="3")
+    voltage: Mapped[float] = mapped_column(default=230.0, server_default="230")
+    # The TxDefaultProfile of ours the charger accepted for this connector (kW; None: none of ours in force).
+    default_limit_kw: Mapped[float | None]
     status: Mapped[str] = mapped_column(String(16), default="Unavailable")
     error_code: Mapped[str | None] = mapped_column(String(32))
     vendor_error_code: Mapped[str | None] = mapped_column(String(50))

@@ -1,12 +1,15 @@
 """OCPP transactions (charging sessions) and their meter samples."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import utcnow
 from .types import BlankableString, UTCDateTime
+
+
+PROFILE_TO_CLEAR = "stopped_at IS NOT NULL AND power_limit_kw IS NOT NULL"
 
 
 class ChargingSession(db.Model):
@@ -16,6 +19,9 @@ class ChargingSession(db.Model):
     __table_args__ = (
         # A StartTransaction sent twice (charger retry, replay after reconnect) maps to one row.
         UniqueConstraint("connector_id", "id_tag", "started_at", "meter_start", name="uq_sessions_start"),
+        # Ended sessions whose TxProfile is still to be cleared (services/charging/smart.py): a short list.
+        Index("ix_sessions_profile_to_clear", "connector_id", sqlite_where=text(PROFILE_TO_CLEAR),
+              postgresql_where=text(PROFILE_TO_CLEAR)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,7 +39,8 @@ class ChargingSession(db.Model):
     stop_reason: Mapped[str | None] = mapped_column(String(32))
     energy_wh: Mapped[int] = mapped_column(default=0)
     power_w: Mapped[float | None]
-    # The TxProfile limit (kW) the charger last accepted for this transaction (None: none sent).
+    # The TxProfile limit (kW) the charger last accepted for this transaction (None: none sent; once the
+    # transaction ended, None again when its TxProfile was cleared).
     power_limit_kw: Mapped[float | None]
     soc_start: Mapped[float | None]
     soc_last: Mapped[float | None]

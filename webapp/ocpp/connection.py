@@ -240,6 +240,8 @@ class ChargerConnection:
             return                # the frames it sent before hanging up are still read by the receive loop
         if provision:
             self._provision()
+        if frame.action == "StartTransaction" and outcome == "CALLRESULT":
+            self._commit(lambda: smart.start_answered(self.cp_id, result))
 
     def _after_boot(self) -> bool:
         """In one commit after an accepted boot: its Smart Charging keys read in a job; whether it needs a key."""

@@ -3,7 +3,7 @@
 `preview` shows what a change gives (power, finish, price, how much more to authorise) before the driver
 confirms; `apply` makes it: a raise that the authorisation no longer covers tops it up first through the
 payment path (an incremental authorisation; declined: nothing changes), a lower quota moves the quota stop
-earlier (at once when it is already delivered), and the station is re-planned (`smart.rebalance`).
+earlier (at once when it is already delivered), and the station is re-planned in a job (`smart.replan_soon`).
 Each mode's energy is billed at that mode's price (`Booking.mode_segments`).
 """
 from dataclasses import dataclass
@@ -14,7 +14,7 @@ from ...extensions import db
 from ...models import Booking, Payment, User
 from . import modes, trail
 from .bookings import QUOTA_LIMITS_KWH, get_for_user
-from ..charging import lifecycle
+from ..charging import lifecycle, smart
 from ..money import payments, pricing
 from ..errors import Conflict, InvalidInput, PaymentFailed
 
@@ -89,8 +89,7 @@ def apply(user: User, booking_id: int, mode: str | None = None, quota_kwh: float
     booking.topup_at_wh = payments.topup_threshold(booking)
     trail.log("booking.change", booking, before)
     lifecycle.session_progress(booking.session)  # a quota lowered to what is delivered stops now
-    station_id, smart = booking.connector.charger.station_id, modes.smart_capable(booking.connector.charger)
+    if smart.capable(booking.connector.charger):
+        smart.replan_soon(booking.connector.charger.station_id)  # a job, once this commits
     db.session.commit()
-    if smart:
-        modes.rebalance(station_id)
     return booking

@@ -17,7 +17,6 @@ from ...timeutil import utcnow
 from ..errors import InvalidInput
 from ..charging import smart
 from ..money import pricing
-from ..platform import timers
 
 FAST, STANDARD, SOLAR = pricing.MODES
 LABELS = {FAST: "Fast", STANDARD: "Standard", SOLAR: "Solar"}
@@ -42,16 +41,6 @@ class Offer:
     @property
     def label(self) -> str:
         return LABELS[self.mode]
-
-
-def smart_capable(charger: Charger) -> bool:
-    """Whether the charger takes charging profiles (it reported SmartCharging after its boot)."""
-    return smart.capable(charger)
-
-
-def rebalance(station_id: int) -> None:
-    """Re-plan the station's sessions after a mode or quota change, in a job (it waits on the chargers)."""
-    timers.enqueue("jobs.smart.rebalance", station_id)
 
 
 def solar_kw_now(station_id: int) -> float:
@@ -99,7 +88,7 @@ def offer(booking: Booking, mode: str, quota_kwh: float, floor_kw: float | None 
     if mode not in LABELS:
         raise InvalidInput("Choose Fast, Standard or Solar.", {"field": "charging_mode"})
     station = booking.connector.charger.station
-    if mode != FAST and not smart_capable(booking.connector.charger):
+    if mode != FAST and not smart.capable(booking.connector.charger):
         return Offer(mode, False, reason=NOT_SMART)
     if mode == STANDARD and not station.standard_kw:
         return Offer(mode, False, reason="This station has no Standard power set.")
@@ -130,6 +119,14 @@ def used(booking: Booking) -> list[str]:
         if mode and (not seen or seen[-1] != mode):
             seen.append(mode)
     return seen
+
+
+def segments(booking: Booking, energy_wh: int) -> list[pricing.Segment]:
+    """The booking's energy split by the mode it charged in (kWh, price, cost each), as billed; [] without a tariff."""
+    tariff = booking.connector.charger.station.tariff
+    if tariff is None:
+        return []
+    return pricing.segment_costs(tariff, energy_wh, booking.charging_mode, booking.mode_segments)
 
 
 def price_of(booking: Booking) -> int | None:

@@ -158,3 +158,22 @@ def changes(old: Mapping, new: Mapping, threshold_kw: float, limit_kw: float | N
 def sent_plan(sessions: Iterable[Session]) -> dict:
     """What the chargers have now ({id: kW}), from each session's ``sent_kw`` (sessions never sent are left out)."""
     return {s.id: s.sent_kw for s in sessions if s.sent_kw is not None}
+
+
+def idle_defaults(limit_kw: float, planned_kw: float, idle: Mapping) -> dict:
+    """The TxDefaultProfile of each idle connector ({id: kW}) from ``idle`` ({id: connector max kW}): what
+    the limit leaves after the planned sessions, shared fairly, so that chargers starting on their own all at
+    once still stay within the limit (0 when the sessions take it all: a new one waits for its TxProfile)."""
+    ids = sorted(idle, key=str)
+    levels = water_fill(max(0.0, limit_kw - planned_kw), [(0.0, idle[i]) for i in ids])
+    return dict(zip(ids, levels))
+
+
+def worth_sending(before: float | None, after: float, threshold_kw: float) -> bool:
+    """A default or charger cap to send over ``before`` (None: none of ours): any lower (the limit depends
+    on it), higher only past the threshold (no flapping), and 0 versus not 0 always."""
+    if before is None:
+        return True
+    if (after <= EPSILON) != (before <= EPSILON):
+        return True
+    return after < before - 0.05 or after > before + threshold_kw

@@ -2,8 +2,9 @@
 and the GetCompositeSchedule answer read back. Pure: no database, no socket.
 
 What the charger takes is read once from its configuration (``ChargerCaps.from_configuration``): the
-allowed units (W preferred; in A a kW limit is ``kW x 1000 / (230 V x phases)``, rounded down to the
-0.1 the schema allows, so a limit is never exceeded), the highest stack level and SmartCharging itself.
+allowed units (W preferred; in A a kW limit is ``kW x 1000 / (voltage x phases)`` of the connector it goes
+to, rounded down to the 0.1 the schema allows, so a limit is never exceeded), the highest stack level, how
+many profiles it keeps (``max_profiles``) and SmartCharging itself.
 Our profiles sit at the charger's highest stack level, so they prevail over anything lower it has, and
 each has a fixed id per purpose and connector, so a new one replaces ours and nothing else:
 ChargePointMaxProfile 1, TxDefaultProfile 100 + connector, TxProfile 200 + connector.
@@ -50,15 +51,24 @@ class ChargerCaps:
     def unit(self) -> str:
         return self.units[0]
 
-    def limit(self, kw: float) -> float:
-        """``kw`` in this charger's unit, rounded down to 0.1."""
-        value = kw * 1000 if self.unit == "W" else kw * 1000 / (VOLTAGE * self.phases)
+    def limit(self, kw: float, wiring: "Wiring | None" = None) -> float:
+        """``kw`` in this charger's unit (A with the connector's ``wiring``), rounded down to 0.1."""
+        wiring = wiring or Wiring(self.phases)
+        value = kw * 1000 if self.unit == "W" else kw * 1000 / (wiring.voltage * wiring.phases)
         return int(max(0.0, value) * 10 + 1e-6) / 10
 
     def kw(self, limit: float, unit: str, phases: int | None = None) -> float:
         """A limit in ``unit`` (W or A, with ``phases`` or the charger's) as kW."""
         watts = float(limit) if unit == "W" else float(limit) * VOLTAGE * (phases or self.phases)
         return watts / 1000
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """How a connector is wired (phases, volts per phase): what turns kW into A."""
+
+    phases: int = 3
+    voltage: float = VOLTAGE
 
 
 def _integer(value: str | None, default):
@@ -85,34 +95,38 @@ def _stack(caps: ChargerCaps, stack_level: int | None) -> int:
 
 
 def _schedule(caps: ChargerCaps, periods: Sequence[tuple[int, float]], start: datetime | None = None,
-              duration: int | None = None) -> ChargingSchedule:
+              duration: int | None = None, wiring: Wiring | None = None) -> ChargingSchedule:
     return ChargingSchedule(
         charging_rate_unit=caps.unit, duration=duration, start_schedule=start and _iso(start),
-        charging_schedule_period=[ChargingSchedulePeriod(start_period=s, limit=caps.limit(kw)) for s, kw in periods])
+        charging_schedule_period=[ChargingSchedulePeriod(start_period=s, limit=caps.limit(kw, wiring))
+                                  for s, kw in periods])
 
 
 def tx_profile(connector_id: int, transaction_id: int, kw: float, caps: ChargerCaps,
-               stack_level: int | None = None) -> dict:
+               stack_level: int | None = None, wiring: Wiring | None = None) -> dict:
     """SetChargingProfile: this transaction may draw ``kw`` from now to its end."""
     profile = ChargingProfile(
         charging_profile_id=TX_BASE + connector_id, stack_level=_stack(caps, stack_level),
         charging_profile_purpose=ChargingProfilePurposeType.tx_profile,
         charging_profile_kind=ChargingProfileKindType.relative, transaction_id=transaction_id,
-        charging_schedule=_schedule(caps, [(0, kw)]))
+        charging_schedule=_schedule(caps, [(0, kw)], wiring=wiring))
     return _payload(connector_id, profile)
 
 
-def tx_default_profile(connector_id: int, kw: float, caps: ChargerCaps, stack_level: int | None = None) -> dict:
+def tx_default_profile(connector_id: int, kw: float, caps: ChargerCaps, stack_level: int | None = None,
+                       wiring: Wiring | None = None) -> dict:
     """SetChargingProfile: every new transaction on the connector (0: on every connector) starts at ``kw``."""
     profile = ChargingProfile(
         charging_profile_id=TX_DEFAULT_BASE + connector_id, stack_level=_stack(caps, stack_level),
         charging_profile_purpose=ChargingProfilePurposeType.tx_default_profile,
-        charging_profile_kind=ChargingProfileKindType.relative, charging_schedule=_schedule(caps, [(0, kw)]))
+        charging_profile_kind=ChargingProfileKindType.relative,
+        charging_schedule=_schedule(caps, [(0, kw)], wiring=wiring))
     return _payload(connector_id, profile)
 
 
 def charge_point_max_profile(periods: Sequence[tuple[int, float]], caps: ChargerCaps, start: datetime,
-                             daily: bool = False, stack_level: int | None = None) -> dict:
+                             daily: bool = False, stack_level: int | None = None,
+                             wiring: Wiring | None = None) -> dict:
     """SetChargingProfile on connector 0: the whole charger's cap, ``periods`` [(seconds from ``start``, kW)];
     ``daily`` repeats them every day from ``start`` (a station's time-of-day limit)."""
     profile = ChargingProfile(
@@ -120,8 +134,13 @@ def charge_point_max_profile(periods: Sequence[tuple[int, float]], caps: Charger
         charging_profile_purpose=ChargingProfilePurposeType.charge_point_max_profile,
         charging_profile_kind=ChargingProfileKindType.recurring if daily else ChargingProfileKindType.absolute,
         recurrency_kind=RecurrencyKind.daily if daily else None,
-        charging_schedule=_schedule(caps, periods, start, 86400 if daily else None))
+        charging_schedule=_schedule(caps, periods, start, 86400 if daily else None, wiring))
     return _payload(0, profile)
+
+
+def clear_profile(profile_id: int) -> dict:
+    """ClearChargingProfile of one of our profiles, by its id (the other criteria are then ignored, 1.6 5.4)."""
+    return remove_nones(snake_to_camel_case(serialize_as_dict(call.ClearChargingProfile(id=profile_id))))
 
 
 def parse_composite(answer: Mapping, caps: ChargerCaps) -> tuple[datetime, list[tuple[int, float]]] | None:

@@ -26,7 +26,7 @@ from ...models import Booking, Charger, ChargingSession, Connector, SolarSample,
 from ...timeutil import utcnow
 from ..errors import CommandFailed
 from ..platform import commands, events, listeners, timers
-from . import power_plan, profiles
+from . import power_plan, profile_orders, profiles, station_orders
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ CONFIG_KEYS = ("SupportedFeatureProfiles", "ChargeProfileMaxStackLevel",
                "ChargingScheduleAllowedChargingRateUnit", "MaxChargingProfilesInstalled")
 #: How far back a solar report still counts as the station's production now.
 SOLAR_FRESH = timedelta(minutes=10)
+#: The modes whose sessions get a TxProfile even where the station has no limit.
+PLANNED_MODES = (power_plan.SOLAR, power_plan.STANDARD)
 #: How long a station's planning turn may be held (a rebalance waits on its chargers' answers).
 TURN_SECONDS = 120
 _LOCAL_TURN = threading.Lock()
@@ -72,8 +74,25 @@ def read_configuration(cp_id: str) -> dict | None:
     events.record(charger.id, "smart_config",
                   f"SmartCharging {'yes' if found.smart_charging else 'no'}, units {','.join(found.units)}, "
                   f"stack level {found.max_stack_level}, profiles {found.max_profiles or '?'}")
+    if found.smart_charging and charger.station_id is not None:
+        _after_boot(charger)
     db.session.commit()
     return keys
+
+
+def _after_boot(charger: Charger) -> None:
+    """A booted charger may have kept or lost our profiles: where the station has a limit, its defaults and
+    cap are taken as unknown and sent again (the same ids replace them); where it has none any more, the
+    ones still stored are cleared. Either way in a rebalance job."""
+    station = charger.station
+    stored = charger.max_limit_kw is not None or any(c.default_limit_kw is not None for c in charger.connectors)
+    if station.power_limit_kw is not None or station.power_schedule:
+        charger.max_limit_kw = None
+        for connector in charger.connectors:
+            connector.default_limit_kw = None
+    elif not stored:
+        return
+    timers.enqueue("jobs.smart.rebalance", charger.station_id)
 
 
 def composite(charger: Charger, connector: int = 0, duration: int = 3600):
@@ -133,11 +152,23 @@ class Live:
     started_at: object
     caps: profiles.ChargerCaps
     smart: bool
+    floor_kw: float | None = None  # the Solar floor the driver chose (None: the SMART_SOLAR_FLOOR_KW)
+    connector_pk: int = 0
+    wiring: profiles.Wiring = profiles.Wiring()
+    default_kw: float | None = None  # the connector's TxDefaultProfile of ours, what it started at
+
+    @property
+    def in_force_kw(self) -> float:
+        """What it may draw now: its TxProfile, else the TxDefaultProfile it started under, else its maximum."""
+        for kw in (self.sent_kw, self.default_kw):
+            if kw is not None:
+                return kw
+        return self.max_kw
 
 
 def live_sessions(station_id: int) -> list[Live]:
     rows = db.session.execute(
-        select(ChargingSession, Connector, Charger, Booking.charging_mode)
+        select(ChargingSession, Connector, Charger, Booking.charging_mode, Booking.solar_floor_kw)
         .join(Connector, Connector.id == ChargingSession.connector_id)
         .join(Charger, Charger.id == Connector.charger_id)
         .outerjoin(Booking, Booking.id == ChargingSession.booking_id)
@@ -145,17 +176,21 @@ def live_sessions(station_id: int) -> list[Live]:
                ChargingSession.auth_status == "Accepted")
         .order_by(ChargingSession.started_at, ChargingSession.id)).all()
     return [Live(s.id, ch.charge_point_id, ch.id, c.connector_id, c.max_power_kw, mode or power_plan.FAST,
-                 s.power_limit_kw, s.started_at, caps(ch), capable(ch)) for s, c, ch, mode in rows]
+                 s.power_limit_kw, s.started_at, caps(ch), capable(ch), floor, c.id, station_orders.wiring(c),
+                 c.default_limit_kw)
+            for s, c, ch, mode, floor in rows]
 
 
 def plan_for(station: Station, live: list[Live]) -> tuple[power_plan.Plan, float | None]:
     """The plan of the station's smart sessions and the limit they share (the station's, less what the
-    sessions on chargers without Smart Charging draw at full power)."""
+    sessions on chargers without Smart Charging draw at full power). A Solar session keeps the floor its
+    driver chose at checkout (or changed to), SMART_SOLAR_FLOOR_KW when it has none."""
     limit = station_limit_kw(station)
     fixed = sum(s.max_kw for s in live if not s.smart)
     shared = None if limit is None else max(0.0, limit - fixed)
-    floor = current_app.config["SMART_SOLAR_FLOOR_KW"]
-    sessions = [power_plan.Session(s.session_id, s.max_kw, s.mode, floor if s.mode == power_plan.SOLAR else 0.0,
+    least = current_app.config["SMART_SOLAR_FLOOR_KW"]
+    sessions = [power_plan.Session(s.session_id, s.max_kw, s.mode,
+                                   (s.floor_kw or least) if s.mode == power_plan.SOLAR else 0.0,
                                    mode_cap_kw=station.standard_kw, started_at=s.started_at, sent_kw=s.sent_kw)
                 for s in live if s.smart]
     return power_plan.plan(shared, sessions, solar_kw(station.id)), shared
@@ -181,7 +216,7 @@ def _planning_turn(station_id: int):
 
 
 def rebalance(station_id: int) -> power_plan.Plan:
-    """Plan the station's sessions and send the TxProfiles that change (see the module). While another job
+    """Plan the station's sessions and send the profiles that change (see the module). While another job
     plans the same station this one is put off by SMART_DELAY_SECONDS (nothing is lost: it re-reads all)."""
     with _planning_turn(station_id) as mine:
         if not mine:
@@ -197,58 +232,64 @@ def _rebalance(station_id: int) -> power_plan.Plan:
         return power_plan.Plan()
     live = live_sessions(station_id)
     plan, limit = plan_for(station, live)
+    threshold = current_app.config["SMART_THRESHOLD_KW"]
     by_id = {s.session_id: s for s in live if s.smart}
-    in_force = {sid: (s.sent_kw if s.sent_kw is not None else s.max_kw) for sid, s in by_id.items()}
     sent = {sid: s.sent_kw for sid, s in by_id.items() if s.sent_kw is not None}
-    send = power_plan.changes(sent, plan.limits, current_app.config["SMART_THRESHOLD_KW"], limit)
-    for sid in sorted(send, key=lambda sid: (send[sid] - in_force[sid], sid)):  # lower first, then raise
-        kw = send[sid]
-        raising = kw > in_force[sid]
-        if raising and limit is not None and sum(in_force.values()) - in_force[sid] + kw > limit + power_plan.EPSILON:
-            _record(by_id[sid], kw, "held back: a lower limit was not accepted")
-            continue
-        if _send(by_id[sid], kw):
-            in_force[sid] = kw
+    in_force = {("tx", sid): s.in_force_kw for sid, s in by_id.items()}
+    orders = [_tx_order(by_id[sid], kw) for sid, kw in
+              power_plan.changes(sent, plan.limits, threshold, limit).items()]
+    busy = {s.connector_pk for s in live}
+    points = station_orders.chargers(station_id, busy, lambda ch: caps(ch) if capable(ch) else None)
+    orders += station_orders.defaults(points, plan, limit, threshold, in_force)
+    orders += station_orders.ended_profiles(station_id, busy, points)
+    profile_orders.send(orders, in_force, limit)
     db.session.commit()
     return plan
 
 
-def _send(session: Live, kw: float) -> bool:
-    payload = profiles.tx_profile(session.connector, session.session_id, kw, session.caps)
-    try:
-        status = commands.send(session.cp_id, "SetChargingProfile", payload).get("status", "Rejected")
-    except CommandFailed as exc:
-        status = f"failed ({exc})"
-    _record(session, kw, status)
-    if status == "Accepted":
-        db.session.execute(ChargingSession.__table__.update().where(ChargingSession.id == session.session_id)
-                           .values(power_limit_kw=kw))
-    db.session.commit()
-    return status == "Accepted"
-
-
-def _record(session: Live, kw: float, outcome: str) -> None:
-    events.record(session.charger_id, "charging_profile",
-                  f"TxProfile {kw:.1f} kW for transaction {session.session_id}: {outcome}", session.connector)
+def _tx_order(session: Live, kw: float) -> profile_orders.Order:
+    payload = profiles.tx_profile(session.connector, session.session_id, kw, session.caps, wiring=session.wiring)
+    return profile_orders.Order(profile_orders.TX, ("tx", session.session_id), session.cp_id, session.charger_id,
+                                session.connector, kw, session.in_force_kw, payload,
+                                f"for transaction {session.session_id}")
 
 
 # -- when to rebalance -----------------------------------------------------------------------------------------
 def wants_plan(station_id: int) -> bool:
-    """A station with a power limit (or a limit schedule), or with a live Solar session."""
+    """A station with a power limit (or a limit schedule), or with a live Solar or Standard session."""
     station = db.session.get(Station, station_id)
     if station is None:
         return False
     if station.power_limit_kw is not None or station.power_schedule:
         return True
-    return any(s.mode == power_plan.SOLAR for s in live_sessions(station_id))
+    return any(s.mode in PLANNED_MODES for s in live_sessions(station_id))
 
 
 def session_changed(session: ChargingSession) -> None:
-    """A session started or ended: rebalance its station in a job (after the answer reached the charger,
-    whose transaction id a TxProfile names)."""
+    """A session started or ended: rebalance its station in a job, SMART_DELAY_SECONDS later (after the
+    answer reached the charger, whose transaction id a TxProfile names). For a start over a socket this is
+    the safety net: ``start_answered`` plans as soon as the answer is sent; a rebalance sending nothing new
+    twice is harmless."""
     station_id = session.connector.charger.station_id
     if station_id is not None and wants_plan(station_id):
         timers.schedule("jobs.smart.rebalance", utcnow() + _delay(), station_id)
+
+
+def start_answered(cp_id: str, answer: dict) -> None:
+    """The StartTransaction answer is on its way to the charger: plan the station at once (a Solar or
+    Standard session must not draw full power for long), not SMART_DELAY_SECONDS later; the caller commits."""
+    tx = answer.get("transactionId")
+    if (answer.get("idTagInfo") or {}).get("status") != "Accepted" or tx is None:
+        return
+    session = db.session.get(ChargingSession, tx)
+    station_id = session.connector.charger.station_id if session is not None else None
+    if station_id is not None and wants_plan(station_id):
+        timers.enqueue("jobs.smart.rebalance", station_id)
+
+
+def replan_soon(station_id: int) -> None:
+    """A live session's mode or quota changed: re-plan its station in a job, once the change commits."""
+    timers.enqueue("jobs.smart.rebalance", station_id)
 
 
 def planned_stations() -> list[int]:
@@ -260,7 +301,7 @@ def planned_stations() -> list[int]:
              .join(Booking, Booking.id == ChargingSession.booking_id)
              .join(Station, Station.id == Charger.station_id)
              .where(Station.status == "active", ChargingSession.stopped_at.is_(None),
-                    Booking.charging_mode == power_plan.SOLAR))
+                    Booking.charging_mode.in_(PLANNED_MODES)))
     return sorted(set(db.session.execute(union(limited, solar)).scalars()))
 
 

@@ -49,6 +49,35 @@ def energy_cost(tariff: Tariff, energy_wh: int, mode: str = "fast", segments: li
     return (milli + 500) // 1000
 
 
+@dataclass(frozen=True)
+class Segment:
+    """One stretch of a session charged in one mode: its energy, that mode's price and what it cost."""
+
+    mode: str
+    energy_wh: int
+    price_per_kwh: int
+    cost: int
+
+
+def segment_costs(tariff: Tariff, energy_wh: int, mode: str = "fast", segments: list | None = None) -> list[Segment]:
+    """``energy_cost`` split by segment, for the receipt: each segment's cost rounded, the last one taking what
+    rounding left, so they add up to ``energy_cost`` exactly. Empty segments are left out."""
+    energy_wh = max(0, energy_wh)
+    spans = segments or [[0, mode]]
+    bounds = [int(start) for start, _ in spans[1:]] + [energy_wh]
+    parts = [(seg_mode, max(0, min(end, energy_wh) - min(int(start), energy_wh)))
+             for (start, seg_mode), end in zip(spans, bounds)]
+    parts = [(m, wh) for m, wh in parts if wh > 0] or [(spans[-1][1], 0)]
+    out, spent = [], 0
+    for i, (seg_mode, wh) in enumerate(parts):
+        price = price_per_kwh(tariff, seg_mode)
+        cost = (energy_cost(tariff, energy_wh, mode, segments) - spent if i == len(parts) - 1
+                else (wh * price + 500) // 1000)
+        spent += cost
+        out.append(Segment(seg_mode, wh, price, cost))
+    return out
+
+
 def session_cost(tariff: Tariff, energy_wh: int, started: datetime, stopped: datetime,
                  mode: str = "fast", segments: list | None = None) -> Breakdown:
     """What a finished (or running, with stopped=now) session costs before idle fees."""
