@@ -108,6 +108,9 @@ class Config:
     # BootNotifications, StatusNotifications and sockets opening/closing share a group commit the same way
     # (answered after it; 0: each in its handler's own transaction).
     STATUS_BATCH_MS = float(os.environ.get("STATUS_BATCH_MS", 20))
+    # How long a handler waits for its group commit before the charger gets an InternalError (the item is
+    # still written later).
+    GROUP_COMMIT_TIMEOUT_SECONDS = float(os.environ.get("GROUP_COMMIT_TIMEOUT_SECONDS", 30))
     METER_CONNECTOR_CACHE_SECONDS = float(os.environ.get("METER_CONNECTOR_CACHE_SECONDS", 30))
     # Items waiting in each write-behind queue (last seen, OCPP log, MeterValues) before a socket that adds
     # one waits for the flush: memory stays bounded when the database is slow or down.

@@ -47,7 +47,7 @@ class ChargerConnection:
     # the garbage collector to walk).
     __slots__ = ("ws", "cp_id", "connection_id", "_call_lock", "_send_lock", "_pending", "_last_touch",
                  "_pongs_seen", "_frame_lock", "going_away", "_boot_deadline", "_touch_every", "_wait",
-                 "_validate_out", "_max_bytes", "charger_pk", "accepted", "booted")
+                 "_validate_out", "_max_bytes", "charger_pk", "accepted", "booted", "_closed", "_late_boot")
 
     def __init__(self, ws, cp_id: str):
         if type(ws) is Server:
@@ -71,6 +71,11 @@ class ChargerConnection:
         self.charger_pk: int | None = None  # known once the charger exists in the database
         self.accepted = False  # registration Accepted: refreshed after every BootNotification
         self.booted = False  # an accepted BootNotification came on this socket: only then is it online
+        self._closed = False  # the receive loop ended: a boot committed from now on puts nobody online
+        self._late_boot = None  # a BootNotification whose group commit we stopped waiting for
+
+    def is_open(self) -> bool:
+        return not self._closed
 
     # -- serving ---------------------------------------------------------------------------------
     def serve(self) -> None:
@@ -112,6 +117,7 @@ class ChargerConnection:
             log.error("Connection of %s failed", self.cp_id, exc_info=True)
             reason = "server error on the connection"
         finally:
+            self._closed = True
             gcpolicy.closed()
             metrics.CHARGERS_CONNECTED.dec()
             self._shutdown_socket()
@@ -119,9 +125,18 @@ class ChargerConnection:
             try:
                 the_bus.unregister(self)
             finally:
-                self._commit(lambda: writebehind.disconnected(
-                    presence.Disconnect(self.cp_id, self.connection_id, reason)))
-                db.session.remove()
+                self._disconnected(reason)
+
+    def _disconnected(self, reason: str) -> None:
+        """The charger offline and released (unless a newer socket owns it). A boot still in its batch
+        checks `is_open` before it puts the charger online; one that checked just before the close is
+        waited for here and undone."""
+        item = presence.Disconnect(self.cp_id, self.connection_id, reason)
+        self._commit(lambda: writebehind.disconnected(item))
+        late, self._late_boot = self._late_boot, None
+        if late is not None and late.done.wait(current_app.config["GROUP_COMMIT_TIMEOUT_SECONDS"]):
+            self._commit(lambda: writebehind.disconnected(item))
+        db.session.remove()
 
     def _shutdown_socket(self) -> None:
         """End the TCP connection now: the dev server would otherwise keep it open (and write an HTTP
@@ -205,7 +220,7 @@ class ChargerConnection:
             payload = bounds.checked(frame.action, frame.payload)
             if frame.action != "BootNotification" and not self.accepted:
                 raise OcppError("SecurityError", "Charge point is not accepted: send BootNotification first")
-            result = handlers.dispatch(self.cp_id, frame.action, payload, self.connection_id)
+            result = handlers.dispatch(self.cp_id, frame.action, payload, self.connection_id, self.is_open)
             if self._validate_out:
                 validate_result(frame.action, result)
             reply = frames.result(frame.unique_id, result)
@@ -224,8 +239,10 @@ class ChargerConnection:
             opened = _end_session(commit=False)
             reply, outcome = frames.error(frame.unique_id, exc.code, exc.description, exc.details), exc.code
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
-        except Exception:
+        except Exception as exc:
             opened = _end_session(commit=False)
+            if isinstance(exc, writebehind.GroupCommitTimeout) and frame.action == "BootNotification":
+                self._late_boot = exc.item  # still written later: see _disconnected
             log.error("Handler %s for %s failed", frame.action, self.cp_id, exc_info=True)
             reply = frames.error(frame.unique_id, "InternalError", f"Could not process {frame.action}")
             outcome = "InternalError"

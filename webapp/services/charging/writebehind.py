@@ -239,6 +239,14 @@ def _flush_group(record, redo_one, batch: list[_Pending], before_redo=None) -> N
         item.done.set()
 
 
+class GroupCommitTimeout(TimeoutError):
+    """A handler stopped waiting for its group commit; `item.done` is set once its batch is written after all."""
+
+    def __init__(self, name: str, timeout: float, item: _Pending):
+        super().__init__(f"{name} batch not committed within {timeout:g} s")
+        self.item = item
+
+
 def _committed(name: str, setting: str, args, flush, direct):
     """Queue `args` for the `name` group commit and return its result once its batch is committed (raising
     its error); `direct(args)` in the caller's own transaction when the `setting` window is 0."""
@@ -247,8 +255,9 @@ def _committed(name: str, setting: str, args, flush, direct):
         return direct(args)
     item = _Pending(args)
     _flusher(name, window, flush, max_items=200, group_commit=True).add(item)
-    if not item.done.wait(30):
-        raise TimeoutError(f"{name} batch not committed within 30 s")
+    timeout = current_app.config["GROUP_COMMIT_TIMEOUT_SECONDS"]
+    if not item.done.wait(timeout):
+        raise GroupCommitTimeout(name, timeout, item)
     if item.error is not None:
         raise item.error
     return item.result

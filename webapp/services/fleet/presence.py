@@ -15,6 +15,7 @@ in two statements. `record_disconnects` does what `chargers.disconnected` does f
 and released when the socket still owns its charger, an "offline" event) in three statements. The caller
 commits (services/charging/writebehind.py answers the chargers, or the closing sockets, after it).
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,20 +42,27 @@ class Boot:
     firmware: str | None
     connection_id: str | None = None  # the socket it came on: online through it when Accepted
     node_id: str | None = None
+    # Whether that socket is still open (None: assume it is). A batch can commit after its handler stopped
+    # waiting and the socket closed; such a boot is recorded but puts nobody online.
+    socket_open: Callable[[], bool] | None = None
 
 
 def boot_one(item: Boot) -> tuple[str, int]:
     """One BootNotification in the caller's transaction: `chargers.boot`, then online through its socket."""
+    registered = db.session.execute(select(Charger.id).where(Charger.charge_point_id == item.cp_id)).first() is None
     answer = chargers.boot(item.cp_id, item.vendor, item.model, item.serial, item.firmware)
-    _online(item, answer)
+    _online(item, answer, registered)
     return answer
 
 
-def _online(item: Boot, answer: tuple[str, int]) -> None:
+def _online(item: Boot, answer: tuple[str, int], registered: bool = False) -> None:
     # An accepted boot puts the charger online in the same commit, before it reads its answer (a no-op when
-    # it is online already, or a newer socket owns it: chargers.booted's conditions).
-    if answer[0] == "Accepted" and item.connection_id is not None:
-        chargers.booted(item.cp_id, item.connection_id, item.node_id)
+    # it is online already, or another socket or none owns it: chargers.booted's conditions).
+    if answer[0] != "Accepted" or item.connection_id is None:
+        return
+    if item.socket_open is not None and not item.socket_open():
+        return
+    chargers.booted(item.cp_id, item.connection_id, item.node_id, registered)
 
 
 def record_boots(items: list[Boot]) -> list[tuple[str, int]]:
