@@ -105,6 +105,10 @@ class Config:
     LAST_SEEN_WRITE_SECONDS = _int("LAST_SEEN_WRITE_SECONDS", 5)
     OCPP_LOG_FLUSH_SECONDS = float(os.environ.get("OCPP_LOG_FLUSH_SECONDS", 1))
     METER_BATCH_MS = float(os.environ.get("METER_BATCH_MS", 20))
+    # A charger's password hash is cached per process for the WebSocket handshake (services/fleet/charger_auth.py:
+    # a change anywhere is announced through Redis; without Redis there is no cache); an entry is read
+    # again after this long even when no change was announced (0: no cache).
+    CHARGER_AUTH_CACHE_SECONDS = float(os.environ.get("CHARGER_AUTH_CACHE_SECONDS", 300))
     # BootNotifications, StatusNotifications and sockets opening/closing share a group commit the same way
     # (answered after it; 0: each in its handler's own transaction).
     STATUS_BATCH_MS = float(os.environ.get("STATUS_BATCH_MS", 20))
