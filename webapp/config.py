@@ -62,6 +62,9 @@ class Config:
     SMART_THRESHOLD_KW = float(os.environ.get("SMART_THRESHOLD_KW", 1.0))
     SMART_DELAY_SECONDS = float(os.environ.get("SMART_DELAY_SECONDS", 1.0))
     SMART_SOLAR_FLOOR_KW = float(os.environ.get("SMART_SOLAR_FLOOR_KW", 1.4))
+    # A charger's Smart Charging keys (GetConfiguration after an accepted boot) are not read again at a boot
+    # with the same vendor, model and firmware within this long (0: read at every boot).
+    SMART_CONFIG_MAX_AGE_SECONDS = _int("SMART_CONFIG_MAX_AGE_SECONDS", 86400)
     # How long a charger's route to its node lives in Redis without a refresh (services/platform/bus.py).
     BUS_ROUTE_TTL_SECONDS = _int("BUS_ROUTE_TTL_SECONDS", 90)
     # An RQ worker whose last heartbeat is older than this is not counted as running. An idle worker beats every

@@ -11,7 +11,7 @@ from simple_websocket import ConnectionClosed, Server
 
 from .. import metrics
 from ..extensions import db
-from ..services.charging import smart, writebehind
+from ..services.charging import writebehind
 from ..services.fleet import chargers, presence, provisioning
 from ..services.platform import bus, redaction
 from ..services.errors import CommandFailed
@@ -233,7 +233,7 @@ class ChargerConnection:
                 if self.accepted and not self.booted:  # online already: the boot's own commit did it
                     self.booted = True
                     gcpolicy.accepted()
-                provision = self.accepted and bool(self._commit(self._after_boot))
+                provision = self.accepted and bool(self._commit(self._needs_key))
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except OcppError as exc:
             opened = _end_session(commit=False)
@@ -258,9 +258,11 @@ class ChargerConnection:
         if provision:
             self._provision()
 
-    def _after_boot(self) -> bool:
-        """In one commit after an accepted boot: its Smart Charging keys read in a job; whether it needs a key."""
-        smart.read_configuration_later(self.cp_id)
+    def _needs_key(self) -> bool:
+        """After an accepted boot (whose own commit scheduled the Smart Charging keys' read, unless fresh):
+        whether an auto-registered charger needs its AuthorizationKey."""
+        if not current_app.config["OCPP_AUTO_REGISTER"]:
+            return False
         return provisioning.needs_key(self.cp_id)
 
     def _provision(self) -> None:
