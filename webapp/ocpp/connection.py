@@ -1,6 +1,7 @@
 """One charger's WebSocket: reads frames, answers CALLs, and carries our CALLs with one outstanding at a time."""
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -15,12 +16,19 @@ from ..services.charging import writebehind
 from ..services.fleet import chargers, presence, provisioning
 from ..services.platform import bus, redaction
 from ..services.errors import CommandFailed
+from ..timeutil import iso, utcnow
 from . import bounds, frames, gcpolicy, handlers
 from .schemas import OcppError, validate_call, validate_result
 
 log = logging.getLogger(__name__)
 
 POLICY_VIOLATION, GOING_AWAY = 1008, 1001
+
+# A Heartbeat CALL exactly as chargers send it: an empty payload (the only valid one) and a uniqueId of 1-36
+# printable ASCII characters other than `"` and `\` (JSON needs no escape for them, so the id is copied
+# into the answer as json.dumps would write it). Any other frame, including a valid Heartbeat written
+# differently, takes the full path (parse, schema, dispatch).
+_HEARTBEAT = re.compile(r'[ \t\n\r]*\[[ \t\n\r]*2[ \t\n\r]*,[ \t\n\r]*"([\x20\x21\x23-\x5b\x5d-\x7e]{1,36})"[ \t\n\r]*,[ \t\n\r]*"Heartbeat"[ \t\n\r]*,[ \t\n\r]*\{[ \t\n\r]*\}[ \t\n\r]*\][ \t\n\r]*')
 
 
 class _PongCounting(Server):
@@ -187,6 +195,9 @@ class ChargerConnection:
         """Handle one text frame."""
         if self._too_big(raw):
             return
+        if self.accepted and isinstance(raw, str) and (heartbeat := _HEARTBEAT.fullmatch(raw)) is not None:
+            self._heartbeat(heartbeat.group(1), raw)
+            return
         try:
             frame = frames.parse(raw)
         except frames.FrameError as exc:
@@ -257,6 +268,23 @@ class ChargerConnection:
             return                # the frames it sent before hanging up are still read by the receive loop
         if provision:
             self._provision()
+
+    def _heartbeat(self, unique_id: str, raw: str) -> None:
+        """A well-formed Heartbeat of an accepted charger: what the full path answers and logs (handlers.heartbeat,
+        the frame and its answer in the OCPP log, the message counter), without parsing, schema check and
+        dispatch, whose outcome for this frame is known."""
+        reply = f'[3,"{unique_id}",{{"currentTime":"{iso(utcnow())}"}}]'
+        if self.charger_pk is not None:
+            try:
+                writebehind.log_clean_pair(self.charger_pk, "Heartbeat", unique_id, raw, reply)
+            except Exception:
+                db.session.rollback()
+                log.warning("Could not log a frame for %s", self.cp_id, exc_info=True)
+        metrics.ocpp_message("Heartbeat", "CALLRESULT")
+        try:
+            self._send(reply)
+        except ConnectionClosed:
+            return
 
     def _needs_key(self) -> bool:
         """After an accepted boot (whose own commit scheduled the Smart Charging keys' read, unless fresh):
