@@ -73,6 +73,9 @@ class Config:
     SMART_THRESHOLD_KW = float(os.environ.get("SMART_THRESHOLD_KW", 1.0))
     SMART_DELAY_SECONDS = float(os.environ.get("SMART_DELAY_SECONDS", 1.0))
     SMART_SOLAR_FLOOR_KW = float(os.environ.get("SMART_SOLAR_FLOOR_KW", 1.4))
+    # A charger's Smart Charging keys (GetConfiguration after an accepted boot) are not read again at a boot
+    # with the same vendor, model and firmware within this long (0: read at every boot).
+    SMART_CONFIG_MAX_AGE_SECONDS = _int("SMART_CONFIG_MAX_AGE_SECONDS", 86400)
     # How long a charger's route to its node lives in Redis without a refresh (services/platform/bus.py).
     BUS_ROUTE_TTL_SECONDS = _int("BUS_ROUTE_TTL_SECONDS", 90)
     # An RQ worker whose last heartbeat is older than this is not counted as running. An idle worker beats every
@@ -116,9 +119,16 @@ class Config:
     LAST_SEEN_WRITE_SECONDS = _int("LAST_SEEN_WRITE_SECONDS", 5)
     OCPP_LOG_FLUSH_SECONDS = float(os.environ.get("OCPP_LOG_FLUSH_SECONDS", 1))
     METER_BATCH_MS = float(os.environ.get("METER_BATCH_MS", 20))
+    # A charger's password hash is cached per process for the WebSocket handshake (services/fleet/charger_auth.py:
+    # a change anywhere is announced through Redis; without Redis there is no cache); an entry is read
+    # again after this long even when no change was announced (0: no cache).
+    CHARGER_AUTH_CACHE_SECONDS = float(os.environ.get("CHARGER_AUTH_CACHE_SECONDS", 300))
     # BootNotifications, StatusNotifications and sockets opening/closing share a group commit the same way
     # (answered after it; 0: each in its handler's own transaction).
     STATUS_BATCH_MS = float(os.environ.get("STATUS_BATCH_MS", 20))
+    # How long a handler waits for its group commit before the charger gets an InternalError (the item is
+    # still written later).
+    GROUP_COMMIT_TIMEOUT_SECONDS = float(os.environ.get("GROUP_COMMIT_TIMEOUT_SECONDS", 30))
     METER_CONNECTOR_CACHE_SECONDS = float(os.environ.get("METER_CONNECTOR_CACHE_SECONDS", 30))
     # Items waiting in each write-behind queue (last seen, OCPP log, MeterValues) before a socket that adds
     # one waits for the flush: memory stays bounded when the database is slow or down.

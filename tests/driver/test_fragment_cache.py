@@ -189,3 +189,25 @@ def test_station_fragments_share_the_list_snapshot_while_the_list_is_polled(clie
     statements.clear()
     states(client, first)
     assert len(station_reads()) == 1 and "stations.id =" in station_reads()[0]
+
+
+@pytest.mark.both_dbs
+def test_a_charging_live_fragment_reads_its_latest_reading_in_the_bookings_query(client, charging, clock,
+                                                                                 statements):
+    """The session's latest reading (where its elapsed time stands) comes in the booking's one statement."""
+    from datetime import timedelta
+
+    from webapp import timeutil
+    from webapp.services.charging import transactions
+
+    booking_id, tx = charging
+    ahead = timeutil.iso(clock.now + timedelta(minutes=30))  # a charger clock ahead: the page follows it
+    transactions.meter_values("CP-TEST-1", 1, tx, [{"timestamp": ahead, "sampledValue": [
+        {"value": "1011000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}])
+    db.session.commit()
+    statements.clear()
+    html = client.get(f"/bookings/{booking_id}/live", headers=fragment_headers("live-session")).get_data(as_text=True)
+    assert 'data-status="CHARGING"' in html and 1799 <= int(re.search(r'data-elapsed-s="(\d+)"', html).group(1)) <= 1800
+    reads = [s for s in statements if s.startswith("SELECT") and "FROM users" not in s.split(" WHERE ")[0]]
+    assert len(reads) == 1 and "FROM bookings" in reads[0] and "meter_samples" in reads[0]
+    assert not [s for s in statements if s.startswith(("UPDATE", "INSERT", "DELETE"))]

@@ -9,7 +9,7 @@ import pytest
 from webapp.extensions import db
 from webapp.models import ChargerEvent, Connector
 from webapp.services.charging import writebehind
-from webapp.services.fleet import presence
+from webapp.services.fleet import chargers, presence
 from webapp.timeutil import utcnow
 
 
@@ -119,3 +119,20 @@ def test_an_accepted_boot_is_online_through_its_socket_in_the_same_commit(app, f
     db.session.expire_all()
     assert (charger.online, charger.node_id) == (True, "node-a")
     assert _events(charger, "online") == ["connected and booted"]
+
+
+def test_a_boot_puts_no_charger_online_without_its_socket(app, factory):
+    released = factory.charger(cp_id="SB-GONE", connectors=1, online=False)  # its socket closed: no owner
+    closed = factory.charger(cp_id="SB-CLOSED", connectors=1, online=False)
+    closed.connection_id = "sock-9"
+    db.session.commit()
+    app.config["OCPP_AUTO_REGISTER"] = True
+    presence.record_boots([presence.Boot("SB-GONE", "V", "M", None, None, "sock-8", "node-a"),
+                           presence.Boot("SB-CLOSED", "V", "M", None, None, "sock-9", "node-a", lambda: False),
+                           presence.Boot("SB-REG", "V", "M", None, None, "sock-7", "node-a")])
+    db.session.commit()
+    db.session.expire_all()
+    assert (released.online, released.connection_id) == (False, None)
+    assert closed.online is False
+    registered = chargers.get_by_cp_id("SB-REG")  # registered by its boot: nobody could own it before
+    assert (registered.online, registered.connection_id) == (True, "sock-7")

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..extensions import db
 from ..timeutil import utcnow
@@ -60,6 +60,9 @@ class ChargingSession(db.Model):
     connector = relationship("Connector")
     user = relationship("User")
     booking = relationship("Booking", back_populates="session")
+    # Not a column: the time of its latest MeterSample, when a query asks for it in the same statement
+    # (services/charging/session_summary.py LIVE_LOAD); None otherwise.
+    latest_reading_at: Mapped[datetime | None] = query_expression()
 
     @property
     def is_active(self) -> bool:

@@ -1,6 +1,7 @@
 """One charger's WebSocket: reads frames, answers CALLs, and carries our CALLs with one outstanding at a time."""
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -11,16 +12,23 @@ from simple_websocket import ConnectionClosed, Server
 
 from .. import metrics
 from ..extensions import db
-from ..services.charging import smart, writebehind
+from ..services.charging import writebehind
 from ..services.fleet import chargers, presence, provisioning
 from ..services.platform import bus, redaction
 from ..services.errors import CommandFailed
+from ..timeutil import iso, utcnow
 from . import bounds, frames, gcpolicy, handlers
 from .schemas import OcppError, validate_call, validate_result
 
 log = logging.getLogger(__name__)
 
 POLICY_VIOLATION, GOING_AWAY = 1008, 1001
+
+# A Heartbeat CALL exactly as chargers send it: an empty payload (the only valid one) and a uniqueId of 1-36
+# printable ASCII characters other than `"` and `\` (JSON needs no escape for them, so the id is copied
+# into the answer as json.dumps would write it). Any other frame, including a valid Heartbeat written
+# differently, takes the full path (parse, schema, dispatch).
+_HEARTBEAT = re.compile(r'[ \t\n\r]*\[[ \t\n\r]*2[ \t\n\r]*,[ \t\n\r]*"([\x20\x21\x23-\x5b\x5d-\x7e]{1,36})"[ \t\n\r]*,[ \t\n\r]*"Heartbeat"[ \t\n\r]*,[ \t\n\r]*\{[ \t\n\r]*\}[ \t\n\r]*\][ \t\n\r]*')
 
 
 class _PongCounting(Server):
@@ -47,7 +55,7 @@ class ChargerConnection:
     # the garbage collector to walk).
     __slots__ = ("ws", "cp_id", "connection_id", "_call_lock", "_send_lock", "_pending", "_last_touch",
                  "_pongs_seen", "_frame_lock", "going_away", "_boot_deadline", "_touch_every", "_wait",
-                 "_validate_out", "_max_bytes", "charger_pk", "accepted", "booted")
+                 "_validate_out", "_max_bytes", "charger_pk", "accepted", "booted", "_closed", "_late_boot")
 
     def __init__(self, ws, cp_id: str):
         if type(ws) is Server:
@@ -71,6 +79,11 @@ class ChargerConnection:
         self.charger_pk: int | None = None  # known once the charger exists in the database
         self.accepted = False  # registration Accepted: refreshed after every BootNotification
         self.booted = False  # an accepted BootNotification came on this socket: only then is it online
+        self._closed = False  # the receive loop ended: a boot committed from now on puts nobody online
+        self._late_boot = None  # a BootNotification whose group commit we stopped waiting for
+
+    def is_open(self) -> bool:
+        return not self._closed
 
     # -- serving ---------------------------------------------------------------------------------
     def serve(self) -> None:
@@ -112,6 +125,7 @@ class ChargerConnection:
             log.error("Connection of %s failed", self.cp_id, exc_info=True)
             reason = "server error on the connection"
         finally:
+            self._closed = True
             gcpolicy.closed()
             metrics.CHARGERS_CONNECTED.dec()
             self._shutdown_socket()
@@ -119,9 +133,18 @@ class ChargerConnection:
             try:
                 the_bus.unregister(self)
             finally:
-                self._commit(lambda: writebehind.disconnected(
-                    presence.Disconnect(self.cp_id, self.connection_id, reason)))
-                db.session.remove()
+                self._disconnected(reason)
+
+    def _disconnected(self, reason: str) -> None:
+        """The charger offline and released (unless a newer socket owns it). A boot still in its batch
+        checks `is_open` before it puts the charger online; one that checked just before the close is
+        waited for here and undone."""
+        item = presence.Disconnect(self.cp_id, self.connection_id, reason)
+        self._commit(lambda: writebehind.disconnected(item))
+        late, self._late_boot = self._late_boot, None
+        if late is not None and late.done.wait(current_app.config["GROUP_COMMIT_TIMEOUT_SECONDS"]):
+            self._commit(lambda: writebehind.disconnected(item))
+        db.session.remove()
 
     def _shutdown_socket(self) -> None:
         """End the TCP connection now: the dev server would otherwise keep it open (and write an HTTP
@@ -172,6 +195,9 @@ class ChargerConnection:
         """Handle one text frame."""
         if self._too_big(raw):
             return
+        if self.accepted and isinstance(raw, str) and (heartbeat := _HEARTBEAT.fullmatch(raw)) is not None:
+            self._heartbeat(heartbeat.group(1), raw)
+            return
         try:
             frame = frames.parse(raw)
         except frames.FrameError as exc:
@@ -205,7 +231,7 @@ class ChargerConnection:
             payload = bounds.checked(frame.action, frame.payload)
             if frame.action != "BootNotification" and not self.accepted:
                 raise OcppError("SecurityError", "Charge point is not accepted: send BootNotification first")
-            result = handlers.dispatch(self.cp_id, frame.action, payload, self.connection_id)
+            result = handlers.dispatch(self.cp_id, frame.action, payload, self.connection_id, self.is_open)
             if self._validate_out:
                 validate_result(frame.action, result)
             reply = frames.result(frame.unique_id, result)
@@ -218,14 +244,16 @@ class ChargerConnection:
                 if self.accepted and not self.booted:  # online already: the boot's own commit did it
                     self.booted = True
                     gcpolicy.accepted()
-                provision = self.accepted and bool(self._commit(self._after_boot))
+                provision = self.accepted and bool(self._commit(self._needs_key))
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
         except OcppError as exc:
             opened = _end_session(commit=False)
             reply, outcome = frames.error(frame.unique_id, exc.code, exc.description, exc.details), exc.code
             self._log_safely("in", frame.action, frame.unique_id, raw, reply)
-        except Exception:
+        except Exception as exc:
             opened = _end_session(commit=False)
+            if isinstance(exc, writebehind.GroupCommitTimeout) and frame.action == "BootNotification":
+                self._late_boot = exc.item  # still written later: see _disconnected
             log.error("Handler %s for %s failed", frame.action, self.cp_id, exc_info=True)
             reply = frames.error(frame.unique_id, "InternalError", f"Could not process {frame.action}")
             outcome = "InternalError"
@@ -243,9 +271,28 @@ class ChargerConnection:
         if frame.action == "StartTransaction" and outcome == "CALLRESULT":
             self._commit(lambda: smart.start_answered(self.cp_id, result))
 
-    def _after_boot(self) -> bool:
-        """In one commit after an accepted boot: its Smart Charging keys read in a job; whether it needs a key."""
-        smart.read_configuration_later(self.cp_id)
+    def _heartbeat(self, unique_id: str, raw: str) -> None:
+        """A well-formed Heartbeat of an accepted charger: what the full path answers and logs (handlers.heartbeat,
+        the frame and its answer in the OCPP log, the message counter), without parsing, schema check and
+        dispatch, whose outcome for this frame is known."""
+        reply = f'[3,"{unique_id}",{{"currentTime":"{iso(utcnow())}"}}]'
+        if self.charger_pk is not None:
+            try:
+                writebehind.log_clean_pair(self.charger_pk, "Heartbeat", unique_id, raw, reply)
+            except Exception:
+                db.session.rollback()
+                log.warning("Could not log a frame for %s", self.cp_id, exc_info=True)
+        metrics.ocpp_message("Heartbeat", "CALLRESULT")
+        try:
+            self._send(reply)
+        except ConnectionClosed:
+            return
+
+    def _needs_key(self) -> bool:
+        """After an accepted boot (whose own commit scheduled the Smart Charging keys' read, unless fresh):
+        whether an auto-registered charger needs its AuthorizationKey."""
+        if not current_app.config["OCPP_AUTO_REGISTER"]:
+            return False
         return provisioning.needs_key(self.cp_id)
 
     def _provision(self) -> None:

@@ -22,7 +22,7 @@ def boot_notification(cp_id, charge_point_vendor, charge_point_model, **kwargs):
     status, interval = writebehind.boot(presence.Boot(cp_id, charge_point_vendor, charge_point_model,
                                                       kwargs.get("charge_point_serial_number"),
                                                       kwargs.get("firmware_version"), kwargs.get("connection_id"),
-                                                      bus.get().node_id))
+                                                      bus.get().node_id, kwargs.get("socket_open")))
     return call_result.BootNotification(current_time=iso(utcnow()), interval=interval, status=status)
 
 
@@ -98,14 +98,15 @@ def _snake(key: str) -> str:
     return next(iter(camel_to_snake_case({key: None})))
 
 
-def dispatch(cp_id: str, action: str, payload: dict, connection_id: str | None = None) -> dict:
+def dispatch(cp_id: str, action: str, payload: dict, connection_id: str | None = None, socket_open=None) -> dict:
     """Call the handler for a validated CALL and return the CALLRESULT payload (camelCase).
 
     Only the top-level fields become snake_case arguments; nested values (meterValue, transactionData)
     keep OCPP's camelCase keys, which is how the services read them. `connection_id` (the socket's) is
-    passed to every handler; no OCPP 1.6 payload has a field of that name.
+    passed to every handler, and `socket_open` (whether that socket is still open); no OCPP 1.6 payload has
+    fields of those names.
     """
-    result = HANDLERS[action](cp_id, connection_id=connection_id,
+    result = HANDLERS[action](cp_id, connection_id=connection_id, socket_open=socket_open,
                               **{_snake(key): value for key, value in payload.items()})
     return as_payload(result)
 

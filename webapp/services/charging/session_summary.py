@@ -13,14 +13,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ...extensions import db
-from ...models import Booking, Charger, Connector, MeterSample, Payment
+from ...models import Booking, Charger, ChargingSession, Connector, MeterSample, Payment
 from ...timeutil import utcnow
 from ..money import ledger, pricing
 
 
-#: Loader options for a booking about to be shown live: its session, connector, charger, station and tariff
-#: come in the booking's own query (the tariff is joined to the station by the model).
-LIVE_LOAD = (joinedload(Booking.session),
+#: Loader options for a booking about to be shown live: its session (with the time of its latest reading, an
+#: index-only read of ix_meter_samples_session_time), connector, charger, station and tariff come in the
+#: booking's own query (the tariff is joined to the station by the model): one statement per poll.
+LATEST_READING = (select(func.max(MeterSample.timestamp)).where(MeterSample.session_id == ChargingSession.id)
+                  .correlate(ChargingSession).scalar_subquery())
+LIVE_LOAD = (joinedload(Booking.session).with_expression(ChargingSession.latest_reading_at, LATEST_READING),
              joinedload(Booking.connector).joinedload(Connector.charger).joinedload(Charger.station))
 
 
@@ -69,8 +72,11 @@ def _charger_end(session, now: datetime) -> datetime:
     its latest reading, or the server's now when that is later (a real charger reads once a minute or so)."""
     if session.stopped_at is not None:
         return session.stopped_at
-    latest = db.session.execute(select(func.max(MeterSample.timestamp))
-                                .where(MeterSample.session_id == session.id)).scalar()
+    if "latest_reading_at" in session.__dict__:  # read with the booking (LIVE_LOAD)
+        latest = session.latest_reading_at
+    else:
+        latest = db.session.execute(select(func.max(MeterSample.timestamp))
+                                    .where(MeterSample.session_id == session.id)).scalar()
     return max(now, latest) if latest is not None else now
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import func, or_, select, union
 
 from ...extensions import db
 from ...models import Booking, Charger, ChargingSession, Connector, SolarSample, Station
-from ...timeutil import utcnow
+from ...timeutil import iso, parse_iso, utcnow
 from ..errors import CommandFailed
 from ..platform import commands, events, listeners, timers
 from . import power_plan, profile_orders, profiles, station_orders
@@ -57,6 +57,40 @@ def read_configuration_later(cp_id: str) -> None:
     timers.schedule("jobs.smart.read_configuration", utcnow() + _delay(), cp_id)
 
 
+# The keys read last are stored with when, and for which boot identity (vendor, model, firmware): a charger
+# that boots again with the same identity within SMART_CONFIG_MAX_AGE_SECONDS keeps them and is not asked
+# again (a reconnect storm would otherwise send a GetConfiguration to every charger). Under this key of
+# smart_config; ChargerCaps reads only the OCPP keys.
+READ_MARK = "_read"
+
+
+def boot_identity(vendor: str | None, model: str | None, firmware: str | None) -> str:
+    """What a BootNotification says the charger is, as stored on it (vendor and model cut to 20)."""
+    return f"{(vendor or '')[:20]}|{(model or '')[:20]}|{firmware or ''}"
+
+
+def configuration_fresh(smart_config: dict | None, identity: str) -> bool:
+    """Whether `smart_config` was read for this boot identity within SMART_CONFIG_MAX_AGE_SECONDS."""
+    max_age = current_app.config["SMART_CONFIG_MAX_AGE_SECONDS"]
+    mark = smart_config.get(READ_MARK) if isinstance(smart_config, dict) else None
+    if max_age <= 0 or not isinstance(mark, dict) or mark.get("boot") != identity:
+        return False
+    try:
+        read_at = parse_iso(mark["at"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return timedelta(0) <= utcnow() - read_at < timedelta(seconds=max_age)
+
+
+def read_configuration_after_boot(cp_id: str, smart_config: dict | None, identity: str) -> bool:
+    """An accepted boot in the caller's transaction: the keys read in a job unless they are fresh for this
+    boot identity. Whether a read was scheduled."""
+    if configuration_fresh(smart_config, identity):
+        return False
+    read_configuration_later(cp_id)
+    return True
+
+
 def read_configuration(cp_id: str) -> dict | None:
     """GetConfiguration of ``CONFIG_KEYS``, stored on the charger ({key: value} of the known ones)."""
     try:
@@ -69,7 +103,9 @@ def read_configuration(cp_id: str) -> dict | None:
     keys = {k["key"]: k.get("value", "") for k in answer.get("configurationKey") or []
             if isinstance(k, dict) and k.get("key") in CONFIG_KEYS}
     charger = _charger(cp_id)
-    charger.smart_config = keys
+    charger.smart_config = {**keys, READ_MARK: {"at": iso(utcnow()),
+                                                "boot": boot_identity(charger.vendor, charger.model,
+                                                                      charger.firmware_version)}}
     found = profiles.ChargerCaps.from_configuration(keys)
     events.record(charger.id, "smart_config",
                   f"SmartCharging {'yes' if found.smart_charging else 'no'}, units {','.join(found.units)}, "

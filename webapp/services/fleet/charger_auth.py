@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import redis
-from flask import current_app
-from sqlalchemy import select
+from flask import current_app, has_app_context
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import object_session
 from werkzeug.security import check_password_hash
 
 from ...extensions import db
@@ -40,24 +41,123 @@ class Refusal:
 def check(cp_id: str, user: str | None, password: str | None, address: str | None) -> Refusal | None:
     """None when this socket may open, else why not (HTTP status, message, headers)."""
     cfg = current_app.config
-    wait = _throttle().blocked(cp_id, address)
+    wait, token = _throttle().blocked(cp_id, address)
     if wait:
         return Refusal(429, "Too many failed attempts; try again later", {"Retry-After": str(wait)})
-    row = db.session.execute(select(Charger.password_hash, Charger.connection_id, Charger.last_seen,
-                                    Charger.heartbeat_interval).where(Charger.charge_point_id == cp_id)).first()
-    if row is None:
-        if cfg["OCPP_AUTO_REGISTER"] or cfg["OCPP_UNKNOWN_STATUS"] == "Pending":
+    password_hash = _cached_hash(cp_id, token)
+    if password_hash is None:
+        row = db.session.execute(select(Charger.password_hash, Charger.connection_id, Charger.last_seen,
+                                        Charger.heartbeat_interval).where(Charger.charge_point_id == cp_id)).first()
+        if row is None:
+            if cfg["OCPP_AUTO_REGISTER"] or cfg["OCPP_UNKNOWN_STATUS"] == "Pending":
+                return None
+            return _unauthorized("Unknown charge point")
+        if row.password_hash is None:
+            if _held(row):
+                return Refusal(409, "This charge point is connected; a second connection is refused")
             return None
-        return _unauthorized("Unknown charge point")
-    if row.password_hash is None:
-        if _held(row):
-            return Refusal(409, "This charge point is connected; a second connection is refused")
-        return None
+        password_hash = row.password_hash
+        _remember_hash(cp_id, token, password_hash)
     given = password if user == cp_id else None
-    if given is not None and _password_ok(cp_id, row.password_hash, given):
+    if given is not None and _password_ok(cp_id, password_hash, given):
         return None
     _throttle().failed(cp_id, address)
     return _unauthorized("Bad or missing HTTP Basic credentials")
+
+
+# -- the handshake's row, cached per process ----------------------------------------------------------------
+# A charger with a password is let in on its password hash alone, so that hash is kept here and a
+# reconnect needs no database round trip. Every change that could change a handshake's answer (a
+# password set, removed or provisioned, a charge point id changed, a charger deleted) writes a new
+# random token for that charger to Redis after its commit, on whichever node; the token is read in the
+# throttle's pipeline (no extra round trip) and an entry made under another token is read again. Without
+# Redis (no way to hear of another process's change), with Redis unavailable, or for an entry older
+# than CHARGER_AUTH_CACHE_SECONDS (a change whose token write failed), the row is read as before.
+# Chargers without a password are never cached: their answer depends on the connection that holds them.
+_UNKNOWN = object()  # no token could be read: do not use or fill the cache
+_hashes: dict[str, tuple[object, str, float]] = {}  # cp_id -> (token, password hash, monotonic time stored)
+_HASHES_MAX = 200_000
+_CHANGED = "charger_auth_changed"
+
+
+def _token_key(cp_id: str) -> str:
+    return f"cw:ocpp-auth:token:{cp_id}"
+
+
+def _cached_hash(cp_id: str, token) -> str | None:
+    entry = _hashes.get(cp_id)
+    if token is _UNKNOWN or entry is None or entry[0] != token:
+        return None
+    if time.monotonic() - entry[2] >= current_app.config["CHARGER_AUTH_CACHE_SECONDS"]:
+        return None
+    return entry[1]
+
+
+def _remember_hash(cp_id: str, token, password_hash: str) -> None:
+    if token is _UNKNOWN or current_app.config["CHARGER_AUTH_CACHE_SECONDS"] <= 0:
+        return
+    if len(_hashes) >= _HASHES_MAX:
+        _hashes.clear()
+    _hashes[cp_id] = (token, password_hash, time.monotonic())
+
+
+def changed(cp_id: str, session=None) -> None:
+    """This transaction changes what the handshake of `cp_id` decides: every node reads its row again once
+    it commits. (Changes through the ORM are noticed by themselves; a Core UPDATE calls this.)"""
+    (session or db.session()).info.setdefault(_CHANGED, set()).add(cp_id)
+
+
+def _charger_updated(mapper, connection, target) -> None:
+    state = inspect(target)
+    moved = state.attrs.charge_point_id.history
+    if moved.has_changes() or state.attrs.password_hash.history.has_changes():
+        for cp_id in {target.charge_point_id, *(moved.deleted or ())}:
+            if cp_id:
+                changed(cp_id, state.session)
+
+
+def _id_set(target, value, old, initiator) -> None:
+    session = object_session(target)
+    if isinstance(old, str) and old != value and session is not None:
+        changed(old, session)  # the old id is free now: a cached entry for it must go
+
+
+def _charger_deleted(mapper, connection, target) -> None:
+    state = inspect(target)
+    if target.charge_point_id and state.session is not None:
+        changed(target.charge_point_id, state.session)
+
+
+def _after_commit(session) -> None:
+    ids = session.info.pop(_CHANGED, None)
+    if not ids:
+        return
+    for cp_id in ids:
+        _hashes.pop(cp_id, None)
+    if not has_app_context():
+        return
+    counters = _throttle().counters
+    if counters._redis is None:
+        return
+    try:
+        pipe = counters._redis.pipeline(transaction=False)
+        for cp_id in ids:
+            pipe.set(_token_key(cp_id), secrets.token_hex(8))
+        pipe.execute()
+    except redis.RedisError:
+        log.warning("Could not tell the other nodes that %d chargers' credentials changed (Redis); their "
+                    "cached entries expire after CHARGER_AUTH_CACHE_SECONDS", len(ids), exc_info=True)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop(_CHANGED, None)
+
+
+event.listen(Charger, "after_update", _charger_updated)
+event.listen(Charger, "after_delete", _charger_deleted)
+event.listen(Charger.charge_point_id, "set", _id_set, active_history=True)
+event.listen(db.session, "after_commit", _after_commit)
+event.listen(db.session, "after_soft_rollback", lambda session, previous: _after_rollback(session))
 
 
 # -- passwords verified in this process --------------------------------------------------------------
@@ -116,24 +216,27 @@ class _Counters:
 
     def count(self, key: str) -> tuple[int, int]:
         """(failures, seconds left in the window) for `key`."""
-        return self.count_many([key])[0]
+        return self.count_many([key])[0][0]
 
-    def count_many(self, keys: list[str]) -> list[tuple[int, int]]:
-        """`count` for each key: one Redis round trip for all of them."""
+    def count_many(self, keys: list[str], token_key: str | None = None) -> tuple[list[tuple[int, int]], object]:
+        """`count` for each key, and the value at `token_key` (`_UNKNOWN` without Redis): one Redis round trip."""
         if self._redis is not None:
             pipe = self._redis.pipeline(transaction=False)
             for key in keys:
                 pipe.get(key)
                 pipe.ttl(key)
+            if token_key is not None:
+                pipe.get(token_key)
             answers = pipe.execute()
-            return [(int(value or 0), max(int(ttl), 1)) for value, ttl in zip(answers[::2], answers[1::2])]
+            token = answers.pop() if token_key is not None else _UNKNOWN
+            return [(int(value or 0), max(int(ttl), 1)) for value, ttl in zip(answers[::2], answers[1::2])], token
         with self._lock:
             out = []
             for key in keys:
                 n, until = self._memory.get(key, (0, 0.0))
                 left = until - time.monotonic()
                 out.append((n, max(int(left) + 1, 1)) if left > 0 else (0, 0))
-            return out
+            return out, _UNKNOWN
 
     def add(self, key: str, window: int) -> None:
         if self._redis is not None:
@@ -160,16 +263,17 @@ class _Throttle:
         if address:
             yield f"cw:ocpp-auth:addr:{address}", cfg["OCPP_AUTH_IP_MAX_FAILURES"]
 
-    def blocked(self, cp_id: str, address: str | None) -> int:
-        """Seconds until this id and address may try again (0: now)."""
+    def blocked(self, cp_id: str, address: str | None) -> tuple[int, object]:
+        """Seconds until this id and address may try again (0: now), and the charger's credentials token
+        (`_UNKNOWN` without Redis or when Redis failed), in one round trip."""
         try:
             limits = list(self._limits(cp_id, address))
-            waits = [left for (_, limit), (n, left) in zip(limits, self.counters.count_many([k for k, _ in limits]))
-                     if n >= limit]
+            counts, token = self.counters.count_many([k for k, _ in limits], _token_key(cp_id))
+            waits = [left for (_, limit), (n, left) in zip(limits, counts) if n >= limit]
         except redis.RedisError:
             log.warning("Charger password throttle unavailable (Redis); not throttling", exc_info=True)
-            return 0
-        return max(waits, default=0)
+            return 0, _UNKNOWN
+        return max(waits, default=0), token
 
     def failed(self, cp_id: str, address: str | None) -> None:
         window = current_app.config["OCPP_AUTH_WINDOW_SECONDS"]

@@ -77,12 +77,16 @@ def connected(cp_id: str, connection_id: str, node_id: str) -> tuple[int, str] |
     return charger.id, charger.registration_status
 
 
-def booted(cp_id: str, connection_id: str, node_id: str) -> bool:
-    """An accepted BootNotification on this connection: online, unless a newer socket owns the charger
-    (a charger registered by this very boot had no owner yet)."""
+def booted(cp_id: str, connection_id: str, node_id: str, registered: bool = False) -> bool:
+    """An accepted BootNotification on this connection: online, unless another socket owns the charger or
+    none does. A charger without an owner is one whose socket closed (its disconnect released it) and
+    stays offline, unless this very boot `registered` it (in the same transaction: no socket could own it
+    yet)."""
+    owner = Charger.connection_id == connection_id
+    if registered:
+        owner = or_(owner, Charger.connection_id.is_(None))
     changed = db.session.execute(
-        update(Charger).where(Charger.charge_point_id == cp_id, Charger.online.is_(False),
-                              or_(Charger.connection_id == connection_id, Charger.connection_id.is_(None)))
+        update(Charger).where(Charger.charge_point_id == cp_id, Charger.online.is_(False), owner)
         .values(online=True, connection_id=connection_id, node_id=node_id).returning(Charger.id)
     ).scalar_one_or_none()
     if changed is not None:

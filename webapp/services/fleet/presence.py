@@ -15,6 +15,7 @@ in two statements. `record_disconnects` does what `chargers.disconnected` does f
 and released when the socket still owns its charger, an "offline" event) in three statements. The caller
 commits (services/charging/writebehind.py answers the chargers, or the closing sockets, after it).
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,7 +25,7 @@ from sqlalchemy import select, tuple_
 from ...extensions import db
 from ...models import Charger, ChargerEvent, Connector
 from ...timeutil import utcnow
-from ..charging import lifecycle
+from ..charging import lifecycle, smart
 from ..platform import bulk
 from . import chargers
 
@@ -41,20 +42,33 @@ class Boot:
     firmware: str | None
     connection_id: str | None = None  # the socket it came on: online through it when Accepted
     node_id: str | None = None
+    # Whether that socket is still open (None: assume it is). A batch can commit after its handler stopped
+    # waiting and the socket closed; such a boot is recorded but puts nobody online.
+    socket_open: Callable[[], bool] | None = None
 
 
 def boot_one(item: Boot) -> tuple[str, int]:
     """One BootNotification in the caller's transaction: `chargers.boot`, then online through its socket."""
+    table = Charger.__table__
+    before = db.session.execute(select(table.c.smart_config, table.c.firmware_version)
+                                .where(table.c.charge_point_id == item.cp_id)).first()
     answer = chargers.boot(item.cp_id, item.vendor, item.model, item.serial, item.firmware)
-    _online(item, answer)
+    firmware = item.firmware or (before.firmware_version if before is not None else None)
+    _online(item, answer, before.smart_config if before is not None else None,
+            smart.boot_identity(item.vendor, item.model, firmware), registered=before is None)
     return answer
 
 
-def _online(item: Boot, answer: tuple[str, int]) -> None:
+def _online(item: Boot, answer: tuple[str, int], smart_config, identity: str, registered: bool = False) -> None:
     # An accepted boot puts the charger online in the same commit, before it reads its answer (a no-op when
-    # it is online already, or a newer socket owns it: chargers.booted's conditions).
-    if answer[0] == "Accepted" and item.connection_id is not None:
-        chargers.booted(item.cp_id, item.connection_id, item.node_id)
+    # it is online already, or another socket or none owns it: chargers.booted's conditions), and has its
+    # Smart Charging keys read after the answer unless they are fresh for this boot identity.
+    if answer[0] != "Accepted" or item.connection_id is None:
+        return
+    if item.socket_open is not None and not item.socket_open():
+        return
+    chargers.booted(item.cp_id, item.connection_id, item.node_id, registered)
+    smart.read_configuration_after_boot(item.cp_id, smart_config, identity)
 
 
 def record_boots(items: list[Boot]) -> list[tuple[str, int]]:
@@ -62,7 +76,7 @@ def record_boots(items: list[Boot]) -> list[tuple[str, int]]:
     table = Charger.__table__
     known = {r.charge_point_id: r for r in db.session.execute(
         select(table.c.id, table.c.charge_point_id, table.c.registration_status, table.c.heartbeat_interval,
-               table.c.serial_number, table.c.firmware_version)
+               table.c.serial_number, table.c.firmware_version, table.c.smart_config)
         .where(table.c.charge_point_id.in_({item.cp_id for item in items}))).all()}
     now = utcnow()
     updates, events, answers = {}, [], []
@@ -85,8 +99,10 @@ def record_boots(items: list[Boot]) -> list[tuple[str, int]]:
                            .values(status_order_at=None, status_connection_id=None))
     bulk.insert(ChargerEvent.__table__, events)
     for item, answer in zip(items, answers):
-        if item.cp_id in known:
-            _online(item, answer)
+        row = known.get(item.cp_id)
+        if row is not None:
+            _online(item, answer, row.smart_config,
+                    smart.boot_identity(item.vendor, item.model, item.firmware or row.firmware_version))
     return answers
 
 

@@ -11,7 +11,7 @@ from werkzeug.security import generate_password_hash
 
 from ...extensions import db
 from ...models import Charger
-from . import charger_passwords
+from . import charger_auth, charger_passwords
 from ..platform import audit, commands, events
 from ..errors import ChargerNotConnected, CommandFailed, Conflict
 
@@ -50,6 +50,7 @@ def provision(cp_id: str, call: Callable[[str, dict, float], dict]) -> bool:
                                 .values(password_hash=generate_password_hash(key), password_outdated=False)
                                 .returning(Charger.id)).scalar_one_or_none()
     if stored is not None:
+        charger_auth.changed(cp_id)
         events.record(charger_id, "security", f"AuthorizationKey provisioned ({status}); the id now requires it")
         audit.log("charger.password_provisioned", "charger", charger_id, None, {"answer": status})
         log.info("%s: AuthorizationKey provisioned", cp_id)
