@@ -1,10 +1,11 @@
 """Charts drawn on the server as inline SVG: no JavaScript, no CDN, printable, testable."""
 import math
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 
 from markupsafe import Markup, escape
 
 PAD_L, PAD_R, PAD_T, PAD_B = 56, 12, 24, 40
+UTC = timezone.utc
 
 
 def nice_max(value: float) -> float:
@@ -44,8 +45,8 @@ def _legend(series_names: list[tuple[str, str]], width: int) -> list[str]:
 
 
 def line_chart(series: list[tuple[str, list[tuple[datetime, float]], str]], title: str, unit: str,
-               width: int = 720, height: int = 240) -> Markup:
-    """Time series as polylines sharing one time axis and one value axis."""
+               width: int = 720, height: int = 240, zone: tzinfo = UTC) -> Markup:
+    """Time series as polylines sharing one time axis and one value axis; the axis ends read in `zone`."""
     points = [p for _, pts, _ in series for p in pts]
     if not points:
         return Markup(f'<p class="muted chart-empty">{escape(title)}: no samples yet.</p>')
@@ -63,7 +64,7 @@ def line_chart(series: list[tuple[str, list[tuple[datetime, float]], str]], titl
     for frac, when in ((0, t0), (1, t1)):
         anchor = "start" if frac == 0 else "end"
         parts.append(f'<text class="tick" x="{PAD_L + inner_w * frac:.1f}" y="{height - PAD_B + 16}" '
-                     f'text-anchor="{anchor}">{when:%H:%M:%S}</text>')
+                     f'text-anchor="{anchor}">{when.astimezone(zone):%H:%M:%S %Z}</text>')
     parts += _legend([(n, c) for n, _, c in series], width)
     parts.append("</svg>")
     return Markup("".join(parts))
