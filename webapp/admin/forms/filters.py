@@ -167,3 +167,4 @@ class MessageFilterForm(FilterForm):
     """A charger's OCPP log (its page refreshes itself with the same arguments)."""
     action = StringField("Action", default="", filters=[strip])
     all = BooleanField("Show up to 200")
+    periodic = BooleanField("Show Heartbeat and DataTransfer")

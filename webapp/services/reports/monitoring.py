@@ -162,11 +162,19 @@ def charger_timeline(charger: Charger, limit: int = 100, kind: str = "") -> list
     return list(db.session.execute(query.order_by(ChargerEvent.id.desc()).limit(limit)).scalars())
 
 
-def recent_messages(charger: Charger, limit: int = 50, action: str = "") -> list:
-    """The latest logged OCPP frames of a charger (the log itself is bounded by OCPP_LOG_KEEP)."""
+#: Frames a charger sends on a timer (Heartbeat; DataTransfer, e.g. its solar production every minute) and
+#: their answers: hidden from the console's OCPP log unless asked for, or named as the action.
+PERIODIC_ACTIONS = ("Heartbeat", "DataTransfer")
+
+
+def recent_messages(charger: Charger, limit: int = 50, action: str = "", periodic: bool = True) -> list:
+    """The latest logged OCPP frames of a charger (the log itself is bounded by OCPP_LOG_KEEP); without
+    `periodic`, no Heartbeat or DataTransfer frame unless `action` names it."""
     query = select(OcppMessage).where(OcppMessage.charger_id == charger.id)
     if action:
         query = query.where(OcppMessage.action == action)
+    elif not periodic:  # NULL actions (frames that never parsed) stay visible
+        query = query.where(OcppMessage.action.is_(None) | OcppMessage.action.not_in(PERIODIC_ACTIONS))
     return list(db.session.execute(query.order_by(OcppMessage.id.desc()).limit(limit)).scalars())
 
 
