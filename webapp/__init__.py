@@ -150,10 +150,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from .money import format_money
+    from .status_words import status_word
     from .timeutil import iso
 
     app.add_template_filter(iso, "iso")
     app.add_template_filter(format_money, "money")
+    app.add_template_filter(status_word, "status_word")
 
 
 def register_runtime(app: Flask) -> None:
