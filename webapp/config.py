@@ -29,6 +29,9 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     NODE_ID = os.environ.get("NODE_ID") or f"node-{os.getpid()}-{secrets.token_hex(3)}"
     PUBLIC_URL = os.environ.get("PUBLIC_URL")  # used in QR codes; defaults to the request host
+    # Console times that belong to no station (accounts, audit, health) are shown in this IANA zone, unless
+    # the staff member chose a zone of their own (webapp/admin/clock.py).
+    CONSOLE_TIMEZONE = os.environ.get("CONSOLE_TIMEZONE", "UTC")
 
     # Timers (seconds)
     HOLD_MINUTES = _int("HOLD_MINUTES", 10)

@@ -8,6 +8,12 @@ from .services.platform import health, timers
 bp = Blueprint("ops", __name__)
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    """The icon browsers ask for at the root (for pages that link none: JSON, the API docs, a download)."""
+    return current_app.send_static_file("favicon.ico")
+
+
 @bp.route("/healthz")
 def healthz():
     """The process is up and serving."""

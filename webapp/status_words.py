@@ -1,7 +1,10 @@
 """Statuses in words: one mapping for the driver's pages and the console (the `status_word` Jinja filter).
 
-OCPP and the database keep their raw values ("SuspendedEVSE", "NO_SHOW"); people read these words.
+OCPP and the database keep their raw values ("SuspendedEVSE", "NO_SHOW"); people read these words. Pages
+show `status|status_word` (or `status|status_word("reservation")` where a value means something else there);
+the raw value stays in classes and data attributes (CSS and tests key on it).
 """
+import re
 
 WORDS = {
     "ocpp": {  # a connector's OCPP 1.6 ChargePointStatus
@@ -21,16 +24,26 @@ WORDS = {
     "payment": {"pending": "Pending", "succeeded": "Done", "declined": "Declined", "failed": "Failed"},
     "registration": {"Accepted": "Accepted", "Pending": "Waiting for approval", "Rejected": "Rejected"},
     "station": {"active": "Active", "maintenance": "Maintenance", "retired": "Retired"},
+    "idtag": {"Accepted": "Accepted", "Blocked": "Blocked", "Expired": "Expired", "Invalid": "Unknown idTag",
+              "ConcurrentTx": "Already charging"},
+    "event": {"online": "Online", "offline": "Offline", "boot": "Boot", "status": "Status", "fault": "Fault"},
 }
+#: Where a value is looked up when the page does not say what kind of status it is.
+ANY_ORDER = ("ocpp", "booking", "payment", "station", "registration", "idtag", "event")
 
 
-def status_word(value, kind: str = "ocpp") -> str:
-    """The word for a raw status (unknown values are tidied, never dropped: 'SOME_VALUE' -> 'Some value')."""
+def status_word(value, kind: str | None = None) -> str:
+    """The word for a raw status of `kind` (or of the first kind that knows it); unknown values are tidied,
+    never dropped: 'SOME_VALUE' -> 'Some value', 'in_maintenance' -> 'In maintenance', 'SomeValue' -> 'Some value'."""
     if value is None:
         return ""
     raw = str(value)
-    word = WORDS.get(kind, {}).get(raw)
-    return word if word is not None else raw.replace("_", " ").capitalize()
+    for family in ((kind,) if kind else ANY_ORDER):
+        word = WORDS.get(family, {}).get(raw)
+        if word is not None:
+            return word
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", raw).replace("_", " ").strip()
+    return spaced[:1].upper() + spaced[1:].lower() if spaced else ""
 
 
 def payment_kind(payment) -> str:

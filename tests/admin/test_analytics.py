@@ -2,6 +2,7 @@
 import csv
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.both_dbs  # the figures are SQL: check them on PostgreS
 
 
 def test_report_per_day_and_station(world, factory):
-    today = utcnow().date()
+    today = analytics.local_today(world.admin)
     data = analytics.report(world.admin, today - timedelta(days=6), today)
     assert len(data["days"]) == 7
     day, figures = data["days"][-1]
@@ -33,15 +34,16 @@ def test_report_per_day_and_station(world, factory):
 def test_dispute_refunds_reduce_revenue_but_unused_authorisations_do_not(world, operator_client):
     operator_client.post(f"/admin/payments/{world.capture.id}/refund", data={"amount": "5", "reason": "short",
                                                                                    "idempotency_key": "b" * 32})
-    today = utcnow().date()
+    today = analytics.local_today(world.admin)
     data = analytics.report(world.operator, today, today)
     assert data["totals"].revenue == 3000 - 500
 
 
 def test_utilisation_splits_sessions_across_days(world):
-    today = utcnow().date()
+    """At the station's midnight (its local day, Asia/Kolkata in the factory)."""
+    today = analytics.local_today(world.operator)
     session = db.session.get(ChargingSession, world.session.id)
-    start = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    start = analytics.midnight(today, ZoneInfo(world.station.timezone))
     session.started_at, session.stopped_at = start - timedelta(hours=6), start + timedelta(hours=0)
     db.session.commit()
     data = analytics.report(world.operator, today - timedelta(days=1), today)
@@ -50,7 +52,7 @@ def test_utilisation_splits_sessions_across_days(world):
 
 
 def test_solar_is_integrated_per_station(world):
-    today = utcnow().date()
+    today = analytics.local_today(world.admin)
     data = analytics.report(world.admin, today, today)
     [(station, rows)] = data["solar"]
     assert station.name == "Own Station"

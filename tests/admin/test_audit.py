@@ -142,6 +142,7 @@ def _steps(w, factory):
         ("admin.charger_reinstate", {"charger_id": w.charger.id}, {}),
         ("admin.station_retire", {"station_id": w.station.id}, {}),
         ("admin.station_reinstate", {"station_id": w.station.id}, {}),
+        ("admin.clock_setting", {}, {"show_in": "mine", "zone": "Europe/Berlin"}),
         ("admin.export_sessions", {}, None),
         ("admin.export_payments", {}, None),
         ("admin.export_users", {}, None),

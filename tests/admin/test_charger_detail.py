@@ -51,11 +51,12 @@ def test_detail_shows_status_timeline_messages_and_ocpp_url(operator_client, wor
     events.record(world.charger.id, "boot", "Chargeway SimCharger fw 1.0.0: Accepted")
     events.record(world.charger.id, "fault", "Faulted (GroundFailure)", 1)
     for i in range(3):
-        log_frame(world.charger.id, "in", "Heartbeat", f"hb-{i}", f'[2,"hb-{i}","Heartbeat",{{}}]')
+        log_frame(world.charger.id, "in", "StatusNotification", f"sn-{i}", f'[2,"sn-{i}","StatusNotification",{{}}]')
+    log_frame(world.charger.id, "in", "Heartbeat", "hb-0", '[2,"hb-0","Heartbeat",{}]')  # periodic: not shown here
     db.session.commit()
     page = operator_client.get(f"/admin/chargers/{world.charger.id}").get_data(as_text=True)
     assert "Faulted (GroundFailure)" in page and 'data-event="boot"' in page
-    assert page.count('data-message="') == 3 and "hb-2" in page
+    assert page.count('data-message="') == 3 and "sn-2" in page and "hb-0" not in page
     assert "ws://localhost/ocpp/OWN-1" in page
     for name in ("remote_start", "remote_stop", "unlock", "reset", "change_availability", "trigger_message",
                  "change_configuration", "clear_cache"):
@@ -82,7 +83,10 @@ def test_ocpp_log_is_bounded_and_filterable(operator_client, world):
     assert "frame-38" in page and "frame-39" not in page
     fragment = operator_client.get(f"/admin/chargers/{world.charger.id}/messages",
                                    headers={"HX-Request": "true", "HX-Target": "ocpp-log"}).get_data(as_text=True)
-    assert fragment.lstrip().startswith('<div id="ocpp-log"') and "frame-39" in fragment
+    assert fragment.lstrip().startswith('<div id="ocpp-log"') and "frame-38" in fragment
+    assert "frame-39" not in fragment  # a Heartbeat: shown only when asked for
+    assert "frame-39" in operator_client.get(f"/admin/chargers/{world.charger.id}/messages?periodic=y").get_data(
+        as_text=True)
 
 
 def test_command_to_an_absent_charger_says_so_and_is_audited(operator_client, world):

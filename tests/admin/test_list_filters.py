@@ -138,7 +138,7 @@ def test_charger_timeline_and_log_filters(operator_client, world):
     page = operator_client.get(f"{url}?kind=party").get_data(as_text=True)
     assert response_ok(page) and _error(page, "kind") == "Event kind: choose one from the list. (ignored)"
     page = operator_client.get(f"{url}?kind=offline").get_data(as_text=True)
-    assert '<option selected value="offline">offline</option>' in page and not _error(page, "kind")
+    assert '<option selected value="offline">Offline</option>' in page and not _error(page, "kind")
     page = operator_client.get(f"{url}/messages?action=+Heartbeat+&all=1").get_data(as_text=True)
     assert 'value="Heartbeat"' in page and 'checked' in page and "No OCPP messages logged for Heartbeat." in page
 

@@ -17,6 +17,7 @@ from . import (
     health,
     maintenance,
     payments,
+    preferences,
     sessions,
     slots,
     smart,

@@ -5,16 +5,20 @@ from flask_login import current_user
 from ..auth.decorators import admin_required, staff_required
 from ..services.reports import analytics as stats, exports, records
 from ..timeutil import utcnow
-from . import svg
+from . import clock, svg
 from .blueprint import bp
 from .forms.filters import AnalyticsFilterForm, PaymentFilterForm, SessionFilterForm, UserFilterForm
 
 
 def _period(filters: dict):
-    """[from, to] from ?day_from=&day_to= or ?days=N (default: the last 30 days)."""
+    """[from, to] from ?day_from=&day_to= or ?days=N (default: the last 30 station-local days up to today)."""
     days = filters["days"]
     default = days if days is not None and 0 < days <= stats.MAX_DAYS else 30
-    return stats.period(filters["day_from"], filters["day_to"], default)
+    today = stats.local_today(current_user, filters["station_id"], clock.zone_for(None))
+    return stats.period(filters["day_from"], filters["day_to"], default, today)
+
+
+PERCENT = "{:.1f}".format  # utilisation as the figures table writes it
 
 
 def charts(data: dict, currency: str) -> dict:
@@ -29,15 +33,16 @@ def charts(data: dict, currency: str) -> dict:
         "energy_day": svg.bar_chart(labels, [("Energy", [f.energy_wh / 1000 for f in days], "s-energy")],
                                     "Energy per day", "kWh"),
         "sessions_day": svg.bar_chart(labels, [("Sessions", [f.sessions for f in days], "s-sessions")],
-                                      "Sessions per day", "sessions"),
-        "utilisation_day": svg.bar_chart(labels, [("Utilisation", [f.utilisation * 100 for f in days], "s-util")],
-                                         "Utilisation per day", "%"),
+                                      "Sessions per day", "sessions", whole=True),
+        "utilisation_day": svg.bar_chart(labels, [("Utilisation", [f.utilisation_pct for f in days], "s-util")],
+                                         "Utilisation per day", "%", value_format=PERCENT),
         "revenue_station": svg.bar_chart(names, [("Revenue", [f.revenue / 100 for f in per_station], "s-revenue")],
                                          "Revenue per station", currency, label_every=1),
         "energy_station": svg.bar_chart(names, [("Energy", [f.energy_wh / 1000 for f in per_station], "s-energy")],
                                         "Energy per station", "kWh", label_every=1),
-        "utilisation_station": svg.bar_chart(names, [("Utilisation", [f.utilisation * 100 for f in per_station],
-                                                      "s-util")], "Utilisation per station", "%", label_every=1),
+        "utilisation_station": svg.bar_chart(names, [("Utilisation", [f.utilisation_pct for f in per_station],
+                                                      "s-util")], "Utilisation per station", "%", label_every=1,
+                                             value_format=PERCENT),
         "solar": [(station, svg.bar_chart(labels, [("Solar production", [f.solar_wh / 1000 for _, f in rows], "s-solar"),
                                                    ("Charging energy", [f.energy_wh / 1000 for _, f in rows], "s-energy")],
                                           f"Solar against charging at {station.name}", "kWh"))
@@ -53,7 +58,7 @@ def analytics():
     filters = form.filters()
     start, end = _period(filters)
     form.show_period(start, end)
-    data = stats.report(current_user, start, end, filters["station_id"])
+    data = stats.report(current_user, start, end, filters["station_id"], clock.zone_for(None))
     currency = next((s.tariff.currency for s, _ in data["stations"] if s.tariff), "INR")
     return render_template("admin/analytics.html", data=data, currency=currency, station_id=filters["station_id"],
                            form=form, **charts(data, currency))

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from ..extensions import login_manager
 from ..services.accounts import id_tags
+from . import clock
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -17,11 +18,11 @@ def staff_only():
         abort(403)
 
 
-@bp.context_processor
-def console_helpers():
-    from .common import station_time
-
-    return {"station_time": station_time}
+@bp.app_template_filter("console_time")
+def console_time(value, where=None, seconds=True):
+    """A time on the console's wall clock with its zone named (admin/clock.py): `where` is the station,
+    or the charger, connector, booking, session or payment the time belongs to."""
+    return clock.time_tag(value, where, clock.FORMAT if seconds else clock.MINUTES)
 
 
 @bp.app_template_filter("id_tag")

@@ -42,7 +42,7 @@ def charger_detail(charger_id: int):
         "admin/chargers/detail.html", "admin/chargers/_status.html", "charger-status", charger=charger, now=utcnow(),
         timeline=monitoring.charger_timeline(charger, kind=timeline_form.filters()["kind"]),
         timeline_form=timeline_form,
-        messages=monitoring.recent_messages(charger), sessions=monitoring.charger_sessions(charger),
+        messages=monitoring.recent_messages(charger, periodic=False), sessions=monitoring.charger_sessions(charger),
         windows=maintenance.windows_for_charger(charger), trail=audit.for_target("charger", charger.id),
         upcoming=slot_staff.upcoming_at_charger(charger),
         ocpp_url=ocpp_url(charger), plugs=stations.PLUG_TYPES,
@@ -52,14 +52,16 @@ def charger_detail(charger_id: int):
 @bp.route("/chargers/<int:charger_id>/messages")
 @staff_required
 def charger_messages(charger_id: int):
-    """The recent OCPP frames, newest first (refreshes itself; filter by action)."""
+    """The recent OCPP frames, newest first (refreshes itself; filter by action; periodic Heartbeat and
+    DataTransfer frames only when asked for)."""
     charger = charger_or_abort(charger_id)
     form = MessageFilterForm.from_args()
     filters = form.filters()
     action, limit = filters["action"], 200 if filters["all"] else 50
     return page_or_fragment("admin/chargers/messages.html", "admin/chargers/_messages.html", "ocpp-log",
-                            charger=charger, action=action, form=form,
-                            messages=monitoring.recent_messages(charger, limit=limit, action=action))
+                            charger=charger, action=action, form=form, filters=filters,
+                            messages=monitoring.recent_messages(charger, limit=limit, action=action,
+                                                                periodic=filters["periodic"]))
 
 
 @bp.route("/chargers/<int:charger_id>/edit", methods=["GET", "POST"])

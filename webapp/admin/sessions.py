@@ -8,7 +8,7 @@ from ..fragments import page_or_fragment
 from ..services.charging import interventions
 from ..services.platform import audit
 from ..services.reports import records
-from . import svg
+from . import clock, svg
 from .blueprint import bp
 from .access import session_or_abort
 from .common import PER_PAGE
@@ -27,13 +27,13 @@ def sessions():
 
 def charts(session) -> dict:
     """The energy and power (and SoC) charts of a session, as inline SVG."""
-    series = records.meter_series(session)
+    series, zone = records.meter_series(session), clock.zone_for(session)
     return {"energy_chart": svg.line_chart([("Energy delivered", series["energy"], "s-energy")],
-                                           f"Energy of session {session.id}", "kWh"),
+                                           f"Energy of session {session.id}", "kWh", zone=zone),
             "power_chart": svg.line_chart([("Power", series["power"], "s-power")],
-                                          f"Power of session {session.id}", "kW"),
+                                          f"Power of session {session.id}", "kW", zone=zone),
             "soc_chart": svg.line_chart([("State of charge", series["soc"], "s-soc")],
-                                        f"State of charge of session {session.id}", "%") if series["soc"] else None}
+                                        f"State of charge of session {session.id}", "%", zone=zone) if series["soc"] else None}
 
 
 @bp.route("/sessions/<int:session_id>")

@@ -6,7 +6,7 @@ from ..auth.decorators import staff_required
 from ..services.charging import smart
 from ..services.errors import CommandFailed
 from ..services.reports import smart_view
-from . import svg
+from . import clock, svg
 from .access import charger_or_abort
 from .blueprint import bp
 
@@ -16,7 +16,7 @@ def station_panel(station) -> dict:
     series = smart_view.production(station.id)
     chart = svg.line_chart([("Solar production", series["solar"], "s-solar"),
                             ("Charging power", series["charging"], "s-power")],
-                           "Production against charging, last 6 hours", "kW")
+                           "Production against charging, last 6 hours", "kW", zone=clock.zone_for(station))
     return {"power": smart_view.station_power(station), "production_chart": chart,
             "capable": {c.id: smart.capable(c) for c in station.chargers}}
 

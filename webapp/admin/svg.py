@@ -1,10 +1,11 @@
 """Charts drawn on the server as inline SVG: no JavaScript, no CDN, printable, testable."""
 import math
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 
 from markupsafe import Markup, escape
 
 PAD_L, PAD_R, PAD_T, PAD_B = 56, 12, 24, 40
+UTC = timezone.utc
 
 
 def nice_max(value: float) -> float:
@@ -16,6 +17,14 @@ def nice_max(value: float) -> float:
         if value <= step * exp:
             return step * exp
     return 10 * exp
+
+
+def whole_max(value: float, ticks: int = 4) -> int:
+    """An axis maximum for counts: `ticks` equal integer steps (1, 2, 3, 5 x 10^n) reaching `value`."""
+    raw = max(value, 1) / ticks
+    exp = 10 ** max(0, math.floor(math.log10(raw)))
+    step = next(m * exp for m in (1, 2, 3, 5, 10) if raw <= m * exp)
+    return int(step * ticks)
 
 
 def _fmt(value: float) -> str:
@@ -44,8 +53,8 @@ def _legend(series_names: list[tuple[str, str]], width: int) -> list[str]:
 
 
 def line_chart(series: list[tuple[str, list[tuple[datetime, float]], str]], title: str, unit: str,
-               width: int = 720, height: int = 240) -> Markup:
-    """Time series as polylines sharing one time axis and one value axis."""
+               width: int = 720, height: int = 240, zone: tzinfo = UTC) -> Markup:
+    """Time series as polylines sharing one time axis and one value axis; the axis ends read in `zone`."""
     points = [p for _, pts, _ in series for p in pts]
     if not points:
         return Markup(f'<p class="muted chart-empty">{escape(title)}: no samples yet.</p>')
@@ -63,19 +72,22 @@ def line_chart(series: list[tuple[str, list[tuple[datetime, float]], str]], titl
     for frac, when in ((0, t0), (1, t1)):
         anchor = "start" if frac == 0 else "end"
         parts.append(f'<text class="tick" x="{PAD_L + inner_w * frac:.1f}" y="{height - PAD_B + 16}" '
-                     f'text-anchor="{anchor}">{when:%H:%M:%S}</text>')
+                     f'text-anchor="{anchor}">{when.astimezone(zone):%H:%M:%S %Z}</text>')
     parts += _legend([(n, c) for n, _, c in series], width)
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 def bar_chart(labels: list[str], series: list[tuple[str, list[float], str]], title: str, unit: str,
-              width: int = 720, height: int = 240, label_every: int | None = None) -> Markup:
-    """Grouped bars: one group per label, one bar per series."""
+              width: int = 720, height: int = 240, label_every: int | None = None, whole: bool = False,
+              value_format=None) -> Markup:
+    """Grouped bars: one group per label, one bar per series. `whole`: the values are counts, so the axis
+    ticks are integers; `value_format` writes each bar's value in its tooltip (as the page's tables do)."""
     values = [v for _, vals, _ in series for v in vals]
     if not labels or not values:
         return Markup(f'<p class="muted chart-empty">{escape(title)}: no data in this period.</p>')
-    top = nice_max(max(values))
+    top = whole_max(max(values)) if whole else nice_max(max(values))
+    shown = value_format or _fmt
     inner_w, inner_h = width - PAD_L - PAD_R, height - PAD_T - PAD_B
     group_w = inner_w / len(labels)
     bar_w = min(48.0, max(1.0, group_w * 0.8 / len(series)))
@@ -88,7 +100,7 @@ def bar_chart(labels: list[str], series: list[tuple[str, list[float], str]], tit
             h = inner_h * v / top
             parts.append(f'<rect class="bar {css}" x="{x0 + j * bar_w:.1f}" y="{PAD_T + inner_h - h:.1f}" '
                          f'width="{bar_w:.1f}" height="{h:.1f}"><title>{escape(label)} · {escape(name)}: '
-                         f'{_fmt(v)} {escape(unit)}</title></rect>')
+                         f'{shown(v)} {escape(unit)}</title></rect>')
         if i % every == 0:
             parts.append(f'<text class="tick" x="{PAD_L + group_w * (i + 0.5):.1f}" y="{height - PAD_B + 16}" '
                          f'text-anchor="middle">{escape(label)}</text>')

@@ -35,6 +35,8 @@ class User(UserMixin, db.Model):
     # Part of every session and remember cookie (get_id); bumped to end them all (services/accounts/signouts.py).
     auth_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     battery_kwh: Mapped[float | None]
+    # The IANA zone this staff member reads console times in; None: each station's own time.
+    console_timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # Loaded on first use (operators' console pages), not with every request's user: most users are drivers.

@@ -18,6 +18,7 @@ from ...forms.fields import QueryNumber
 from ...forms.validators import strip
 from ...models import FINAL_STATUSES, LIVE_STATUSES, ROLES, STATION_STATUSES
 from ...models.booking import PAYMENT_KINDS
+from ...status_words import status_word
 from .fields import Choice
 
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
@@ -63,8 +64,8 @@ class StationChoice(Choice):
 
 
 def choice(label: str, values, blank: str, message: str) -> Choice:
-    """A select of `values` with a blank "any" option first."""
-    return Choice(label, choices=[SelectChoice("", blank), *(SelectChoice(v, v) for v in values)], default="",
+    """A select of `values` (shown in words) with a blank "any" option first."""
+    return Choice(label, choices=[SelectChoice("", blank), *(SelectChoice(v, status_word(v)) for v in values)], default="",
                   message=message)
 
 
@@ -167,3 +168,4 @@ class MessageFilterForm(FilterForm):
     """A charger's OCPP log (its page refreshes itself with the same arguments)."""
     action = StringField("Action", default="", filters=[strip])
     all = BooleanField("Show up to 200")
+    periodic = BooleanField("Show Heartbeat and DataTransfer")

@@ -102,18 +102,18 @@ def alerts(user: User, chargers: list[Charger]) -> list[dict]:
         in_service = not charger.retired and charger.station is not None and charger.station.status != "retired"
         if in_service and not charger.online and charger.registration_status == "Accepted":
             found.append({"kind": "offline", "severity": "warning", "title": f"{charger.charge_point_id} is offline",
-                          "detail": f"{charger.station.name}", "since": charger.last_seen,
+                          "detail": f"{charger.station.name}", "since": charger.last_seen, "where": charger,
                           "endpoint": ("admin.charger_detail", {"charger_id": charger.id})})
         for connector in charger.connectors:
             if connector.status == "Faulted":
                 found.append({"kind": "fault", "severity": "critical", "title": f"{connector.label} faulted",
-                              "detail": connector.error_code or "", "since": connector.status_at,
+                              "detail": connector.error_code or "", "since": connector.status_at, "where": charger,
                               "endpoint": ("admin.charger_detail", {"charger_id": charger.id})})
     overstays = (select(Booking).join(Connector, Booking.connector_id == Connector.id)
                  .join(Charger, Connector.charger_id == Charger.id).where(Booking.status == "OVERSTAY"))
     for booking in db.session.execute(scoped(overstays, user, Charger.station_id)).scalars():
         found.append({"kind": "overstay", "severity": "warning", "title": f"Overstay on {booking.connector.label}",
-                      "detail": f"booking #{booking.id} · {booking.user.email}", "since": booking.exit_by,
+                      "detail": f"booking #{booking.id} · {booking.user.email}", "since": booking.exit_by, "where": booking,
                       "endpoint": ("admin.booking_detail", {"booking_id": booking.id})})
     failed = (select(Payment).join(Booking, Payment.booking_id == Booking.id)
               .join(Connector, Booking.connector_id == Connector.id).join(Charger, Connector.charger_id == Charger.id)
@@ -123,7 +123,7 @@ def alerts(user: User, chargers: list[Charger]) -> list[dict]:
             found.append({"kind": "failed_capture", "severity": "critical",
                           "title": f"Capture failed for booking #{payment.booking_id}",
                           "detail": f"{payment.user.email}: {payment.failure_reason or 'declined'}",
-                          "since": payment.created_at, "amount": payment.amount, "currency": payment.currency,
+                          "since": payment.created_at, "where": payment, "amount": payment.amount, "currency": payment.currency,
                           "endpoint": ("admin.booking_detail", {"booking_id": payment.booking_id})})
     order = {"critical": 0, "warning": 1}
     return sorted(found, key=lambda a: order[a["severity"]])
@@ -162,11 +162,19 @@ def charger_timeline(charger: Charger, limit: int = 100, kind: str = "") -> list
     return list(db.session.execute(query.order_by(ChargerEvent.id.desc()).limit(limit)).scalars())
 
 
-def recent_messages(charger: Charger, limit: int = 50, action: str = "") -> list:
-    """The latest logged OCPP frames of a charger (the log itself is bounded by OCPP_LOG_KEEP)."""
+#: Frames a charger sends on a timer (Heartbeat; DataTransfer, e.g. its solar production every minute) and
+#: their answers: hidden from the console's OCPP log unless asked for, or named as the action.
+PERIODIC_ACTIONS = ("Heartbeat", "DataTransfer")
+
+
+def recent_messages(charger: Charger, limit: int = 50, action: str = "", periodic: bool = True) -> list:
+    """The latest logged OCPP frames of a charger (the log itself is bounded by OCPP_LOG_KEEP); without
+    `periodic`, no Heartbeat or DataTransfer frame unless `action` names it."""
     query = select(OcppMessage).where(OcppMessage.charger_id == charger.id)
     if action:
         query = query.where(OcppMessage.action == action)
+    elif not periodic:  # NULL actions (frames that never parsed) stay visible
+        query = query.where(OcppMessage.action.is_(None) | OcppMessage.action.not_in(PERIODIC_ACTIONS))
     return list(db.session.execute(query.order_by(OcppMessage.id.desc()).limit(limit)).scalars())
 
 
