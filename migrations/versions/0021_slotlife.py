@@ -2,7 +2,7 @@
 before the start; a slot pre-authorises its quota or a deposit)
 
 Revision ID: 0021_slotlife
-Revises: 0019_slots
+Revises: 0020_smart2
 Create Date: 2026-12-01 15:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0021_slotlife'
-down_revision = '0019_slots'
+down_revision = '0020_smart2'
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@ per kind and channel, a record per push or email sent; notifications keep their 
 app shows them
 
 Revision ID: 0023_push
-Revises: 0019_slots
+Revises: 0021_slotlife
 Create Date: 2026-12-01 15:30:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0023_push'
-down_revision = '0019_slots'
+down_revision = '0021_slotlife'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 (NULL: each station's own time)
 
 Revision ID: 0024_console_tz
-Revises: 0019_slots
+Revises: 0023_push
 Create Date: 2026-12-01 15:20:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0024_console_tz'
-down_revision = '0019_slots'
+down_revision = '0023_push'
 branch_labels = None
 depends_on = None
 
