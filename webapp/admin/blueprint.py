@@ -18,6 +18,11 @@ def staff_only():
         abort(403)
 
 
+@bp.context_processor
+def console_helpers():
+    return {"station_time": clock.station_time}
+
+
 @bp.app_template_filter("console_time")
 def console_time(value, where=None, seconds=True):
     """A time on the console's wall clock with its zone named (admin/clock.py): `where` is the station,

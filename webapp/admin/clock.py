@@ -66,3 +66,10 @@ def time_tag(value: datetime | None, where=None, fmt: str = FORMAT) -> Markup:
     utc = as_utc(value)
     return Markup('<time datetime="{}" title="{}">{}</time>').format(
         iso(utc), utc.strftime("%Y-%m-%d %H:%M:%S UTC"), escape(shown(utc, where, fmt)))
+
+
+def station_time(value: datetime | None, tz_name: str) -> str:
+    """'2026-12-02 08:00 IST': a UTC time on the station's own wall clock, whatever the viewer chose (a
+    station's day and its slots are read in the station's time; the zone is named)."""
+    moment = None if value is None else as_utc(value).astimezone(_zone(tz_name) or UTC)
+    return "" if moment is None else moment.strftime(MINUTES)
