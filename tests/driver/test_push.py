@@ -182,6 +182,8 @@ def test_the_preference_turned_off_after_the_job_was_queued_still_wins(client, d
     ({"endpoint": "http://10.0.0.5/internal", "p256dh": "x", "auth": "y"}, "not one we send to"),
     ({"endpoint": "https://evil.example/push", "p256dh": "x", "auth": "y"}, "not one we send to"),
     ({"endpoint": "", "p256dh": "x", "auth": "y"}, "no push endpoint"),
+    ({"endpoint": 5, "p256dh": "x", "auth": "y"}, "no push endpoint"),
+    ({"endpoint": "https://fcm.googleapis.com/fcm/send/x", "p256dh": {"x": 1}, "auth": "y"}, "no public key"),
 ])
 def test_an_endpoint_we_do_not_send_to_is_refused(client, driver, subscription, message):
     response = client.post("/account/notifications/devices", json=subscription)
