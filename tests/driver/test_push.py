@@ -182,6 +182,8 @@ def test_the_preference_turned_off_after_the_job_was_queued_still_wins(client, d
     ({"endpoint": "http://10.0.0.5/internal", "p256dh": "x", "auth": "y"}, "not one we send to"),
     ({"endpoint": "https://evil.example/push", "p256dh": "x", "auth": "y"}, "not one we send to"),
     ({"endpoint": "", "p256dh": "x", "auth": "y"}, "no push endpoint"),
+    ({"endpoint": 5, "p256dh": "x", "auth": "y"}, "no push endpoint"),
+    ({"endpoint": "https://fcm.googleapis.com/fcm/send/x", "p256dh": {"x": 1}, "auth": "y"}, "no public key"),
 ])
 def test_an_endpoint_we_do_not_send_to_is_refused(client, driver, subscription, message):
     response = client.post("/account/notifications/devices", json=subscription)
@@ -296,3 +298,27 @@ class TestOnRQ:
         assert FailedJobRegistry(queue=queue).count == 0
         db.session.rollback()
         assert [status for _, status in deliveries()] == ["sent"]
+
+
+class TestWithCSRF:
+    """As in production: the page's CSRF token travels in X-CSRFToken (static/js/push.js); without it, 400."""
+
+    @pytest.fixture
+    def app_overrides(self, push_service):
+        return {"VAPID_PRIVATE_KEY": VAPID_PEM, "PUSH_SERVICE_HOSTS": (push_service.url,), "WTF_CSRF_ENABLED": True}
+
+    def test_subscribing_needs_the_page_token(self, client, factory, push_service):
+        user = factory.user(email="csrf@example.com")
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        client.post("/login", data={"email": user.email, "password": "charge-test-pass", "csrf_token": token})
+        device = Device(push_service, "phone")
+        assert client.post("/account/notifications/devices", json=device.subscription()).status_code == 400
+        page = client.get("/account/notifications").get_data(as_text=True)
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        response = client.post("/account/notifications/devices", json=device.subscription(),
+                               headers={"X-CSRFToken": token})
+        assert response.status_code == 201
+        renewed = client.post("/push/renew", json={"token": response.get_json()["renew_token"],
+                                                   **Device(push_service, "new").subscription()})
+        assert renewed.status_code == 200  # the service worker's renewal needs no CSRF token

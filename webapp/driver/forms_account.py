@@ -1,7 +1,7 @@
 """The driver's account forms: paying the outstanding balance, notification preferences, push devices."""
 from wtforms import BooleanField, HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from ..forms.base import Form
 from ..forms.validators import strip
@@ -21,14 +21,23 @@ class PayBalanceForm(Form):
                            Length(max=64, message="At most 64 characters.")], filters=[strip], id="details")
 
 
+def text_only(value):
+    """Filter: a JSON number, list or object where text belongs becomes None (then refused as missing)."""
+    return value if isinstance(value, str) or value is None else None
+
+
 class PushSubscriptionForm(Form):
-    """A browser's PushSubscription (posted as JSON by static/js/push.js): where to post and its keys."""
-    endpoint = StringField("Push endpoint", [InputRequired("The browser gave no push endpoint."),
-                                             Length(max=1000, message="The push endpoint is too long.")], filters=[strip])
-    p256dh = StringField("Public key", [InputRequired("The browser gave no public key."),
-                                        Length(max=120, message="The public key is too long.")], filters=[strip])
-    auth = StringField("Auth secret", [InputRequired("The browser gave no auth secret."),
-                                       Length(max=40, message="The auth secret is too long.")], filters=[strip])
+    """A browser's PushSubscription (posted as JSON by static/js/push.js): where to post and its keys. A JSON
+    value that is not text counts as missing."""
+    endpoint = StringField("Push endpoint", [DataRequired("The browser gave no push endpoint."),
+                                             Length(max=1000, message="The push endpoint is too long.")],
+                           filters=[text_only, strip])
+    p256dh = StringField("Public key", [DataRequired("The browser gave no public key."),
+                                        Length(max=120, message="The public key is too long.")],
+                         filters=[text_only, strip])
+    auth = StringField("Auth secret", [DataRequired("The browser gave no auth secret."),
+                                       Length(max=40, message="The auth secret is too long.")],
+                       filters=[text_only, strip])
 
 
 class PushRenewalForm(PushSubscriptionForm):
@@ -37,8 +46,9 @@ class PushRenewalForm(PushSubscriptionForm):
     class Meta:
         csrf = False  # the service worker has no page and no CSRF token: the signed token is the proof
 
-    token = StringField("Renewal token", [InputRequired("The renewal token is missing."),
-                                          Length(max=200, message="The renewal token is too long.")])
+    token = StringField("Renewal token", [DataRequired("The renewal token is missing."),
+                                          Length(max=200, message="The renewal token is too long.")],
+                        filters=[text_only])
 
 
 def preferences_form(choices: dict[tuple[str, str], bool], kinds, channels):
