@@ -189,3 +189,19 @@ def test_maintenance_without_booked_slots_does_not_warn(app, factory, station):
     booked(factory, station, tomorrow_at(14))
     window = maintenance.schedule(station.id, None, tomorrow_at(9), tomorrow_at(12), "new cable", None)
     assert window.id and entries("booking.slot_cancel") == []
+
+
+def test_a_moved_slot_gets_its_timers_at_the_new_times(app, factory, station, monkeypatch):
+    """Moved earlier, a slot's start, reminder, ReserveNow and arrival grace run at the new times (the old jobs,
+    firing later, re-check and do nothing): otherwise the old start would find the new arrival deadline passed."""
+    from webapp.services.booking import slot_life
+    from webapp.services.platform import timers
+
+    slot = booked(factory, station, tomorrow_at(12))
+    planned = []
+    monkeypatch.setattr(timers, "schedule", lambda job, at, *args, **kw: planned.append((job, at, args)))
+    moved = slot_staff.move(slot.id, tomorrow_at(9), slot.connector_id, "earlier: the 12:00 crew is off")
+    due = {job: at for job, at, args in planned if args == (moved.id,)}
+    for job, at in slot_life.moments(moved).items():
+        assert due.get(job) == max(at, utcnow()), f"{job} planned for the moved slot"
+    assert due["jobs.bookings.arrival_grace"] == moved.arrive_by == tomorrow_at(9) + timers.duration("ARRIVAL_GRACE")

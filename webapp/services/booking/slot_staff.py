@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ...extensions import db
 from ...models import SLOT_STATUSES, Booking, Charger, Connector, Station
 from ...timeutil import UTC, utcnow
-from . import slot_gaps, slot_times, slots, trail
+from . import slot_gaps, slot_life, slot_times, slots, trail
 from .releases import release_reservation
 from ..fleet import hours
 from ..money import payments
@@ -123,6 +123,8 @@ def move(booking_id: int, start: datetime, connector_id: int, reason: str) -> Bo
         db.session.rollback()
         raise Conflict("Sorry, that time was just booked. Choose another time or connector.",
                        {"field": "starts_at"}) from None
+    if booking.status == "SCHEDULED":
+        slot_life.plan(booking)  # the new times' jobs; the old ones, when they fire, re-check and do nothing
     trail.log("booking.slot_move", booking, before, reason=reason, slot_start_before=old_start.isoformat(),
               slot_start=start.isoformat(), slot_end=end.isoformat())
     notifications.notify(booking.user_id, "slot_moved", "Your slot was moved by the operator",
