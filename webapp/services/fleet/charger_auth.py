@@ -123,6 +123,7 @@ def _id_set(target, value, old, initiator) -> None:
 
 
 def _charger_deleted(mapper, connection, target) -> None:
+    """Deleted or inserted: whatever a process cached for this id is stale."""
     state = inspect(target)
     if target.charge_point_id and state.session is not None:
         changed(target.charge_point_id, state.session)
@@ -155,6 +156,8 @@ def _after_rollback(session) -> None:
 
 event.listen(Charger, "after_update", _charger_updated)
 event.listen(Charger, "after_delete", _charger_deleted)
+# A new charger under an id whose old row went without the ORM (a cascade from its station): a new token.
+event.listen(Charger, "after_insert", _charger_deleted)
 event.listen(Charger.charge_point_id, "set", _id_set, active_history=True)
 event.listen(db.session, "after_commit", _after_commit)
 event.listen(db.session, "after_soft_rollback", lambda session, previous: _after_rollback(session))
