@@ -8,6 +8,9 @@
   one staff keep without) may connect without credentials, but not while another socket holds it (409):
   nobody takes over an id that is connected.
 - An unknown id is 401 unless auto-registration (or the Pending queue) lets unknown chargers in.
+
+A charger's password hash is cached per process, with invalidation through Redis (below): a reconnect
+reads no row.
 """
 import hashlib
 import hmac
