@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from webapp import metrics
 from webapp.extensions import db
 from webapp.models import OcppMessage
-from webapp.ocpp import connection, frames, handlers
+from webapp.ocpp import connection, frames, handlers, heartbeats
 from webapp.services.charging import writebehind
 
 NOW = datetime(2026, 12, 1, 15, 4, 5, 678000, tzinfo=timezone.utc)
@@ -28,7 +28,7 @@ class Socket:
 
 @pytest.fixture
 def conn(app, factory, monkeypatch):
-    monkeypatch.setattr(connection, "utcnow", lambda: NOW)
+    monkeypatch.setattr(heartbeats, "utcnow", lambda: NOW)
     monkeypatch.setattr(handlers, "utcnow", lambda: NOW)
     monkeypatch.setattr(writebehind, "utcnow", lambda: NOW)
     charger = factory.charger(cp_id="FAST-1", connectors=1)

@@ -149,3 +149,14 @@ def test_a_provisioned_key_is_announced(factory, r, app):
     assert provisioning.provision("HC-10", lambda action, payload, timeout: {"status": "Accepted"})
     assert r.get(charger_auth._token_key("HC-10")) not in (None, token)
     assert handshake("HC-10", None) == 401
+
+
+def test_a_charger_recreated_under_a_cached_id_is_checked_against_its_new_hash(factory, r):
+    charger = factory.charger(cp_id="HC-11", password=OLD, connectors=0)
+    assert handshake("HC-11", OLD) is None
+    db.session.execute(db.delete(Charger).where(Charger.id == charger.id))  # gone without the ORM (a cascade)
+    db.session.commit()
+    db.session.expunge_all()
+    factory.charger(cp_id="HC-11", password=NEW, connectors=0)
+    assert handshake("HC-11", OLD) == 401
+    assert handshake("HC-11", NEW) is None

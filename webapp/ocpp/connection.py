@@ -1,7 +1,6 @@
 """One charger's WebSocket: reads frames, answers CALLs, and carries our CALLs with one outstanding at a time."""
 import json
 import logging
-import re
 import socket
 import threading
 import time
@@ -16,19 +15,12 @@ from ..services.charging import writebehind
 from ..services.fleet import chargers, presence, provisioning
 from ..services.platform import bus, redaction
 from ..services.errors import CommandFailed
-from ..timeutil import iso, utcnow
-from . import bounds, frames, gcpolicy, handlers
+from . import bounds, frames, gcpolicy, handlers, heartbeats
 from .schemas import OcppError, validate_call, validate_result
 
 log = logging.getLogger(__name__)
 
 POLICY_VIOLATION, GOING_AWAY = 1008, 1001
-
-# A Heartbeat CALL exactly as chargers send it: an empty payload (the only valid one) and a uniqueId of 1-36
-# printable ASCII characters other than `"` and `\` (JSON needs no escape for them, so the id is copied
-# into the answer as json.dumps would write it). Any other frame, including a valid Heartbeat written
-# differently, takes the full path (parse, schema, dispatch).
-_HEARTBEAT = re.compile(r'[ \t\n\r]*\[[ \t\n\r]*2[ \t\n\r]*,[ \t\n\r]*"([\x20\x21\x23-\x5b\x5d-\x7e]{1,36})"[ \t\n\r]*,[ \t\n\r]*"Heartbeat"[ \t\n\r]*,[ \t\n\r]*\{[ \t\n\r]*\}[ \t\n\r]*\][ \t\n\r]*')
 
 
 class _PongCounting(Server):
@@ -195,8 +187,8 @@ class ChargerConnection:
         """Handle one text frame."""
         if self._too_big(raw):
             return
-        if self.accepted and isinstance(raw, str) and (heartbeat := _HEARTBEAT.fullmatch(raw)) is not None:
-            self._heartbeat(heartbeat.group(1), raw)
+        if self.accepted and (unique_id := heartbeats.unique_id(raw)) is not None:
+            self._heartbeat(unique_id, raw)
             return
         try:
             frame = frames.parse(raw)
@@ -275,7 +267,7 @@ class ChargerConnection:
         """A well-formed Heartbeat of an accepted charger: what the full path answers and logs (handlers.heartbeat,
         the frame and its answer in the OCPP log, the message counter), without parsing, schema check and
         dispatch, whose outcome for this frame is known."""
-        reply = f'[3,"{unique_id}",{{"currentTime":"{iso(utcnow())}"}}]'
+        reply = heartbeats.reply(unique_id)
         if self.charger_pk is not None:
             try:
                 writebehind.log_clean_pair(self.charger_pk, "Heartbeat", unique_id, raw, reply)

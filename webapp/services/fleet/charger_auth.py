@@ -8,6 +8,9 @@
   one staff keep without) may connect without credentials, but not while another socket holds it (409):
   nobody takes over an id that is connected.
 - An unknown id is 401 unless auto-registration (or the Pending queue) lets unknown chargers in.
+
+A charger's password hash is cached per process, with invalidation through Redis (below): a reconnect
+reads no row.
 """
 import hashlib
 import hmac
@@ -123,6 +126,7 @@ def _id_set(target, value, old, initiator) -> None:
 
 
 def _charger_deleted(mapper, connection, target) -> None:
+    """Deleted or inserted: whatever a process cached for this id is stale."""
     state = inspect(target)
     if target.charge_point_id and state.session is not None:
         changed(target.charge_point_id, state.session)
@@ -155,6 +159,8 @@ def _after_rollback(session) -> None:
 
 event.listen(Charger, "after_update", _charger_updated)
 event.listen(Charger, "after_delete", _charger_deleted)
+# A new charger under an id whose old row went without the ORM (a cascade from its station): a new token.
+event.listen(Charger, "after_insert", _charger_deleted)
 event.listen(Charger.charge_point_id, "set", _id_set, active_history=True)
 event.listen(db.session, "after_commit", _after_commit)
 event.listen(db.session, "after_soft_rollback", lambda session, previous: _after_rollback(session))
