@@ -17,6 +17,7 @@ WORDS = {
     "succeeded": "Succeeded", "declined": "Declined", "failed": "Failed", "pending": "Pending",
     "ConcurrentTx": "Already charging", "Invalid": "Unknown idTag", "Blocked": "Blocked", "Expired": "Expired",
     "online": "Online", "offline": "Offline", "boot": "Boot", "status": "Status", "fault": "Fault",
+    "unknown_id_tag": "Unknown idTag",
 }
 
 
