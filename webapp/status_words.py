@@ -26,7 +26,8 @@ WORDS = {
     "station": {"active": "Active", "maintenance": "Maintenance", "retired": "Retired"},
     "idtag": {"Accepted": "Accepted", "Blocked": "Blocked", "Expired": "Expired", "Invalid": "Unknown idTag",
               "ConcurrentTx": "Already charging"},
-    "event": {"online": "Online", "offline": "Offline", "boot": "Boot", "status": "Status", "fault": "Fault"},
+    "event": {"online": "Online", "offline": "Offline", "boot": "Boot", "status": "Status", "fault": "Fault",
+              "unknown_id_tag": "Unknown idTag"},
 }
 #: Where a value is looked up when the page does not say what kind of status it is.
 ANY_ORDER = ("ocpp", "booking", "payment", "station", "registration", "idtag", "event")

@@ -97,12 +97,19 @@ def test_session_counts_have_integer_ticks(operator_client, boundary):
     assert ticks[-1] == "4"  # one session a day: 0..4 in steps of one
 
 
+def test_small_utilisation_is_not_written_as_zero():
+    figures = analytics.Figures(utilisation=0.00036)
+    assert (figures.utilisation_pct, figures.utilisation_text) == (0.04, "0.04")
+    assert analytics.Figures(utilisation=0.1234).utilisation_text == "12.3"
+    assert analytics.Figures().utilisation_text == "0.0"
+
+
 def test_utilisation_agrees_between_chart_table_and_totals(operator_client, boundary):
     url = "/admin/analytics?day_from=2026-03-09&day_to=2026-03-10"
     page = operator_client.get(url).get_data(as_text=True)
     data = analytics.report(boundary.operator, date(2026, 3, 9), DAY)
     [(station, figures)] = data["stations"]
-    expected = f"{figures.utilisation_pct:.1f}"
+    expected = analytics.percent_text(figures.utilisation_pct)
     # 61 busy minutes of 2 connectors x 48 h
     assert abs(figures.utilisation - 61 * 60 / (2 * 48 * 3600)) < 1e-12 and expected == "1.1"
     cell = re.search(rf'<tr data-station="{station.id}">.*?data-utilisation="[^"]*">([^<]*)</td>', page, re.S)
@@ -110,6 +117,11 @@ def test_utilisation_agrees_between_chart_table_and_totals(operator_client, boun
     chart = _chart(page, "Utilisation per station")
     assert f"Own Station · Utilisation: {expected} %" in chart
     assert f'id="total-utilisation">{expected} %' in page
+    # each day's figure in the per-day table is the one its bar shows
+    for day, f in data["days"]:
+        row = re.search(rf'<tr data-day="{day.isoformat()}">.*?data-utilisation="[^"]*">([^<]*)</td>', page, re.S)
+        text = analytics.percent_text(f.utilisation_pct)
+        assert row.group(1) == f"{text} %" and f"{day:%d %b} · Utilisation: {text} %" in _chart(page, "Utilisation per day")
     # the per-day figures add up to the station's: one denominator for both
     days = data["days"]
     assert sum(f.busy_seconds for _, f in days) == figures.busy_seconds

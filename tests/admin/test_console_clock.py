@@ -100,3 +100,11 @@ def test_every_time_on_a_station_page_is_on_the_station_clock(operator_client, d
         shown = re.findall(r"<time [^>]*>([^<]*)</time>", page)
         assert shown or url.endswith("messages"), url
         assert all(text.endswith(" IST") or text.endswith(" s ago") for text in shown), (url, shown)
+
+
+def test_the_dashboards_today_starts_at_the_stations_midnight(operator_client, dated):
+    page = operator_client.get("/admin/").get_data(as_text=True)
+    assert re.search(r'"Today" runs from <time [^>]*>\d{4}-\d\d-\d\d 00:00:00 IST</time>', page)
+    operator_client.post("/admin/me/clock", data={"show_in": "mine", "zone": "America/New_York"})
+    page = operator_client.get("/admin/").get_data(as_text=True)
+    assert re.search(r'"Today" runs from <time [^>]*>\d{4}-\d\d-\d\d 00:00:00 E[SD]T</time>', page)

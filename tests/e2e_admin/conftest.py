@@ -1,6 +1,9 @@
 """Console end-to-end: Debian's chromium (Playwright) on a desktop viewport against the live app and the
 charger simulator. CSRF is on, as in production. Screenshots land in test-artifacts/e2e_admin/<test>/."""
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import Shots
 
@@ -37,3 +40,29 @@ def desk(desktop_browser, live_server):
 @pytest.fixture
 def shots(request):
     return Shots("e2e_admin", request.node.name)
+
+
+def answer_confirmation(page, click, accept: bool) -> str:
+    """Click `click` (a locator) and answer the confirmation it raises; returns the question asked. Works with
+    the shared confirmation component (a <dialog open> with its buttons, merged from polishdriver's branch)
+    and, before it, with app.js's window.confirm fallback."""
+    asked = []
+
+    def native(dialog):
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", native)
+    click.click()
+    if not asked:  # no browser confirm(): the component's dialog
+        dialog = page.locator("dialog[open]")
+        expect(dialog).to_be_visible()
+        asked.append(dialog.inner_text())
+        if accept:
+            buttons = dialog.locator("button")
+            yes = buttons.filter(has_text=re.compile(r"^\s*(yes|ok|confirm|continue|reset|send)", re.I))
+            (yes.first if yes.count() else buttons.last).click()
+        else:
+            page.keyboard.press("Escape")
+        expect(dialog).to_have_count(0)
+    return asked[0]

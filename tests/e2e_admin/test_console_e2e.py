@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from tests.admin.conftest import finished_session, paid_booking
 from tests.conftest import release_db, wait_until
+from tests.e2e_admin.conftest import answer_confirmation
 from webapp.extensions import db
 from webapp.models import AuditLog, Charger, ChargerEvent
 
@@ -102,7 +103,7 @@ def test_console_main_tasks(desk, shots, live_server, sim, seeded):
     page.click(f"text={CP_ID}")
     unlock = page.locator('form[data-command="unlock"]')
     unlock.locator("select[name=connector_id]").select_option("2")
-    unlock.locator("button").click()
+    assert "Unlock the connector of" in answer_confirmation(page, unlock.locator("button"), accept=True)
     expect(page.locator("#command-result [data-status]")).to_have_text("Unlocked")
     assert device.received_calls("UnlockConnector") == [{"connectorId": 2}]
     trigger = page.locator('form[data-command="trigger_message"]')
@@ -112,7 +113,7 @@ def test_console_main_tasks(desk, shots, live_server, sim, seeded):
     expect(page.locator("#command-result [data-status]")).to_have_text("Accepted")
     page.click("text=Load configuration (GetConfiguration)")
     expect(page.locator('[data-config-key="HeartbeatInterval"]')).to_be_visible()
-    expect(page.locator("#timeline")).to_contain_text("online")
+    expect(page.locator("#timeline")).to_contain_text("Online")
     shots(page, "charger-command")
     assert {e.after["answer"]["status"] for e in audited("charger.command.unlock")} == {"Unlocked"}
 
@@ -121,7 +122,7 @@ def test_console_main_tasks(desk, shots, live_server, sim, seeded):
     expect(page.locator("#refundable")).to_have_text("₹30.00")
     page.fill("#f-amount", "12.50")
     page.fill("#f-refund-reason", "Connector delivered less than metered")
-    page.click("#refund-form button[type=submit]")
+    answer_confirmation(page, page.locator("#refund-form button[type=submit]"), accept=True)
     expect(page.locator(".flash-success")).to_contain_text("Refunded 12.50 INR")
     expect(page.locator("#refundable")).to_have_text("₹17.50")
     shots(page, "refunded")

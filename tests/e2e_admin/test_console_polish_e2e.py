@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from tests.admin.conftest import finished_session, paid_booking
 from tests.conftest import release_db
+from tests.e2e_admin.conftest import answer_confirmation
 from webapp.extensions import db
 from webapp.models import AuditLog, MaintenanceWindow
 
@@ -79,32 +80,6 @@ def test_console_times_are_local_with_the_zone_named(desk, shots, console):
     expect(created).to_have_text("2026-06-01 10:35:09 CEST")
     shots(page, "booking-my-time")
     assert page.errors == []
-
-
-def answer_confirmation(page, click, accept: bool) -> str:
-    """Click `click` (a locator) and answer the confirmation it raises; returns the question asked. Works with
-    the shared confirmation component (a <dialog open> with its buttons, merged from polishdriver's branch)
-    and, before it, with app.js's window.confirm fallback."""
-    asked = []
-
-    def native(dialog):
-        asked.append(dialog.message)
-        dialog.accept() if accept else dialog.dismiss()
-
-    page.once("dialog", native)
-    click.click()
-    if not asked:  # no browser confirm(): the component's dialog
-        dialog = page.locator("dialog[open]")
-        expect(dialog).to_be_visible()
-        asked.append(dialog.inner_text())
-        if accept:
-            buttons = dialog.locator("button")
-            yes = buttons.filter(has_text=re.compile(r"^\s*(yes|ok|confirm|continue|reset|send)", re.I))
-            (yes.first if yes.count() else buttons.last).click()
-        else:
-            page.keyboard.press("Escape")
-        expect(dialog).to_have_count(0)
-    return asked[0]
 
 
 def test_a_destructive_command_asks_first(desk, shots, console):

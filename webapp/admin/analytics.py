@@ -18,7 +18,7 @@ def _period(filters: dict):
     return stats.period(filters["day_from"], filters["day_to"], default, today)
 
 
-PERCENT = "{:.1f}".format  # utilisation as the figures table writes it
+PERCENT = stats.percent_text  # utilisation as the figures tables write it
 
 
 def charts(data: dict, currency: str) -> dict:

@@ -38,8 +38,19 @@ class Figures:
 
     @property
     def utilisation_pct(self) -> float:
-        """Utilisation in per cent, to one decimal: the one figure the charts and the table show."""
-        return round(self.utilisation * 100, 1)
+        """Utilisation in per cent as the charts and the tables show it: one decimal, two below 1 %
+        (a little use over a long period is not written as 0.0 %)."""
+        pct = self.utilisation * 100
+        return round(pct, 1) if pct >= 1 else round(pct, 2)
+
+    @property
+    def utilisation_text(self) -> str:
+        return percent_text(self.utilisation_pct)
+
+
+def percent_text(pct: float) -> str:
+    """'12.3', '0.04': how a utilisation_pct is written, in the charts' tooltips and the tables alike."""
+    return f"{pct:.1f}" if pct >= 1 or pct == 0 else f"{pct:.2f}"
 
 
 class Totals:

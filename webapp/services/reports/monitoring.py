@@ -1,6 +1,6 @@
 """Read models for the console: what a user may see, and the live dashboard's figures and alerts."""
 from collections import Counter
-from datetime import datetime, time
+from datetime import datetime, time, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -48,10 +48,10 @@ def visible_stations(user: User, include_retired: bool = True) -> list[Station]:
     return list(db.session.execute(scoped(query, user, Station.id)).scalars())
 
 
-def day_start(now: datetime | None = None) -> datetime:
-    """Midnight UTC of `now`'s day (the dashboard's "today")."""
+def day_start(now: datetime | None = None, zone: tzinfo = UTC) -> datetime:
+    """The midnight, on the wall clock of `zone`, that began `now`'s day (the dashboard's "today"), in UTC."""
     now = now or utcnow()
-    return datetime.combine(now.astimezone(UTC).date(), time.min, UTC)
+    return datetime.combine(now.astimezone(zone).date(), time.min, zone).astimezone(UTC)
 
 
 def revenue_since(user: User, since: datetime, until: datetime | None = None) -> int:
@@ -129,12 +129,12 @@ def alerts(user: User, chargers: list[Charger]) -> list[dict]:
     return sorted(found, key=lambda a: order[a["severity"]])
 
 
-def dashboard(user: User, now: datetime | None = None) -> dict:
-    """Everything the live dashboard shows, scoped to the user's stations."""
+def dashboard(user: User, now: datetime | None = None, zone: tzinfo = UTC) -> dict:
+    """Everything the live dashboard shows, scoped to the user's stations; "today" is the day on `zone`'s clock."""
     now = now or utcnow()
     chargers = [c for c in visible_chargers(user) if not c.retired]
     statuses = Counter(k.status for c in chargers for k in c.connectors)
-    since = day_start(now)
+    since = day_start(now, zone)
     return {
         "now": now, "since": since,
         "online": sum(1 for c in chargers if c.online), "offline": sum(1 for c in chargers if not c.online),
