@@ -10,7 +10,7 @@ WORDS = {
     "ocpp": {  # a connector's OCPP 1.6 ChargePointStatus
         "Available": "Available", "Preparing": "Preparing", "Charging": "Charging",
         "SuspendedEV": "Paused by the car", "SuspendedEVSE": "Paused by the charger", "Finishing": "Finishing",
-        "Reserved": "Reserved", "Unavailable": "Unavailable", "Faulted": "Fault",
+        "Reserved": "Reserved", "Unavailable": "Unavailable", "Faulted": "Faulted",
     },
     "booking": {
         "HELD": "Held", "SLOT_HELD": "Slot held", "SCHEDULED": "Scheduled", "CONFIRMED": "Confirmed",
@@ -21,7 +21,7 @@ WORDS = {
         "Accepted": "reserved", "Occupied": "occupied", "Faulted": "faulted", "Unavailable": "out of service",
         "Rejected": "refused", "pending": "being reserved", "failed": "did not answer",
     },
-    "payment": {"pending": "Pending", "succeeded": "Done", "declined": "Declined", "failed": "Failed"},
+    "payment": {"pending": "Pending", "succeeded": "Succeeded", "declined": "Declined", "failed": "Failed"},
     "registration": {"Accepted": "Accepted", "Pending": "Waiting for approval", "Rejected": "Rejected"},
     "station": {"active": "Active", "maintenance": "Maintenance", "retired": "Retired"},
     "idtag": {"Accepted": "Accepted", "Blocked": "Blocked", "Expired": "Expired", "Invalid": "Unknown idTag",

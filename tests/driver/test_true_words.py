@@ -86,8 +86,8 @@ def test_the_drivers_own_connector_is_yours_and_others_see_booked(client, driver
 
 @pytest.mark.parametrize("raw, kind, word", [
     ("SuspendedEVSE", "ocpp", "Paused by the charger"), ("SuspendedEV", "ocpp", "Paused by the car"),
-    ("Faulted", "ocpp", "Fault"), ("NO_SHOW", "booking", "No-show"), ("SLOT_HELD", "booking", "Slot held"),
-    ("Occupied", "reservation", "occupied"), ("succeeded", "payment", "Done"), ("SOME_NEW", "booking", "Some new"),
+    ("Faulted", "ocpp", "Faulted"), ("NO_SHOW", "booking", "No-show"), ("SLOT_HELD", "booking", "Slot held"),
+    ("Occupied", "reservation", "occupied"), ("succeeded", "payment", "Succeeded"), ("SOME_NEW", "booking", "Some new"),
 ])
 def test_statuses_are_words(raw, kind, word):
     assert status_word(raw, kind) == word
