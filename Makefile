@@ -26,9 +26,12 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(BIN)/activate
 run: $(VENV)/.runtime
 	HOST=$(HOST) PORT=$(PORT) bash scripts/run-embedded
 
+# pytest-xdist workers; worker gwN uses Redis database TEST_REDIS_URL's number + N (tests/conftest.py).
+TEST_WORKERS ?= 4
+
 test: $(VENV)/.dev
 	bash scripts/ensure-test-tools
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lock: $(VENV)/.dev
 	$(PIP_COMPILE) --output-file requirements.lock requirements.txt

@@ -17,7 +17,18 @@ from webapp.config import TestConfig
 from webapp.extensions import db
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def worker_redis_url(base: str) -> str:
+    """One Redis database per pytest-xdist worker: gwN uses the base database number + N (no xdist: the
+    base). Every test that talks to Redis uses this one database, and may flush it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker.removeprefix("gw")) if worker.startswith("gw") else 0
+    prefix, _, number = base.rpartition("/")
+    return f"{prefix}/{int(number or 0) + index}"
+
+
+REDIS_URL = worker_redis_url(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
 REQUIRE = os.environ.get("CHARGEWAY_REQUIRE_SERVICES") == "1"
 BOTH_DB_DIRS = ("tests/services", "tests/models")
 
@@ -191,7 +202,9 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{port}"
         self.ws_url = f"ws://127.0.0.1:{port}/ocpp"
         self._server = make_server("127.0.0.1", port, app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # shutdown() waits for the serve loop to notice: poll every 50 ms, not werkzeug's 500 ms.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
 
     def start(self):
         self._thread.start()

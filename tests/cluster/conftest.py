@@ -65,8 +65,7 @@ def cluster_env(pg_schema, tmp_path):
         need("Redis on 127.0.0.1:6379")
     import redis
 
-    redis_db = 1 + os.getpid() % 14
-    redis_url = REDIS_URL.rsplit("/", 1)[0] + f"/{redis_db}"
+    redis_url = REDIS_URL  # the xdist worker's own database
     redis.Redis.from_url(redis_url).flushdb()
     database_url = f"{PG_URL}?options=-csearch_path%3D{pg_schema}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "FLASK_"))}
@@ -100,8 +99,12 @@ def cluster_app(cluster_env):
 
 
 @pytest.fixture
-def artifacts():
-    path = ROOT / "test-artifacts" / "cluster"
+def artifacts(request):
+    """test-artifacts/cluster/<test>/: the processes' logs, one folder per test (xdist workers run
+    cluster tests side by side)."""
+    import re
+
+    path = ROOT / "test-artifacts" / "cluster" / re.sub(r"[^\w.-]+", "_", request.node.name)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

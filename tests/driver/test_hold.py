@@ -91,14 +91,49 @@ def test_held_connector_shows_booked_to_others(client, factory, login, charger):
 
 def test_watcher_sends_the_page_on_when_the_hold_expires(client, driver, charger, clock):
     booking_id = hold(client, charger.connectors[0])
-    quiet = client.get(f"/bookings/{booking_id}?seen=HELD:pending", headers=fragment_headers("booking-watch"))
+    quiet = client.get(f"/bookings/{booking_id}?seen=HELD:", headers=fragment_headers("booking-watch"))
     assert quiet.status_code == 200 and "HX-Redirect" not in quiet.headers
     assert quiet.get_data(as_text=True).lstrip().startswith('<div id="booking-watch"')
     clock.advance(minutes=10, seconds=1)
-    moved = client.get(f"/bookings/{booking_id}?seen=HELD:pending", headers=fragment_headers("booking-watch"))
+    moved = client.get(f"/bookings/{booking_id}?seen=HELD:", headers=fragment_headers("booking-watch"))
     assert moved.headers["HX-Redirect"] == f"/bookings/{booking_id}"
     page = text(client.get(f"/bookings/{booking_id}").get_data(as_text=True))
     assert "Your hold expired" in page and "Nothing was charged" in page
+
+
+def _watcher_url(html: str) -> str:
+    import html as markup
+    import re
+
+    return markup.unescape(re.search(r'<div id="booking-watch"[^>]*hx-get="([^"]+)"', html).group(1))
+
+
+def test_the_chargers_reservation_answer_does_not_reload_the_pay_form(client, driver, charger):
+    """ReserveNow is answered while the driver fills the pay form: an Accepted or a silent charger updates the
+    watcher in place (a reload would wipe what the driver typed); a refusal sends the page on."""
+    from webapp.services.booking import reservations
+
+    booking_id = hold(client, charger.connectors[0])
+    page = client.get(f"/bookings/{booking_id}").get_data(as_text=True)
+    assert "Reserving the connector on the charger" in page
+    watcher = _watcher_url(page)
+    for answer, says in (("Accepted", None), ("failed", "The charger did not answer the reservation")):
+        booking = db.session.get(Booking, booking_id)
+        if answer == "failed":
+            booking.reservation_status = "failed"
+            db.session.commit()
+        else:
+            reservations.record_answer(booking_id, booking.connector_id, answer)
+            db.session.commit()
+        quiet = client.get(watcher, headers=fragment_headers("booking-watch"))
+        assert quiet.status_code == 200 and "HX-Redirect" not in quiet.headers, answer
+        fragment = quiet.get_data(as_text=True)
+        assert "Reserving the connector" not in fragment and (says is None or says in fragment), fragment
+    reservations.record_answer(booking_id, db.session.get(Booking, booking_id).connector_id, "Occupied")
+    db.session.commit()
+    moved = client.get(watcher, headers=fragment_headers("booking-watch"))
+    assert moved.headers["HX-Redirect"] == f"/bookings/{booking_id}"
+    assert "The charger could not reserve" in client.get(f"/bookings/{booking_id}").get_data(as_text=True)
 
 
 def test_someone_elses_booking_is_404(client, factory, login, charger):

@@ -14,9 +14,6 @@ from webapp.services.platform import timers
 
 from .conftest import confirmed_booking, hold
 
-REDIS_DB = 8  # this helper's Redis database, flushed before and after
-
-
 class Flaky:
     """Raises `errors` times (the database or Redis went away), then behaves."""
 
@@ -37,12 +34,13 @@ def app_overrides(request):
     if "rq" in request.node.name:
         if not _reachable("127.0.0.1", 6379):
             need("Redis on 127.0.0.1:6379")
-        overrides["REDIS_URL"] = REDIS_URL.rsplit("/", 1)[0] + f"/{REDIS_DB}"
+        overrides["REDIS_URL"] = REDIS_URL
     return overrides
 
 
 @pytest.fixture
 def redis(app):
+    """The worker's own Redis database (tests/conftest.py REDIS_URL), flushed before and after."""
     from redis import Redis
 
     connection = Redis.from_url(app.config["REDIS_URL"])

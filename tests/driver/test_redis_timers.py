@@ -12,19 +12,16 @@ from webapp.services.platform import bus, timers
 
 from .conftest import hold, pay
 
-PRIVATE_DB = 11  # a Redis database of its own, flushed before and after
-
-
 @pytest.fixture
 def app_overrides():
     if not _reachable("127.0.0.1", 6379):
         need("Redis on 127.0.0.1:6379")
-    base = REDIS_URL.rsplit("/", 1)[0]
-    return {"REDIS_URL": f"{base}/{PRIVATE_DB}", "HOLD_SECONDS": 3, "ARRIVAL_GRACE_SECONDS": 2}
+    return {"REDIS_URL": REDIS_URL, "HOLD_SECONDS": 3, "ARRIVAL_GRACE_SECONDS": 2}
 
 
 @pytest.fixture
 def redis(app):
+    """The worker's own Redis database (tests/conftest.py REDIS_URL), flushed before and after."""
     from redis import Redis
 
     connection = Redis.from_url(app.config["REDIS_URL"])

@@ -78,6 +78,13 @@ class _Errors(logging.Handler):
 
 
 @pytest.fixture
+def app_overrides(app_overrides):
+    """The OCPP tests' fast settings, but slow WebSocket pings: a CPU-starved run (parallel workers on two
+    cores) could miss a 2 s pong mid-fuzz, and presence is not what this test is about."""
+    return {**app_overrides, "OCPP_PING_INTERVAL": 60}
+
+
+@pytest.fixture
 def server_errors():
     handler = _Errors()
     logging.getLogger("webapp").addHandler(handler)

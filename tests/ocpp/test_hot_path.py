@@ -13,10 +13,11 @@ import pytest
 from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.v16 import call_result
 from ocpp.v16.datatypes import IdTagInfo
+from sqlalchemy import select
 
 from tests.conftest import release_db, wait_until
 from webapp.extensions import db
-from webapp.models import Charger
+from webapp.models import Charger, OcppMessage
 from webapp.ocpp import gcpolicy, handlers
 from webapp.services.fleet import charger_auth
 
@@ -157,14 +158,19 @@ def test_a_socket_counts_for_the_policy(raw, make_charger, gc_state):
 def test_a_frame_and_its_answer_are_queued_together(app, factory):
     from webapp.services.charging import writebehind
 
-    charger = factory.charger(cp_id="HOT-LOG")
+    charger_id = factory.charger(cp_id="HOT-LOG").id
+    # Reading charger.id opened a transaction, and on SQLite that holds the write lock: the drain's insert
+    # would wait out busy_timeout three times (90 s) and drop both rows.
     db.session.commit()
     app.config["OCPP_LOG_FLUSH_SECONDS"] = 30  # batched: nothing is written before the drain
-    writebehind.log_frames(charger.id, [("in", "Heartbeat", "1", "[2,\"1\",\"Heartbeat\",{}]"),
+    writebehind.log_frames(charger_id, [("in", "Heartbeat", "1", "[2,\"1\",\"Heartbeat\",{}]"),
                                         ("out", "Heartbeat", "1", "[3,\"1\",{}]")])
     flusher = app.extensions["chargeway_flushers"]["ocpp-log"]
     assert [row["direction"] for row in flusher._items] == ["in", "out"]
     assert writebehind.drain_all(app)["ocpp-log"] == 2
+    stored = db.session.execute(select(OcppMessage.direction).where(OcppMessage.charger_id == charger_id)
+                                .order_by(OcppMessage.id)).scalars().all()
+    assert stored == ["in", "out"]
 
 
 def test_the_throttle_waits_for_a_redis_connection_instead_of_failing(app):

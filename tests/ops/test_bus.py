@@ -31,8 +31,7 @@ def test_redis_down_never_costs_a_charger_its_socket():
 def test_routes_are_refreshed_for_the_whole_node():
     if not _reachable("127.0.0.1", 6379):
         need("Redis on 127.0.0.1:6379")
-    url = REDIS_URL.rsplit("/", 1)[0] + f"/{1 + os.getpid() % 14}"
-    bus = bus_for(url, BUS_ROUTE_TTL_SECONDS=3, NODE_ID="node-refresh-test")
+    bus = bus_for(REDIS_URL, BUS_ROUTE_TTL_SECONDS=3, NODE_ID="node-refresh-test")
     conns = [FakeConnection(f"CP-ROUTE-{i}") for i in range(3)]
     for conn in conns:
         bus.register(conn)
@@ -61,7 +60,7 @@ def test_two_workers_of_one_node_each_get_only_their_own_chargers_commands(monke
         need("Redis on 127.0.0.1:6379")
     from webapp.services.platform import bus as bus_module
 
-    url = REDIS_URL.rsplit("/", 1)[0] + f"/{1 + os.getpid() % 14}"
+    url = REDIS_URL
     current_pid = [1001]
     monkeypatch.setattr(bus_module, "_process_id", lambda: current_pid[0])
     holder = bus_for(url, NODE_ID="node-shared")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REDIS_URL as WORKER_REDIS_URL
 from webapp import create_app
 from webapp.config import ProductionConfig
 
@@ -29,7 +30,7 @@ class RealProd(ProductionConfig):
     SECRET_KEY = "dwTRA_jsKIhlz3JAuK_P8PhJOAsQgO9NrXW9bmYd-id38eb8"
     QR_SIGNING_KEY = "t35LfYhMMg6jP8jdkaWiDc-lO6D1h4tqZINMn4hqVId7Xjnf"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
-    REDIS_URL = "redis://127.0.0.1:6379/5"
+    REDIS_URL = WORKER_REDIS_URL
     PAYMENT_GATEWAY = "simulated"
 
 
@@ -75,10 +76,10 @@ def _start_wsgi(**env) -> subprocess.CompletedProcess:
 
 
 def test_production_process_prints_that_payments_are_simulated_or_refuses():
-    started = _start_wsgi(REDIS_URL="redis://127.0.0.1:6379/5", PAYMENT_GATEWAY="simulated")
+    started = _start_wsgi(REDIS_URL=WORKER_REDIS_URL, PAYMENT_GATEWAY="simulated")
     assert started.returncode == 0, started.stderr
     assert "Payments are SIMULATED" in started.stderr
-    refused = _start_wsgi(REDIS_URL="redis://127.0.0.1:6379/5")
+    refused = _start_wsgi(REDIS_URL=WORKER_REDIS_URL)
     assert refused.returncode != 0 and "PAYMENT_GATEWAY=simulated" in refused.stderr
     no_redis = _start_wsgi(PAYMENT_GATEWAY="simulated")
     assert no_redis.returncode != 0 and "REDIS_URL must be set in production" in no_redis.stderr

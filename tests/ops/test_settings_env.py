@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import REDIS_URL
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
@@ -21,7 +23,7 @@ print(json.dumps({"sweep": app.config["SWEEP_SECONDS"], "tick": app.config["MAIN
 
 
 def test_periods_and_route_ttl_are_read_from_the_environment():
-    env = {**os.environ, "SECRET_KEY": "s" * 40, "DATABASE_URL": "sqlite://", "REDIS_URL": "redis://127.0.0.1:6379/5",
+    env = {**os.environ, "SECRET_KEY": "s" * 40, "DATABASE_URL": "sqlite://", "REDIS_URL": REDIS_URL,
            "SWEEP_SECONDS": "7", "MAINTENANCE_TICK_SECONDS": "45", "BUS_ROUTE_TTL_SECONDS": "33",
            "OFFLINE_CHECK_SECONDS": "20", "PAYMENT_RECONCILE_SECONDS": "50", "RETENTION_SECONDS": "600",
            "SMART_REPLAN_SECONDS": "90", "LOG_LEVEL": "WARNING"}

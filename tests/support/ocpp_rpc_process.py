@@ -5,6 +5,7 @@ reaping it. What a test asks of the charge point is in tests/support/ocpp_rpc.py
 from __future__ import annotations
 
 import collections
+import fcntl
 import itertools
 import json
 import os
@@ -53,19 +54,27 @@ def ensure_installed() -> None:
         if version < MIN_NODE:
             raise OcppRpcHarnessError(
                 f"node {'.'.join(map(str, version))} is too old for ocpp-rpc; need >= 17.3")
-        if not (CLIENT_DIR / "node_modules" / "ocpp-rpc" / "package.json").is_file():
-            npm = shutil.which("npm")
-            if npm is None:
-                raise OcppRpcHarnessError(
-                    "npm is not installed; it is needed to run "
-                    "`npm ci --prefix tests/ocpp_rpc_client --no-audit --no-fund`")
-            cmd = [npm, "ci", "--prefix", str(CLIENT_DIR), "--no-audit", "--no-fund"]
-            proc = subprocess.run(cmd, cwd=str(REPO_ROOT), capture_output=True, text=True, timeout=600)
-            if proc.returncode != 0 or not (CLIENT_DIR / "node_modules" / "ocpp-rpc").is_dir():
-                raise OcppRpcHarnessError(
-                    f"`{' '.join(cmd)}` failed (exit {proc.returncode}):\n"
-                    f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+        # pytest-xdist workers install one at a time (`npm ci` first deletes node_modules).
+        with open(CLIENT_DIR / ".install.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            _install(CLIENT_DIR / "node_modules" / "ocpp-rpc")
         _installed = True
+
+
+def _install(package: Path) -> None:
+    """`npm ci` unless the package is there (another worker may have installed it meanwhile)."""
+    if not (package / "package.json").is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise OcppRpcHarnessError(
+                "npm is not installed; it is needed to run "
+                "`npm ci --prefix tests/ocpp_rpc_client --no-audit --no-fund`")
+        cmd = [npm, "ci", "--prefix", str(CLIENT_DIR), "--no-audit", "--no-fund"]
+        proc = subprocess.run(cmd, cwd=str(REPO_ROOT), capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0 or not package.is_dir():
+            raise OcppRpcHarnessError(
+                f"`{' '.join(cmd)}` failed (exit {proc.returncode}):\n"
+                f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
 
 
 _CLOSED = object()  # sentinel put on waiter queues when the process is gone

@@ -78,8 +78,13 @@ def booking(booking_id: int):
 
 
 def watch_key(booking) -> str:
-    """What the watcher has seen: the status and the charger's answer to ReserveNow (a change reloads)."""
-    return f"{booking.status}:{booking.reservation_status or ''}"
+    """What the watcher has seen: the status and the charger's answer to ReserveNow (a change reloads). While
+    the pay form is up only a refusal counts: a reload would wipe what the driver is typing, and the
+    "Reserving..." line is in the watcher's own fragment, which updates in place."""
+    reservation = booking.reservation_status or ""
+    if booking.status in ("HELD", "SLOT_HELD") and not booking.reservation_refused:
+        reservation = ""
+    return f"{booking.status}:{reservation}"
 
 
 @bp.route("/bookings/<int:booking_id>/quote")
