@@ -14,7 +14,7 @@ class ConnectorForm(Form):
     plug_type = Choice("Plug type", choices=PLUG_TYPES, message=PLUG_RULE)
     max_power_kw = Number("Power (kW)", [Between(1, 400)], default=22)
     # Blank keeps what the connector has (3 x 230 V for a new one).
-    phases = Choice("Phases", [Optional()], choices=[("", "unchanged"), ("1", "1"), ("3", "3")],
+    phases = Choice("Phases", [Optional()], choices=["", "1", "3"],
                     message="Phases must be 1 or 3.", default="")
     voltage = Number("Volts per phase", [Optional(), Between(100, 480)])
 
