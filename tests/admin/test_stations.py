@@ -267,3 +267,21 @@ def test_station_list_search_and_scope(operator_client, admin_client, world):
     assert "Own Station" in page and "Far Station" not in page
     page = admin_client.get("/admin/stations?q=far").get_data(as_text=True)
     assert "Far Station" in page and "Own Station" not in page
+
+
+def test_a_connectors_wiring_is_set_on_the_charger_page_and_refused_when_wrong(operator_client, world):
+    """Phases and volts per phase: what a smart-charging limit in amperes is worked out with."""
+    connector = world.connector
+    page = operator_client.get(f"/admin/chargers/{world.charger.id}").get_data(as_text=True)
+    assert f'aria-label="Phases of #{connector.connector_id}"' in page
+    assert operator_client.post(f"/admin/connectors/{connector.id}", data={
+        "plug_type": connector.plug_type, "max_power_kw": "7.4", "phases": "1", "voltage": "240"}).status_code == 302
+    db.session.refresh(connector)
+    assert (connector.max_power_kw, connector.phases, connector.voltage) == (7.4, 1, 240.0)
+    for data, message in (({"phases": "2"}, "Phases must be 1 or 3."),
+                          ({"voltage": "50"}, "Volts per phase must be between 100 and 480")):
+        bad = operator_client.post(f"/admin/connectors/{connector.id}", follow_redirects=True, data={
+            "plug_type": connector.plug_type, "max_power_kw": "11", **data})
+        assert message in bad.get_data(as_text=True)
+    db.session.refresh(connector)
+    assert (connector.max_power_kw, connector.phases, connector.voltage) == (7.4, 1, 240.0)  # nothing half-written

@@ -142,3 +142,33 @@ def test_changes_keep_the_limit(limit, old_sessions, surplus, threshold):
     in_force = {sid: sent.get(sid, old[sid]) for sid in new}
     assert sum(in_force.values()) <= limit + TOL
     assert all(abs(in_force[sid] - new[sid]) <= threshold + TOL or sid in sent for sid in new)
+
+
+# -- the idle connectors' defaults -------------------------------------------------------------------------------
+from webapp.services.charging.power_plan import idle_defaults, worth_sending  # noqa: E402
+
+
+def test_idle_defaults_share_what_the_sessions_leave():
+    assert idle_defaults(22.0, 0.0, {"a": 22.0, "b": 22.0}) == {"a": 11.0, "b": 11.0}
+    assert idle_defaults(22.0, 15.0, {"a": 3.7, "b": 22.0}) == {"a": 3.5, "b": 3.5}
+    assert idle_defaults(22.0, 20.0, {"a": 1.0, "b": 22.0}) == {"a": 1.0, "b": 1.0}
+    assert idle_defaults(22.0, 22.0, {"a": 22.0}) == {"a": 0.0}  # the sessions take it all
+    assert idle_defaults(22.0, 0.0, {}) == {}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(0, 100), st.floats(0, 100), st.dictionaries(st.integers(0, 9), st.floats(0, 50), max_size=6))
+def test_sessions_and_chargers_starting_on_their_own_never_pass_the_limit(limit, planned, idle):
+    planned = min(planned, limit)
+    found = idle_defaults(limit, planned, idle)
+    assert set(found) == set(idle)
+    assert planned + sum(found.values()) <= limit + TOL
+    assert all(0 <= found[k] <= idle[k] + TOL for k in idle)
+
+
+def test_worth_sending_lowers_always_raises_past_the_threshold():
+    assert worth_sending(None, 5.0, 1.0)  # none of ours yet
+    assert worth_sending(5.0, 4.97, 1.0) is False  # under the rounding of amperes
+    assert worth_sending(5.0, 4.8, 1.0) and worth_sending(5.0, 6.1, 1.0)
+    assert worth_sending(5.0, 5.9, 1.0) is False  # no flapping upwards
+    assert worth_sending(0.0, 0.5, 1.0) and worth_sending(0.5, 0.0, 1.0)  # pause and resume

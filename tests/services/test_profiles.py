@@ -114,3 +114,15 @@ def test_parse_composite_schedule():
     assert parse_composite(watts, caps) == (T0, [(0, 7.4)])
     assert parse_composite({"status": "Rejected"}, caps) is None
     assert parse_composite({"status": "Accepted"}, caps) is None
+
+
+def test_amperes_follow_the_connectors_wiring_and_the_clear_passes_the_schema():
+    from webapp.services.charging.profiles import Wiring, clear_profile
+
+    amps = ChargerCaps.from_configuration(dict(SIM_CONFIG, ChargingScheduleAllowedChargingRateUnit="Current"))
+    one_phase = valid("SetChargingProfile", tx_default_profile(1, 7.4, amps, wiring=Wiring(1, 230.0)))
+    assert one_phase["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"] == [
+        {"startPeriod": 0, "limit": 32.1}]  # 7.4 kW / 230 V, rounded down
+    us = tx_profile(2, 9, 11.0, amps, wiring=Wiring(3, 120.0))["csChargingProfiles"]["chargingSchedule"]
+    assert us["chargingSchedulePeriod"] == [{"startPeriod": 0, "limit": 30.5}]  # 11 kW / (3 x 120 V)
+    assert valid("ClearChargingProfile", clear_profile(201)) == {"id": 201}

@@ -20,7 +20,7 @@ def connector_add(charger_id: int):
     charger = charger_or_abort(charger_id)
     form = ConnectorForm()
     connector, refused = submit(form, lambda: stations.add_connector(charger, form.plug_type.data,
-                                                                     form.max_power_kw.data))
+                                                                     form.max_power_kw.data, **form.wiring()))
     flash(form.first_error if refused else f"Connector {connector.label} added.", "error" if refused else "success")
     return _to_charger(charger.id)
 
@@ -28,11 +28,11 @@ def connector_add(charger_id: int):
 @bp.route("/connectors/<int:connector_id>", methods=["POST"])
 @staff_required
 def connector_edit(connector_id: int):
-    """Change a connector's plug type and power."""
+    """Change a connector's plug type, power and wiring."""
     connector = connector_or_abort(connector_id)
     form = ConnectorForm()
     _, refused = submit(form, lambda: stations.update_connector(connector, form.plug_type.data,
-                                                                form.max_power_kw.data))
+                                                                form.max_power_kw.data, **form.wiring()))
     flash(f"{connector.label}: {form.first_error}" if refused else f"Connector {connector.label} saved.",
           "error" if refused else "success")
     return _to_charger(connector.charger_id)

@@ -1,12 +1,17 @@
 """Smart charging (OCPP 1.6 Smart Charging profile): a station's sessions within its power limit, Solar
-sessions following its solar production, one TxProfile per session sent only when it changes.
+sessions following its solar production (at least the floor each driver chose), one TxProfile per session
+sent only when it changes, and around them the profiles that hold the limit when no plan has reached a
+charger yet (``station_orders``: a TxDefaultProfile per idle connector, a ChargePointMaxProfile per charger
+with several connectors, the clears of ended and stale profiles).
 
 ``rebalance(station_id)`` is the one entry point: it reads the station's live sessions, asks the pure
-planner (``power_plan``) for their limits and sends, through the command bus, only what ``power_plan.changes``
-says moved; lower limits go first, and a raise goes out only while the limits in force (what each charger
-accepted, a session never sent one drawing its cap) stay within the station's limit, so the station is
-never over its limit halfway through. Each answer is a charger event; a session's ``power_limit_kw`` is what
-its charger accepted. It sends commands: call it from a job (``jobs.smart``), never from a request or socket.
+planner (``power_plan``) for their limits and sends, through the command bus (``profile_orders.send``), only
+what moved; lower limits go first, and a raise goes out only while the limits in force (what each charger
+accepted; a session never sent one: the TxDefaultProfile it started under, else its cap) stay within the
+station's limit, so the station is never over its limit halfway through. Each answer is a charger event; a
+session's ``power_limit_kw`` is what its charger accepted. It sends commands: call it from a job
+(``jobs.smart``), never from a request or socket. A socket only asks for one (``start_answered``, right
+after a StartTransaction answer).
 
 A charger without SmartCharging (``capable()`` False, or its configuration not read yet) gets no profile:
 its sessions run at the connector's power and that power is taken off the limit the others share.

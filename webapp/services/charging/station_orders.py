@@ -13,7 +13,8 @@
 ``MaxChargingProfilesInstalled`` is honoured per charger: the session's TxProfiles come first, then the
 charger's cap, then the defaults; a charger that cannot keep a TxDefaultProfile and a TxProfile on every
 connector (and the cap) gets no defaults (its cap still bounds it), one that cannot keep the cap and a
-TxProfile per connector gets no cap either. Pure reads and orders; ``profile_orders.send`` sends them.
+TxProfile per connector gets no cap either. Reads and orders (the one write: an ended session whose TxProfile a
+new session on its connector replaced is marked cleared); ``profile_orders.send`` sends them.
 """
 from dataclasses import dataclass
 

@@ -27,7 +27,7 @@ STATION_FIELDS = ("name", "address", "latitude", "longitude", "timezone", "openi
 POWER_FIELDS = ("power_limit_kw", "power_schedule", "standard_kw")
 CHARGER_FIELDS = ("charge_point_id", "station_id", "heartbeat_interval", "supports_reservation",
                   "registration_status", "retired")
-CONNECTOR_FIELDS = ("charger_id", "connector_id", "plug_type", "max_power_kw")
+CONNECTOR_FIELDS = ("charger_id", "connector_id", "plug_type", "max_power_kw", "phases", "voltage")
 
 
 @dataclass(frozen=True)
@@ -245,14 +245,23 @@ def _plug(plug_type: str, power_kw: float) -> None:
         raise InvalidInput("Power (kW) must be between 1 and 400.", {"field": "max_power_kw"})
 
 
-def add_connector(charger: Charger, plug_type: str, max_power_kw: float) -> Connector:
-    """Add the next connector number to a charger. Audited."""
+def _wiring(phases: int | None, voltage: float | None) -> None:
+    if phases is not None and phases not in (1, 3):
+        raise InvalidInput("Phases must be 1 or 3.", {"field": "phases"})
+    if voltage is not None and not 100 <= voltage <= 480:
+        raise InvalidInput("Volts per phase must be between 100 and 480.", {"field": "voltage"})
+
+
+def add_connector(charger: Charger, plug_type: str, max_power_kw: float, phases: int | None = None,
+                  voltage: float | None = None) -> Connector:
+    """Add the next connector number to a charger (wired 3 x 230 V unless told). Audited."""
     _plug(plug_type, max_power_kw)
+    _wiring(phases, voltage)
     if len(charger.connectors) >= 8:
         raise Conflict("A charger has at most 8 connectors.")
     number = max((c.connector_id for c in charger.connectors), default=0) + 1
     connector = Connector(charger=charger, connector_id=number, status="Unavailable", plug_type=plug_type,
-                          max_power_kw=max_power_kw)
+                          max_power_kw=max_power_kw, phases=phases or 3, voltage=voltage or 230.0)
     db.session.add(connector)
     db.session.flush()
     audit.log("connector.create", "connector", connector.id, None, audit.snapshot(connector, CONNECTOR_FIELDS))
@@ -260,11 +269,15 @@ def add_connector(charger: Charger, plug_type: str, max_power_kw: float) -> Conn
     return connector
 
 
-def update_connector(connector: Connector, plug_type: str, max_power_kw: float) -> Connector:
-    """Change a connector's plug type and power. Audited."""
+def update_connector(connector: Connector, plug_type: str, max_power_kw: float, phases: int | None = None,
+                     voltage: float | None = None) -> Connector:
+    """Change a connector's plug type, power and (when given) wiring. Audited."""
     _plug(plug_type, max_power_kw)
+    _wiring(phases, voltage)
     before = audit.snapshot(connector, CONNECTOR_FIELDS)
     connector.plug_type, connector.max_power_kw = plug_type, max_power_kw
+    connector.phases = phases or connector.phases
+    connector.voltage = voltage or connector.voltage
     db.session.flush()
     audit.log("connector.update", "connector", connector.id, before, audit.snapshot(connector, CONNECTOR_FIELDS))
     db.session.commit()
