@@ -83,7 +83,7 @@ def test_the_sweep_flags_a_stuck_session_as_a_job(app, client, driver, charging,
 
 def test_a_declined_payment_or_a_lost_race_writes_no_entry(client, driver, charger, factory, link):
     booking_id = hold(client, charger.connectors[0])
-    assert pay(client, booking_id, details="4000 0000 0000 0002").status_code == 303  # declined: try again
+    assert pay(client, booking_id, details="4000 0000 0000 0002").status_code == 402  # declined: said under the card number, try again
     assert [e[0] for e in entries(booking_id)] == ["booking.hold"]
     with pytest.raises(Conflict):  # the connector is taken: the loser's hold rolls back, its entry with it
         bookings.place_hold(factory.user(), charger.connectors[0].id)

@@ -36,11 +36,11 @@ def test_pages_fit_small_phones(browser, live_server, charger, shots, width):
         page = context.new_page()
         register(page, shots)
         find_and_book(page, shots)
-        for url in ("/", "/stations/1", page.url, "/charge", "/history", "/notifications"):
+        for url in ("/", "/stations/1", page.url, "/charge", "/scan", "/history", "/notifications", "/no-such-page"):
             page.goto(url)
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"{url} scrolls sideways by {overflow}px at {width}px"
-            small = page.evaluate("""[...document.querySelectorAll('main button, main .button, main input[type=radio]')]
+            small = page.evaluate("""[...document.querySelectorAll('main button, main .button, main input[type=radio], header nav a, header nav button')]
                 .map(e => e.type === 'radio' ? (e.closest('label') || e) : e)
                 .filter(e => e.offsetParent && e.getBoundingClientRect().height < 40).map(e => e.outerHTML)""")
             assert small == [], f"{url}: controls too small to tap: {small}"
