@@ -3,6 +3,8 @@ the reminder in the station's time and zone, ReserveNow ahead of the start, SCHE
 start (the QR scan offers Start), and the arrival grace counted from the slot start ending in the no-show
 fee. Skips loudly without Redis."""
 import time
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from rq import Queue
@@ -18,8 +20,6 @@ from webapp.services.fleet import qr
 from webapp.services.platform import timers
 from webapp.timeutil import as_utc, utcnow
 
-from datetime import timedelta
-
 PRIVATE_DB = 7  # this suite's own Redis database, flushed before and after
 
 
@@ -28,7 +28,7 @@ def app_overrides():
     if not _reachable("127.0.0.1", 6379):
         need("Redis on 127.0.0.1:6379")
     base = REDIS_URL.rsplit("/", 1)[0]
-    return {"REDIS_URL": f"{base}/{PRIVATE_DB}", "ARRIVAL_GRACE_SECONDS": 2, "SLOT_REMINDER_SECONDS": 4,
+    return {"REDIS_URL": f"{base}/{PRIVATE_DB}", "ARRIVAL_GRACE_SECONDS": 4, "SLOT_REMINDER_SECONDS": 5,
             "SLOT_RESERVE_AHEAD_SECONDS": 2}
 
 
@@ -70,19 +70,22 @@ def kinds(user_id) -> list[str]:
 
 def test_the_rq_worker_reminds_reserves_starts_and_ends_the_slot(app, driver, charger, link, redis):
     connector = charger.connectors[0]
-    booking = paid_slot(driver, connector, timedelta(seconds=7))
+    booking = paid_slot(driver, connector, timedelta(seconds=10))
     booking_id, start, arrive_by = booking.id, as_utc(booking.slot_start), as_utc(booking.arrive_by)
-    assert booking.status == "SCHEDULED" and arrive_by == start + timedelta(seconds=2)  # grace from the start
+    assert booking.status == "SCHEDULED" and arrive_by == start + timedelta(seconds=4)  # grace from the start
     run_worker(redis)  # the guard's jobs are due (nobody charges here); nothing else is
-    assert "slot_reminder" not in kinds(driver.id) and "ReserveNow" not in link.actions()
+    if utcnow() < start - timedelta(seconds=5):  # (a loaded machine may have taken that long)
+        assert "slot_reminder" not in kinds(driver.id) and "ReserveNow" not in link.actions()
 
-    wait_past(start - timedelta(seconds=4))
+    wait_past(start - timedelta(seconds=5))
     run_worker(redis)
     reminder = db.session.execute(select(Notification).where(Notification.kind == "slot_reminder")).scalar_one()
-    local = start.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Kolkata"))
+    local = start.astimezone(ZoneInfo("Asia/Kolkata"))
     assert f"{local:%H:%M}" in reminder.body and "(Asia/Kolkata)" in reminder.body
-    assert "ReserveNow" not in link.actions()
-    assert scan.check(driver, qr.token_for(connector)).can_start is False  # not before the start
+    if utcnow() < start - timedelta(seconds=2):
+        assert "ReserveNow" not in link.actions()
+    if utcnow() < start:
+        assert scan.check(driver, qr.token_for(connector)).can_start is False  # not before the start
 
     wait_past(start - timedelta(seconds=2))
     run_worker(redis)

@@ -51,7 +51,6 @@ def test_a_session_running_into_the_next_slot_is_warned_then_stopped_in_time(sim
 
     warning = wait_until(lambda: notes(driver.id, "slot_next_warning"), timeout=10, message="the warning")[0]
     assert warning.link == f"/bookings/{booking_id}/live" and "will be stopped at" in warning.body
-    assert db.session.get(ChargingSession, tx).stop_requested_at is None  # warned, not stopped yet
 
     sim_charger.wait_sent("StopTransaction", timeout=15)
     assert [p["transactionId"] for p in sim_charger.received_calls("RemoteStopTransaction")] == [tx, tx]
@@ -59,6 +58,7 @@ def test_a_session_running_into_the_next_slot_is_warned_then_stopped_in_time(sim
     booking, session = db.session.get(Booking, booking_id), db.session.get(ChargingSession, tx)
     assert booking.end_reason == "stopped for the next slot"
     assert session.stop_requested_at >= clear_by - timedelta(seconds=1)  # not before it had to (RQ: whole s)
+    assert warning.created_at < session.stop_requested_at  # warned first
     assert session.stopped_at < slot.slot_start
     told = wait_until(lambda: notes(driver.id, "slot_next_stop"), timeout=5, message="the driver told")[0]
     assert "booked from" in told.body and "stopped so that the next driver can charge" in told.body

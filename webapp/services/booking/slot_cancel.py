@@ -82,5 +82,8 @@ def terms(booking: Booking) -> dict | None:
     if booking.slot_start is None:
         return None
     tariff = booking.connector.charger.station.tariff
-    return {"free_until": free_until(booking), "free_now": utcnow() < free_until(booking),
-            "late_fee": tariff.session_fee if tariff is not None else 0, "late": booking.end_reason == LATE}
+    late_fee = tariff.session_fee if tariff is not None else 0
+    if booking.amount_authorised:
+        late_fee = min(late_fee, booking.amount_authorised)  # never more than what was pre-authorised
+    return {"free_until": free_until(booking), "free_now": utcnow() < free_until(booking), "late_fee": late_fee,
+            "late": booking.end_reason == LATE}
