@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import release_db
+from tests.e2e_admin.conftest import answer_confirmation
 from webapp.extensions import db
 from webapp.models import Booking
 from webapp.services.booking import slot_pay, slots
@@ -82,7 +83,9 @@ def test_operator_moves_cancels_and_plans_maintenance_over_slots(desk, shots, se
 
     page.goto(f"/admin/bookings/{second}")
     page.fill("#f-slot-cancel-reason", "charger damaged")
-    page.get_by_role("button", name="Cancel the slot and release the payment").click()
+    asked = answer_confirmation(page, page.get_by_role("button", name="Cancel the slot and release the payment"),
+                                accept=True)
+    assert f"Cancel slot #{second}?" in asked
     expect(page.locator(".flash-success")).to_contain_text("released in full")
     assert status_of(second)[0] == "CANCELLED"
 
