@@ -11,7 +11,7 @@ from simple_websocket import ConnectionClosed, Server
 
 from .. import metrics
 from ..extensions import db
-from ..services.charging import writebehind
+from ..services.charging import smart, writebehind
 from ..services.fleet import chargers, presence, provisioning
 from ..services.platform import bus, redaction
 from ..services.errors import CommandFailed
