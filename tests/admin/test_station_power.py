@@ -131,3 +131,25 @@ def test_charger_page_says_what_smart_charging_it_reported(operator_client, worl
     db.session.commit()
     page = operator_client.get(url).get_data(as_text=True)
     assert '<span id="smart-caps">supported (A, stack level 3, 4 profiles)' in page
+
+
+def test_a_limit_window_starting_before_the_next_periodic_replan_gets_its_own_replan(world, app):
+    """The limit drops at 18:00 station time: the sessions follow at 18:00, not up to SMART_REPLAN_SECONDS later."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    station = db.session.get(Station, world.station.id)
+    soon = (utcnow() + timedelta(minutes=1)).astimezone(ZoneInfo(station.timezone)).replace(second=0, microsecond=0)
+    later = soon + timedelta(hours=2)  # soon: the next whole minute, within SMART_REPLAN_SECONDS (60)
+    station.power_schedule = [[f"{soon:%H:%M}", f"{later:%H:%M}", 11.0]]
+    db.session.commit()
+    edge = soon.astimezone(timezone.utc)
+    smart.rebalance(station.id)
+    due = [at for at, func, args in timers.backend().pending() if func == "jobs.smart.rebalance"
+           and args == (station.id,)]
+    assert edge in due, f"a replan at the window's start {edge}, got {due}"
+    station.power_schedule = [["03:00", "04:00", 11.0]] if not 2 <= soon.hour <= 4 else [["12:00", "13:00", 11.0]]
+    db.session.commit()
+    before = len(rebalances())
+    smart.rebalance(station.id)
+    assert len(rebalances()) == before, "no edge before the next periodic replan: nothing extra"

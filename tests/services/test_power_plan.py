@@ -172,3 +172,22 @@ def test_worth_sending_lowers_always_raises_past_the_threshold():
     assert worth_sending(5.0, 4.8, 1.0) and worth_sending(5.0, 6.1, 1.0)
     assert worth_sending(5.0, 5.9, 1.0) is False  # no flapping upwards
     assert worth_sending(0.0, 0.5, 1.0) and worth_sending(0.5, 0.0, 1.0)  # pause and resume
+
+
+def test_the_next_limit_change_is_the_next_window_edge_on_the_stations_clock_dst_included():
+    from datetime import UTC, datetime, time
+
+    from webapp.services.charging.power_plan import LimitWindow, next_change
+
+    evening = [LimitWindow(time(18, 0), time(22, 0), 11.0)]
+    kolkata_noon = datetime(2026, 12, 1, 6, 30, tzinfo=UTC)  # 12:00 IST
+    assert next_change(evening, kolkata_noon, "Asia/Kolkata") == datetime(2026, 12, 1, 12, 30, tzinfo=UTC)
+    in_window = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)  # 18:30 IST: the end is next
+    assert next_change(evening, in_window, "Asia/Kolkata") == datetime(2026, 12, 1, 16, 30, tzinfo=UTC)
+    after = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)  # 22:30 IST: tomorrow's start
+    assert next_change(evening, after, "Asia/Kolkata") == datetime(2026, 12, 2, 12, 30, tzinfo=UTC)
+    overnight = [LimitWindow(time(22, 0), time(6, 0), 7.0)]
+    # Berlin leaves summer time on 2026-10-25: 06:00 that morning is 05:00 UTC, not 04:00.
+    assert next_change(overnight, datetime(2026, 10, 25, 1, 0, tzinfo=UTC), "Europe/Berlin") == datetime(
+        2026, 10, 25, 5, 0, tzinfo=UTC)
+    assert next_change([], kolkata_noon, "Asia/Kolkata") is None

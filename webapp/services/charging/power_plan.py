@@ -27,7 +27,7 @@ station limit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Hashable, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
@@ -85,6 +85,17 @@ def station_limit_kw(default_kw: float | None, windows: Sequence[LimitWindow], a
     local = at.astimezone(ZoneInfo(timezone)).time()
     covering = [w.kw for w in windows if w.covers(local)]
     return min(covering) if covering else default_kw
+
+
+def next_change(windows: Sequence[LimitWindow], at: datetime, timezone: str) -> datetime | None:
+    """The first moment after ``at`` (aware, UTC out) when a window starts or ends on the station's clock, so
+    the limit may change then; None without windows. DST-aware: the local times are placed on the station's
+    calendar days and converted one by one."""
+    zone = ZoneInfo(timezone)
+    today = at.astimezone(zone).date()
+    moments = (datetime.combine(today + timedelta(days=d), edge, tzinfo=zone).astimezone(UTC)
+               for d in (0, 1, 2) for w in windows for edge in (w.start, w.end))
+    return min((m for m in moments if m > at), default=None)
 
 
 def water_fill(total: float, bounds: Sequence[tuple[float, float]]) -> list[float]:

@@ -284,8 +284,22 @@ def _rebalance(station_id: int) -> power_plan.Plan:
     orders += station_orders.defaults(points, plan, limit, threshold, in_force)
     orders += station_orders.ended_profiles(station_id, busy, points)
     profile_orders.send(orders, in_force, limit)
+    _replan_at_next_window(station)
     db.session.commit()
     return plan
+
+
+def _replan_at_next_window(station: Station) -> None:
+    """A station's limit changes at its windows' edges: a window starting before the next periodic replan gets
+    its own one at that moment, so the sessions' limits follow the new limit at once, not up to
+    SMART_REPLAN_SECONDS later. (Each replan plans the next edge again; one that runs early re-plans the same.)"""
+    windows = limit_windows(station.power_schedule)
+    if not windows:
+        return
+    now = utcnow()
+    edge = power_plan.next_change(windows, now, station.timezone)
+    if edge is not None and edge - now <= timedelta(seconds=current_app.config["SMART_REPLAN_SECONDS"]):
+        timers.schedule("jobs.smart.rebalance", edge, station.id)
 
 
 def _tx_order(session: Live, kw: float) -> profile_orders.Order:
