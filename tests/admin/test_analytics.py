@@ -111,4 +111,4 @@ def test_payments_csv_with_filters_and_formula_guard(admin_client, world, factor
     assert rows[0] == exports.PAYMENT_HEADER and {r[5] for r in rows[1:]} == {"capture"} and len(rows) == 4
     assert any(r[4] == "'=cmd@example.com" for r in rows[1:])
     entry = db.session.execute(db.select(AuditLog).where(AuditLog.action == "export.payments")).scalar_one()
-    assert entry.after == {"kind": "capture"}
+    assert entry.after == {"kind": "capture", "zone": "Asia/Kolkata"}  # the clock its day filters were read on

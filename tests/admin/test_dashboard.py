@@ -53,7 +53,7 @@ def test_dashboard_figures_and_alerts(operator_client, world, factory):
     # sessions started today at the operator's station: the world's finished one (7 kWh) and the running one
     assert stat(page, "energy") == "9.50 kWh"
     assert stat(page, "revenue") == "₹30.00"  # the capture of the world's booking; the refused one is not money
-    assert '<tr data-connector-status="Faulted"><td><span class="badge status-Faulted">Fault</span></td><td>1</td>' \
+    assert '<tr data-connector-status="Faulted"><td><span class="badge status-Faulted">Faulted</span></td><td>1</td>' \
         in page.replace("\n", "")
     for kind in ("offline", "fault", "overstay", "failed_capture"):
         assert f'data-alert="{kind}"' in page, kind

@@ -77,14 +77,15 @@ def _csv(name: str, body) -> Response:
 def export_sessions():
     """Charging sessions at your stations as CSV (same filters as the sessions list)."""
     form = SessionFilterForm.from_args(records.stations_for_filter(current_user))
-    return _csv("sessions", exports.export_sessions(current_user, **form.filters()))
+    return _csv("sessions", exports.export_sessions(current_user, **form.filters(), zone=clock.console_zone()))
 
 
 @bp.route("/exports/payments.csv")
 @staff_required
 def export_payments():
     """Payments at your stations as CSV (same filters as the payments list)."""
-    return _csv("payments", exports.export_payments(current_user, **PaymentFilterForm.from_args().filters()))
+    return _csv("payments", exports.export_payments(current_user, **PaymentFilterForm.from_args().filters(),
+                                                  zone=clock.console_zone()))
 
 
 @bp.route("/exports/users.csv")

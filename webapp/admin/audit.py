@@ -5,6 +5,7 @@ from .. import params
 from ..auth.decorators import admin_required
 from ..extensions import db
 from ..services.platform import audit as audit_service
+from . import clock
 from .blueprint import bp
 from .access import audit_entry_or_abort
 from .common import PER_PAGE
@@ -17,7 +18,7 @@ def audit():
     """Every recorded change: who, through what, what, target, before and after, IP, time; filter and search."""
     form = AuditFilterForm.from_args()
     filters = {**form.filters(), "user_id": params.int_arg("user_id")}
-    page = db.paginate(audit_service.search_query(**filters), page=form.page_number, per_page=PER_PAGE,
+    page = db.paginate(audit_service.search_query(**filters, zone=clock.console_zone()), page=form.page_number, per_page=PER_PAGE,
                        error_out=False)
     return render_template("admin/audit/list.html", form=form, filters=filters, page=page,
                            actions=audit_service.actions(),

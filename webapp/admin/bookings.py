@@ -10,6 +10,7 @@ from ..services.money import disputes
 from ..services.platform import audit
 from ..services.reports import records
 from ..services.errors import DomainError
+from . import clock
 from .blueprint import bp
 from .access import booking_or_abort
 from .slot_panel import panel
@@ -23,7 +24,7 @@ from .forms.filters import BookingFilterForm
 def bookings():
     """Bookings at your stations: search by id, driver, charger; filter by status, station, dates."""
     form = BookingFilterForm.from_args(records.stations_for_filter(current_user))
-    query = records.bookings_query(current_user, **form.filters())
+    query = records.bookings_query(current_user, **form.filters(), zone=clock.console_zone())
     return render_template("admin/bookings/list.html", form=form,
                            page=db.paginate(query, page=form.page_number, per_page=PER_PAGE, error_out=False))
 

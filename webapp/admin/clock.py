@@ -73,3 +73,12 @@ def station_time(value: datetime | None, tz_name: str) -> str:
     station's day and its slots are read in the station's time; the zone is named)."""
     moment = None if value is None else as_utc(value).astimezone(_zone(tz_name) or UTC)
     return "" if moment is None else moment.strftime(MINUTES)
+
+
+def console_zone() -> tzinfo:
+    """The clock of times that belong to no one station (the lists' day filters, the dashboard's "today"): the
+    viewer's own zone, else their stations' zone when they all share one, else CONSOLE_TIMEZONE."""
+    from ..services.reports import monitoring
+
+    stations = monitoring.visible_stations(current_user, include_retired=False)
+    return zone_for(stations[0] if len({s.timezone for s in stations}) == 1 else None)

@@ -10,6 +10,7 @@ from ..services.money import disputes
 from ..services.platform import audit
 from ..services.reports import records
 from ..services.errors import DomainError, InvalidInput
+from . import clock
 from .blueprint import bp
 from .access import payment_or_abort
 from .common import PER_PAGE
@@ -22,7 +23,7 @@ from .forms.payments import RefundForm
 def payments():
     """Payments at your stations: search by id, booking, driver, provider reference; filter by kind, status."""
     form = PaymentFilterForm.from_args()
-    query = records.payments_query(current_user, **form.filters())
+    query = records.payments_query(current_user, **form.filters(), zone=clock.console_zone())
     return render_template("admin/payments/list.html", form=form,
                            page=db.paginate(query, page=form.page_number, per_page=PER_PAGE, error_out=False))
 

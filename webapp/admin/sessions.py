@@ -20,7 +20,7 @@ from .forms.filters import SessionFilterForm
 def sessions():
     """Sessions at your stations: search by transaction id, driver, idTag, charger; filter by state and dates."""
     form = SessionFilterForm.from_args(records.stations_for_filter(current_user))
-    query = records.sessions_query(current_user, **form.filters())
+    query = records.sessions_query(current_user, **form.filters(), zone=clock.console_zone())
     return render_template("admin/sessions/list.html", form=form,
                            page=db.paginate(query, page=form.page_number, per_page=PER_PAGE, error_out=False))
 

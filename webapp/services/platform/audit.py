@@ -10,7 +10,7 @@ request the signed-in user (or the API token's user) and the blueprint (console,
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import event, or_, select
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ...extensions import db
 from ...models import AuditLog, User
 from ...timeutil import UTC, iso
+from . import days
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -119,8 +120,8 @@ def log(action: str, target_type: str, target_id=None, before: dict | None = Non
 
 
 def search_query(q: str = "", action: str = "", target_type: str = "", user_id: int | None = None,
-                 day_from: date | None = None, day_to: date | None = None, via: str = ""):
-    """A SELECT of entries matching the filters, newest first."""
+                 day_from: date | None = None, day_to: date | None = None, via: str = "", zone: tzinfo = UTC):
+    """A SELECT of entries matching the filters, newest first (days on `zone`'s clock)."""
     query = select(AuditLog).outerjoin(User, AuditLog.user_id == User.id).order_by(AuditLog.id.desc())
     if q:
         like = f"%{q.strip()}%"
@@ -134,11 +135,7 @@ def search_query(q: str = "", action: str = "", target_type: str = "", user_id: 
         query = query.where(AuditLog.user_id == user_id)
     if via:
         query = query.where(AuditLog.via == via)
-    if day_from:
-        query = query.where(AuditLog.created_at >= datetime.combine(day_from, time.min, UTC))
-    if day_to:
-        query = query.where(AuditLog.created_at < datetime.combine(day_to + timedelta(days=1), time.min, UTC))
-    return query
+    return days.between(query, AuditLog.created_at, day_from, day_to, zone)
 
 
 def actions() -> list[str]:

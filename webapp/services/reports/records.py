@@ -1,5 +1,5 @@
 """Searchable lists for the console: bookings, charging sessions and payments, scoped to a user's stations."""
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, tzinfo
 
 from sqlalchemy import or_, select
 
@@ -8,13 +8,8 @@ from ...extensions import db
 from ...models import Booking, Charger, ChargingSession, Connector, MeterSample, Payment, Station, User
 from ...timeutil import UTC
 from ..charging.metering import ENERGY, POWER, SOC, Sample, outlet_readings
+from ..platform import days
 from .monitoring import station_scope, visible_stations
-
-
-def _day(value: date | None, end: bool = False) -> datetime | None:
-    if value is None:
-        return None
-    return datetime.combine(value + timedelta(days=1) if end else value, time.min, UTC)
 
 
 def _scope(query, viewer: User):
@@ -25,8 +20,10 @@ def _scope(query, viewer: User):
 
 
 def bookings_query(viewer: User, q: str = "", status: str = "", station_id: int | None = None,
-                   user_id: int | None = None, day_from: date | None = None, day_to: date | None = None):
-    """Bookings matching: q (id, driver email or name, charger id), status, station, driver, created between days."""
+                   user_id: int | None = None, day_from: date | None = None,
+                   day_to: date | None = None, zone: tzinfo = UTC):
+    """Bookings matching: q (id, driver email or name, charger id), status, station, driver, created between days
+    (whole days on `zone`'s clock, services/platform/days.py)."""
     query = (select(Booking).join(Connector, Booking.connector_id == Connector.id)
              .join(Charger, Connector.charger_id == Charger.id).join(User, Booking.user_id == User.id)
              .order_by(Booking.id.desc()))
@@ -38,11 +35,12 @@ def bookings_query(viewer: User, q: str = "", status: str = "", station_id: int 
         query = query.where(Charger.station_id == station_id)
     if user_id:
         query = query.where(Booking.user_id == user_id)
-    return _between(query, Booking.created_at, day_from, day_to)
+    return days.between(query, Booking.created_at, day_from, day_to, zone)
 
 
 def sessions_query(viewer: User, q: str = "", state: str = "", station_id: int | None = None,
-                   user_id: int | None = None, day_from: date | None = None, day_to: date | None = None):
+                   user_id: int | None = None, day_from: date | None = None,
+                   day_to: date | None = None, zone: tzinfo = UTC):
     """Sessions matching: q (transaction id, driver email, idTag, charger id), state (active|finished), station,
     driver, started between days."""
     query = (select(ChargingSession).join(Connector, ChargingSession.connector_id == Connector.id)
@@ -58,11 +56,12 @@ def sessions_query(viewer: User, q: str = "", state: str = "", station_id: int |
         query = query.where(Charger.station_id == station_id)
     if user_id:
         query = query.where(ChargingSession.user_id == user_id)
-    return _between(query, ChargingSession.started_at, day_from, day_to)
+    return days.between(query, ChargingSession.started_at, day_from, day_to, zone)
 
 
 def payments_query(viewer: User, q: str = "", kind: str = "", status: str = "", user_id: int | None = None,
-                   booking_id: int | None = None, day_from: date | None = None, day_to: date | None = None):
+                   booking_id: int | None = None, day_from: date | None = None,
+                   day_to: date | None = None, zone: tzinfo = UTC):
     """Payments matching: q (id, booking id, email, provider reference), kind, status, driver, booking, days.
 
     Operators see payments of bookings at their stations; debt settlements (no booking) are admin-only."""
@@ -80,7 +79,7 @@ def payments_query(viewer: User, q: str = "", kind: str = "", status: str = "", 
         query = query.where(Payment.user_id == user_id)
     if booking_id:
         query = query.where(Payment.booking_id == booking_id)
-    return _between(query, Payment.created_at, day_from, day_to)
+    return days.between(query, Payment.created_at, day_from, day_to, zone)
 
 
 def _search(query, q: str, text_columns: list, id_columns: list):
@@ -94,15 +93,6 @@ def _search(query, q: str, text_columns: list, id_columns: list):
     if number is not None:
         conditions += [column == number for column in id_columns]
     return query.where(or_(*conditions))
-
-
-def _between(query, column, day_from: date | None, day_to: date | None):
-    """Rows whose `column` falls on or after day_from and on or before day_to (whole days)."""
-    if day_from:
-        query = query.where(column >= _day(day_from))
-    if day_to:
-        query = query.where(column < _day(day_to, end=True))
-    return query
 
 
 def meter_series(session: ChargingSession) -> dict[str, list[tuple[datetime, float]]]:
