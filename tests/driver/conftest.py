@@ -141,3 +141,15 @@ def replans():
     from webapp.services.platform import timers
 
     return [args[0] for _, func, args in timers.backend().pending() if func == "jobs.smart.rebalance"]
+
+
+@pytest.fixture
+def redis(app):
+    """The Redis database of a test that runs a real RQ worker (the REDIS_URL its app_overrides set), flushed
+    before and after."""
+    from redis import Redis
+
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    connection.flushdb()
+    yield connection
+    connection.flushdb()

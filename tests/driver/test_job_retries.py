@@ -38,17 +38,6 @@ def app_overrides(request):
     return overrides
 
 
-@pytest.fixture
-def redis(app):
-    """The worker's own Redis database (tests/conftest.py REDIS_URL), flushed before and after."""
-    from redis import Redis
-
-    connection = Redis.from_url(app.config["REDIS_URL"])
-    connection.flushdb()
-    yield connection
-    connection.flushdb()
-
-
 def run_worker(connection) -> None:
     """One burst of a real RQ worker with its scheduler (what `rq worker --with-scheduler` does)."""
     from rq import Queue, SimpleWorker

@@ -19,17 +19,6 @@ def app_overrides():
     return {"REDIS_URL": REDIS_URL, "HOLD_SECONDS": 3, "ARRIVAL_GRACE_SECONDS": 2}
 
 
-@pytest.fixture
-def redis(app):
-    """The worker's own Redis database (tests/conftest.py REDIS_URL), flushed before and after."""
-    from redis import Redis
-
-    connection = Redis.from_url(app.config["REDIS_URL"])
-    connection.flushdb()
-    yield connection
-    connection.flushdb()
-
-
 def run_worker(redis_connection) -> None:
     """One burst of a real RQ worker with its scheduler: due scheduled jobs are enqueued, then run."""
     from rq import Queue, SimpleWorker
