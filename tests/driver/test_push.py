@@ -259,7 +259,8 @@ def test_the_service_worker_shows_pushes_and_opens_their_page(client, driver):
 
 
 class TestOnRQ:
-    """Production's path: the push job is an RQ job with RQ's Retry, run by a real worker (Redis db 9)."""
+    """Production's path: the push job is an RQ job with RQ's Retry, run by a real worker (the test worker's own
+    Redis database, tests/conftest.py REDIS_URL)."""
 
     @pytest.fixture
     def app_overrides(self, push_service):
@@ -268,16 +269,7 @@ class TestOnRQ:
         if not _reachable("127.0.0.1", 6379):
             need("Redis on 127.0.0.1:6379")
         return {"VAPID_PRIVATE_KEY": VAPID_PEM, "PUSH_SERVICE_HOSTS": (push_service.url,),
-                "REDIS_URL": REDIS_URL.rsplit("/", 1)[0] + "/9", "JOB_RETRY_INTERVALS": (0,), "JOB_RETRY_MAX": 2}
-
-    @pytest.fixture
-    def redis(self, app):
-        from redis import Redis
-
-        connection = Redis.from_url(app.config["REDIS_URL"])
-        connection.flushdb()
-        yield connection
-        connection.flushdb()
+                "REDIS_URL": REDIS_URL, "JOB_RETRY_INTERVALS": (0,), "JOB_RETRY_MAX": 2}
 
     def test_the_rq_worker_retries_a_failed_push(self, client, driver, redis, push_service):
         from rq import Queue, SimpleWorker
