@@ -49,12 +49,13 @@ def test_no_show(phone, shots, charger, live_server):
 
 
 @pytest.mark.sim(time_scale=30, meter_interval=0.4)
-@pytest.mark.parametrize("app_overrides", [{"EXIT_GRACE_SECONDS": 2}], indirect=True)
+@pytest.mark.parametrize("app_overrides", [{"EXIT_GRACE_SECONDS": 6}], indirect=True)
 def test_overstay_shows_the_idle_fee(phone, shots, charger, live_server):
     page = phone
     booking_id = charge_from_registration(page, shots, live_server.url, preset=40)
     page.get_by_role("button", name=re.compile("Stop charging")).click()
     page.locator("#confirm-dialog").get_by_role("button", name="Stop charging").click()  # static/js/confirm.js
+    # FINISHING lasts the exit grace (6 s): long enough for the 2 s poll to show it on a loaded machine
     expect(page.locator("#live-session")).to_have_attribute("data-status", "FINISHING")
     expect(page.locator("#live-session")).to_have_attribute("data-status", "OVERSTAY", timeout=15000)
     expect(page.get_by_text("Please move your car")).to_be_visible()
