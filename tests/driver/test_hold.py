@@ -153,3 +153,27 @@ def test_cancel_a_hold(client, driver, charger):
     assert db.session.get(Booking, booking_id).status == "CANCELLED"
     again = client.post(f"/bookings/{booking_id}/cancel", follow_redirects=True)
     assert "cannot be cancelled" in text(again.get_data(as_text=True))
+
+
+def test_a_confirmed_booking_shows_the_chargers_answer_in_place(client, driver, charger):
+    """Paid, the driver heads for the charger while ReserveNow is answered: the watcher says so in place. A reload
+    would eat the "Payment authorised" message and cut short the driver's tap on Scan QR; a refusal still reloads."""
+    from webapp.services.booking import reservations
+
+    from .conftest import pay
+
+    booking_id = hold(client, charger.connectors[0])
+    confirmed = pay(client, booking_id)
+    assert confirmed.status_code in (302, 303)
+    assert db.session.get(Booking, booking_id).status == "CONFIRMED"
+    page = client.get(f"/bookings/{booking_id}").get_data(as_text=True)
+    watcher = _watcher_url(page)
+    booking = db.session.get(Booking, booking_id)
+    reservations.record_answer(booking_id, booking.connector_id, "Accepted")
+    db.session.commit()
+    quiet = client.get(watcher, headers=fragment_headers("booking-watch"))
+    assert quiet.status_code == 200 and "HX-Redirect" not in quiet.headers
+    assert f"connector #{booking.connector.connector_id}: it is reserved for you" in text(quiet.get_data(as_text=True))
+    reservations.record_answer(booking_id, booking.connector_id, "Occupied")
+    db.session.commit()
+    assert client.get(watcher, headers=fragment_headers("booking-watch")).headers["HX-Redirect"] == f"/bookings/{booking_id}"

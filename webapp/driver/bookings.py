@@ -78,13 +78,11 @@ def booking(booking_id: int):
 
 
 def watch_key(booking) -> str:
-    """What the watcher has seen: the status and the charger's answer to ReserveNow (a change reloads). While
-    the pay form is up only a refusal counts: a reload would wipe what the driver is typing, and the
-    "Reserving..." line is in the watcher's own fragment, which updates in place."""
-    reservation = booking.reservation_status or ""
-    if booking.status in ("HELD", "SLOT_HELD") and not booking.reservation_refused:
-        reservation = ""
-    return f"{booking.status}:{reservation}"
+    """What the watcher has seen: the status, and whether the charger refused the reservation (a change reloads
+    the page). Any other answer to ReserveNow (pending, Accepted, failed) is shown in the watcher's own fragment,
+    which updates in place: a reload would wipe the pay form the driver is typing in, or cut short a navigation
+    the driver just started (the scan link) along with the page's flash message."""
+    return f"{booking.status}:{'refused' if booking.reservation_refused else ''}"
 
 
 @bp.route("/bookings/<int:booking_id>/quote")
