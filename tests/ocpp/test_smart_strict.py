@@ -55,19 +55,19 @@ def test_strict_client_takes_our_profiles_and_a_rejected_one_is_handled(app, liv
         client.set_reply("GetConfiguration", {"configurationKey": KEYS, "unknownKey": []})
         assert client.call("BootNotification", {"chargePointVendor": "ocpp-rpc",
                                                 "chargePointModel": "strict"})["status"] == "Accepted"
-        asked = client.wait_received("GetConfiguration", timeout=10)
+        asked = client.wait_received("GetConfiguration", timeout=30)
         assert set(asked["key"]) == set(smart.CONFIG_KEYS)
         wait_until(lambda: chargers.get_by_cp_id("RPC-SMART-1").smart_config is not None)
         row = chargers.get_by_cp_id("RPC-SMART-1")
         assert smart.capable(row) and smart.caps(row).unit == "A" and smart.caps(row).max_stack_level == 3
 
         # It keeps 4 profiles: its cap and a TxProfile per connector fit, a TxDefaultProfile each as well do not.
-        cap = client.wait_received("SetChargingProfile", timeout=10)
+        cap = client.wait_received("SetChargingProfile", timeout=30)
         assert cap["connectorId"] == 0 and cap["csChargingProfiles"]["chargingProfilePurpose"] == "ChargePointMaxProfile"
         assert cap["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"] == [
             {"startPeriod": 0, "limit": 15.9}]  # the station's 11 kW, for the whole charger
         tx1 = start(client, tag, 1)
-        profile = client.wait_received("SetChargingProfile", timeout=10)
+        profile = client.wait_received("SetChargingProfile", timeout=30)
         assert profile["connectorId"] == 1
         body = profile["csChargingProfiles"]
         assert body["transactionId"] == tx1 and body["stackLevel"] == 3

@@ -31,3 +31,21 @@ document.addEventListener("htmx:beforeSwap", function (event) {
 document.addEventListener("click", function (event) {
   if (event.target.closest("[data-print]")) { window.print(); }
 });
+
+// Once the page is being left by a form the person submitted (cancel, pay, stop), a poll answered meanwhile
+// must not act on it: its HX-Redirect would start a second navigation that replaces the one the person asked
+// for and loses its message ("Booking cancelled"). Only polling elements are held back; a boosted form's own
+// request goes on as usual.
+var leavingBySubmit = false;
+document.addEventListener("submit", function (event) {
+  if (!event.defaultPrevented && !event.target.hasAttribute("hx-post") && !event.target.hasAttribute("hx-get")) {
+    leavingBySubmit = true;
+  }
+});
+window.addEventListener("pageshow", function () { leavingBySubmit = false; });
+document.addEventListener("htmx:beforeOnLoad", function (event) {
+  var trigger = event.detail.elt && event.detail.elt.getAttribute("hx-trigger");
+  if (leavingBySubmit && trigger && trigger.indexOf("every") !== -1) {
+    event.preventDefault();
+  }
+});
