@@ -34,8 +34,8 @@ document.addEventListener("click", function (event) {
 
 // Once the page is being left by a form the person submitted (cancel, pay, stop), a poll answered meanwhile
 // must not act on it: its HX-Redirect would start a second navigation that replaces the one the person asked
-// for and loses its message ("Booking cancelled"). Only polling elements are held back; a boosted form's own
-// request goes on as usual.
+// for and loses its message ("Booking cancelled", "Payment authorised"). Only polling elements are held back;
+// a boosted form's own request goes on as usual.
 var leavingBySubmit = false;
 document.addEventListener("submit", function (event) {
   if (!event.defaultPrevented && !event.target.hasAttribute("hx-post") && !event.target.hasAttribute("hx-get")) {
@@ -44,8 +44,9 @@ document.addEventListener("submit", function (event) {
 });
 window.addEventListener("pageshow", function () { leavingBySubmit = false; });
 document.addEventListener("htmx:beforeOnLoad", function (event) {
-  var trigger = event.detail.elt && event.detail.elt.getAttribute("hx-trigger");
-  if (leavingBySubmit && trigger && trigger.indexOf("every") !== -1) {
-    event.preventDefault();
-  }
+  var elt = event.detail.elt;
+  var trigger = elt && elt.getAttribute("hx-trigger");
+  if (!trigger || trigger.indexOf("every") === -1) return;
+  // A poll of a page a boosted form has since replaced (its element is gone) is not acted on either.
+  if (leavingBySubmit || !document.body.contains(elt)) event.preventDefault();
 });
