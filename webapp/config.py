@@ -140,9 +140,11 @@ class Config:
     # Garbage collection in a worker holding many sockets (webapp/ocpp/gcpolicy.py): after chargers booted,
     # everything alive is frozen out of the collector's walks at most every GC_FREEZE_SECONDS (0: never);
     # after GC_COLLECT_AFTER_CLOSES closed sockets one full collection frees what they left (0: never);
-    # GC_THRESHOLDS "g0,g1,g2" for gc.set_threshold (empty: Python's).
+    # every GC_FULL_SECONDS one full collection of what is not frozen (Python's own are off meanwhile);
+    # GC_THRESHOLDS "g0,g1,g2" for gc.set_threshold (empty: Python's first two).
     GC_FREEZE_SECONDS = float(os.environ.get("GC_FREEZE_SECONDS", 1))
     GC_COLLECT_AFTER_CLOSES = _int("GC_COLLECT_AFTER_CLOSES", 1000)
+    GC_FULL_SECONDS = float(os.environ.get("GC_FULL_SECONDS", 60))
     GC_THRESHOLDS = os.environ.get("GC_THRESHOLDS", "")
 
     # Database pool per process (not used for SQLite). A gevent worker serves thousands of sockets, but a

@@ -113,12 +113,36 @@ def gc_state():
 
 
 def test_thresholds_are_applied(gc_state):
-    gcpolicy.configure({"GC_THRESHOLDS": "5000,20,50"})
+    gcpolicy.configure({"GC_THRESHOLDS": "5000,20,50", "GC_FREEZE_SECONDS": 1})
     assert gc.get_threshold() == (5000, 20, 50)
-    gcpolicy.configure({"GC_THRESHOLDS": ""})  # empty: left as it is
+    gcpolicy.configure({"GC_THRESHOLDS": "", "GC_FREEZE_SECONDS": 0})  # empty, no policy: left as it is
     assert gc.get_threshold() == (5000, 20, 50)
     with pytest.raises(ValueError, match="GC_THRESHOLDS"):
         gcpolicy.thresholds("700,-1")
+
+
+def test_with_the_policy_on_only_its_timer_runs_full_collections(gc_state):
+    gc.set_threshold(700, 10, 10)
+    gcpolicy.configure({"GC_THRESHOLDS": "", "GC_FREEZE_SECONDS": 1})
+    assert gc.get_threshold() == (700, 10, gcpolicy.NO_AUTOMATIC_FULL)  # Python's own full collections off
+
+    class Cycle:
+        pass
+
+    gc.collect()
+    gc.unfreeze()
+    garbage = Cycle()
+    garbage.me = garbage
+    gc.collect(1)  # promoted to the oldest generation, where only a full collection looks
+    del garbage
+    gcpolicy._last_full[0] = 100.0
+    assert gcpolicy.tick(collect_after_closes=0, full_every=60, now=150.0) is None  # not yet
+    gc.collect(1)
+    assert any(type(o) is Cycle for o in gc.get_objects())
+    assert gcpolicy.tick(collect_after_closes=0, full_every=60, now=160.0) == "full"
+    assert not any(type(o) is Cycle for o in gc.get_objects())
+    assert gcpolicy.tick(collect_after_closes=0, full_every=60, now=161.0) is None
+    assert gcpolicy.tick(collect_after_closes=0, full_every=0, now=10_000.0) is None  # 0: never
 
 
 def test_booted_chargers_are_frozen_and_closed_ones_collected(gc_state):
