@@ -71,3 +71,21 @@ def test_rq_worker_expires_the_hold_and_gives_the_no_show(app, client, driver, c
     queue = Queue(timers.QUEUE_NAME, connection=redis)
     assert FailedJobRegistry(queue=queue).count == 0
     db.session.commit()
+
+
+def test_the_jobs_of_one_commit_go_to_redis_in_one_round_trip(app, redis, monkeypatch):
+    """A boot batch of a reconnect storm schedules a job per charger: one pipeline, not one round trip each."""
+    from redis.client import Pipeline
+    from rq.registry import ScheduledJobRegistry
+
+    from webapp.timeutil import utcnow
+
+    executed = []
+    real = Pipeline.execute
+    monkeypatch.setattr(Pipeline, "execute", lambda self, *a, **kw: executed.append(len(self)) or real(self, *a, **kw))
+    for n in range(25):
+        timers.schedule("jobs.smart.read_configuration", utcnow(), f"RT-{n}")
+    db.session.commit()
+    assert len(executed) == 1
+    registry = ScheduledJobRegistry(queue=timers.backend().queue)
+    assert len(registry.get_job_ids()) == 25

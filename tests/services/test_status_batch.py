@@ -5,9 +5,10 @@ bad item in a batch fails only itself (services/charging/writebehind.py)."""
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import ChargerEvent, Connector
+from webapp.models import Charger, ChargerEvent, Connector
 from webapp.services.charging import writebehind
 from webapp.services.fleet import chargers, presence
 from webapp.timeutil import utcnow
@@ -136,3 +137,31 @@ def test_a_boot_puts_no_charger_online_without_its_socket(app, factory):
     assert closed.online is False
     registered = chargers.get_by_cp_id("SB-REG")  # registered by its boot: nobody could own it before
     assert (registered.online, registered.connection_id) == (True, "sock-7")
+
+
+def test_a_batch_of_accepted_boots_goes_online_in_a_fixed_number_of_statements(app, factory):
+    from sqlalchemy import event
+
+    def boots(prefix, n):
+        for i in range(n):
+            charger = factory.charger(cp_id=f"{prefix}-{i}", connectors=1, online=False)
+            charger.connection_id = f"sock-{prefix}-{i}"
+        db.session.commit()
+        return [presence.Boot(f"{prefix}-{i}", "V", "M", None, None, f"sock-{prefix}-{i}", "node-a") for i in range(n)]
+
+    def statements(items):
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731 - the statement text
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            presence.record_boots(items)
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    few, many = statements(boots("SBF", 2)), statements(boots("SBM", 40))
+    assert many == few  # set-based: one charger or forty, the same statements (it was one UPDATE per charger)
+    online = db.session.execute(select(Charger.charge_point_id).where(Charger.online.is_(True))).scalars().all()
+    assert sorted(online) == sorted([f"SBF-{i}" for i in range(2)] + [f"SBM-{i}" for i in range(40)])
+    assert _events(chargers.get_by_cp_id("SBM-7"), "online") == ["connected and booted"]

@@ -56,7 +56,7 @@ def seed() -> dict:
                 charger.connectors = [Connector(connector_id=i, plug_type=plug, max_power_kw=kw) for i in range(1, n + 1)]
                 db.session.add(charger)
             password = charger_passwords.generate()
-            charger.set_password(password)
+            charger.set_password(password, generated=True)
             passwords[cp_id] = password
     db.session.commit()
     created = {}

@@ -167,8 +167,8 @@ event.listen(db.session, "after_soft_rollback", lambda session, previous: _after
 
 
 # -- passwords verified in this process --------------------------------------------------------------
-# The stored hash is slow on purpose (scrypt: ~50 ms of CPU), and a charger sends the same password at
-# every reconnect: a reconnect storm would spend minutes of CPU re-deriving it. A password that matched
+# A staff-typed key's hash is slow on purpose (scrypt: ~50-95 ms of CPU; a generated key's is not, see
+# models/charger.py), and a charger sends the same password at every reconnect: a reconnect storm would spend minutes of CPU re-deriving it. A password that matched
 # a hash once is remembered as a keyed digest (a key only this process knows) next to that hash; the
 # hash is read from the database at every handshake, so a changed or removed password (on any node)
 # misses this cache and is checked the slow way. A wrong password never enters it.
@@ -186,12 +186,28 @@ def _password_ok(cp_id: str, password_hash: str, given: str) -> bool:
     known = _verified.get(cp_id)
     if known is not None and known[0] == password_hash:
         return hmac.compare_digest(known[1], digest)
-    if not check_password_hash(password_hash, given):
+    if not _off_the_loop(check_password_hash, password_hash, given):
         return False
     if len(_verified) >= _VERIFIED_MAX:
         _verified.clear()
     _verified[cp_id] = (password_hash, digest)
     return True
+
+
+def _off_the_loop(fn, *args):
+    """`fn(*args)` in gevent's pool of native threads when the process is gevent's (a gunicorn worker): a slow
+    hash (scrypt releases the GIL) then runs on another core while this worker's other sockets go on, instead
+    of stopping them all for ~50-95 ms. Elsewhere (the embedded server's threads), in this thread."""
+    pool = _native_pool()
+    return fn(*args) if pool is None else pool.apply(fn, args)
+
+
+def _native_pool():
+    try:
+        from gevent import get_hub, monkey
+    except ImportError:
+        return None
+    return get_hub().threadpool if monkey.is_module_patched("threading") else None
 
 
 def _unauthorized(message: str) -> Refusal:

@@ -4,8 +4,8 @@ sends.
 `record_boots` does what `chargers.boot` does for each known charger (its vendor, model, serial and
 firmware, last boot and last seen, the connectors' status ordering reset, a "boot" event) with four
 statements for the whole batch, an unknown charger going through `chargers.boot` itself (registration);
-then an accepted charger is online through its socket (`chargers.booted`: only while that socket is
-open) in the same commit, and its Smart Charging keys are read in a job unless they are fresh for this
+then an accepted charger is online through its socket (what `chargers.booted` does, in one UPDATE: only
+while that socket is open and owns it) in the same commit, and its Smart Charging keys are read in a job unless they are fresh for this
 boot identity (`smart.read_configuration_after_boot`).
 `record_statuses` applies a batch with the same rules as `chargers.status_notification` (the connector is
 created on first mention, a late notification from another connection is logged and not applied, a
@@ -65,9 +65,7 @@ def _online(item: Boot, answer: tuple[str, int], smart_config, identity: str, re
     # An accepted boot puts the charger online in the same commit, before it reads its answer (a no-op when
     # it is online already, or another socket or none owns it: chargers.booted's conditions), and has its
     # Smart Charging keys read after the answer unless they are fresh for this boot identity.
-    if answer[0] != "Accepted" or item.connection_id is None:
-        return
-    if item.socket_open is not None and not item.socket_open():
+    if not _may_go_online(item, answer):
         return
     chargers.booted(item.cp_id, item.connection_id, item.node_id, registered)
     smart.read_configuration_after_boot(item.cp_id, smart_config, identity)
@@ -99,13 +97,36 @@ def record_boots(items: list[Boot]) -> list[tuple[str, int]]:
         # A reboot resets status ordering: whatever the charger's clock said before cannot block what it says now.
         db.session.execute(Connector.__table__.update().where(Connector.charger_id.in_(list(updates)))
                            .values(status_order_at=None, status_connection_id=None))
+    accepted = [(item, known[item.cp_id]) for item, answer in zip(items, answers)
+                if item.cp_id in known and _may_go_online(item, answer)]
+    events += _online_many([item for item, _ in accepted], now)
     bulk.insert(ChargerEvent.__table__, events)
-    for item, answer in zip(items, answers):
-        row = known.get(item.cp_id)
-        if row is not None:
-            _online(item, answer, row.smart_config,
-                    smart.boot_identity(item.vendor, item.model, item.firmware or row.firmware_version))
+    for item, row in accepted:
+        smart.read_configuration_after_boot(
+            item.cp_id, row.smart_config, smart.boot_identity(item.vendor, item.model, item.firmware or row.firmware_version))
     return answers
+
+
+def _may_go_online(item: Boot, answer: tuple[str, int]) -> bool:
+    """An accepted boot on a socket that is still open."""
+    if answer[0] != "Accepted" or item.connection_id is None:
+        return False
+    return item.socket_open is None or item.socket_open()
+
+
+def _online_many(items: list[Boot], now: datetime) -> list[dict]:
+    """`chargers.booted` for known chargers, set-based: each one its socket owns and that is offline goes
+    online (one UPDATE per node, in practice one); their "online" events, for the caller to insert."""
+    table = Charger.__table__
+    events = []
+    for node_id in {item.node_id for item in items}:
+        pairs = {(item.cp_id, item.connection_id) for item in items if item.node_id == node_id}
+        went = db.session.execute(table.update().where(
+            table.c.charge_point_id.in_({cp_id for cp_id, _ in pairs}),
+            tuple_(table.c.charge_point_id, table.c.connection_id).in_(pairs), table.c.online.is_(False))
+            .values(online=True, node_id=node_id).returning(table.c.id)).scalars().all()
+        events += [_event(charger_id, "online", "connected and booted", None, now, now) for charger_id in went]
+    return events
 
 
 @dataclass(slots=True)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select, update
-from werkzeug.security import generate_password_hash
 
 from ...extensions import db
 from ...models import Charger
+from ...models.charger import password_hash
 from . import charger_auth, charger_passwords
 from ..platform import audit, commands, events
 from ..errors import ChargerNotConnected, CommandFailed, Conflict
@@ -47,7 +47,7 @@ def provision(cp_id: str, call: Callable[[str, dict, float], dict]) -> bool:
         return False
     # Only a charger still without a key: staff may have set one meanwhile, and theirs wins.
     stored = db.session.execute(update(Charger).where(Charger.id == charger_id, Charger.password_hash.is_(None))
-                                .values(password_hash=generate_password_hash(key), password_outdated=False)
+                                .values(password_hash=password_hash(key, generated=True), password_outdated=False)
                                 .returning(Charger.id)).scalar_one_or_none()
     if stored is not None:
         charger_auth.changed(cp_id)
@@ -89,7 +89,7 @@ def rotate(charger: Charger) -> Rotation:
         if answer is not None:
             events.record(charger_id, "security", f"New AuthorizationKey taken ({answer}); the id now requires it")
     charger = db.session.get(Charger, charger_id)
-    charger.set_password(key)
+    charger.set_password(key, generated=True)
     audit.log("charger.password_reset", "charger", charger_id, None, {"answer": answer or "charger offline"})
     db.session.commit()
     return Rotation(key, answer)

@@ -164,11 +164,12 @@ def add_charger(station_id: int, cp_id: str, connectors: int = 2, power_kw: floa
         raise InvalidInput(f"Plug type must be one of {', '.join(PLUG_TYPES)}.", {"field": "plug"})
     if db.session.execute(select(Charger.id).where(Charger.charge_point_id == cp_id)).first():
         raise Conflict(f"A charger with id {cp_id} already exists.", {"field": "cp_id"})
-    password = charger_passwords.generate() if password is None else charger_passwords.validate(password)
+    generated = password is None
+    password = charger_passwords.generate() if generated else charger_passwords.validate(password)
     charger = Charger(charge_point_id=cp_id, station=station, registration_status="Accepted",
                       supports_reservation=supports_reservation)
     charger.heartbeat_interval = current_app.config["HEARTBEAT_INTERVAL"]
-    charger.set_password(password)
+    charger.set_password(password, generated=generated)
     for n in range(1, connectors + 1):
         charger.connectors.append(Connector(connector_id=n, plug_type=plug, max_power_kw=power_kw))
     db.session.add(charger)

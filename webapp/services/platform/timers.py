@@ -69,6 +69,10 @@ class InProcessScheduler:
             heapq.heappush(self._heap, (at, next(self._seq), func, args, failures))
             self._cond.notify()
 
+    def schedule_many(self, jobs: list[tuple[str, datetime, tuple]]) -> None:
+        for func, at, args in jobs:
+            self.schedule(func, at, args)
+
     def pending(self) -> list[tuple[datetime, str, tuple]]:
         with self._cond:
             return [(at, func, args) for at, _, func, args, _ in sorted(self._heap)]
@@ -154,9 +158,16 @@ class RQTimers:
             self.retry = Retry(max=app.config["JOB_RETRY_MAX"], interval=list(app.config["JOB_RETRY_INTERVALS"]) or 0)
 
     def schedule(self, func: str, at: datetime, args: tuple) -> None:
-        # `due` lets the worker measure the timer's lag (jobs/__init__.py).
-        self.queue.enqueue_at(at, func, *args, failure_ttl=86400, meta={"due": at.timestamp()},
-                              retry=self.retry if retried(func) else None)
+        self.schedule_many([(func, at, args)])
+
+    def schedule_many(self, jobs: list[tuple[str, datetime, tuple]]) -> None:
+        """Every job in one Redis round trip (a boot batch of a reconnect storm schedules hundreds)."""
+        pipe = self.queue.connection.pipeline()
+        for func, at, args in jobs:
+            # `due` lets the worker measure the timer's lag (jobs/__init__.py).
+            self.queue.enqueue_at(at, func, *args, failure_ttl=86400, meta={"due": at.timestamp()},
+                                  retry=self.retry if retried(func) else None, pipeline=pipe)
+        pipe.execute()
 
     def pending(self) -> list:
         from rq.registry import ScheduledJobRegistry
@@ -196,11 +207,15 @@ _PENDING = "chargeway_pending_jobs"
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session: Session) -> None:
+    by_backend: dict[int, tuple[object, list]] = {}
     for backend_, func, at, args in session.info.pop(_PENDING, []):
+        by_backend.setdefault(id(backend_), (backend_, []))[1].append((func, at, args))
+    for backend_, jobs in by_backend.values():
         try:
-            backend_.schedule(func, at, args)
+            backend_.schedule_many(jobs)
         except Exception:
-            log.error("Could not schedule %s%r", func, args, exc_info=True)
+            log.error("Could not schedule %d jobs: %s", len(jobs),
+                      ", ".join(f"{func}{args!r}" for func, _, args in jobs[:20]), exc_info=True)
 
 
 @event.listens_for(Session, "after_rollback")
