@@ -126,6 +126,8 @@ class Config:
     # a change anywhere is announced through Redis; without Redis there is no cache); an entry is read
     # again after this long even when no change was announced (0: no cache).
     CHARGER_AUTH_CACHE_SECONDS = float(os.environ.get("CHARGER_AUTH_CACHE_SECONDS", 300))
+    # WebSocket handshakes arriving together share one Redis round trip and one SELECT (0: each its own).
+    HANDSHAKE_BATCH_MS = float(os.environ.get("HANDSHAKE_BATCH_MS", 5))
     # BootNotifications, StatusNotifications and sockets opening/closing share a group commit the same way
     # (answered after it; 0: each in its handler's own transaction).
     STATUS_BATCH_MS = float(os.environ.get("STATUS_BATCH_MS", 20))

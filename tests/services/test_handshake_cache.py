@@ -160,3 +160,39 @@ def test_a_charger_recreated_under_a_cached_id_is_checked_against_its_new_hash(f
     factory.charger(cp_id="HC-11", password=NEW, connectors=0)
     assert handshake("HC-11", OLD) == 401
     assert handshake("HC-11", NEW) is None
+
+
+def test_handshakes_arriving_together_share_one_select_and_one_redis_round_trip(factory, r, app, charger_reads,
+                                                                                  monkeypatch):
+    import threading
+
+    from redis.client import Pipeline
+
+    from tests.conftest import release_db
+
+    for n in range(12):
+        factory.charger(cp_id=f"HC-B{n}", password=OLD)
+    db.session.commit()
+    release_db()
+    app.config["HANDSHAKE_BATCH_MS"] = 300  # a window wide enough for every thread to join the first batch
+    pipelines = []
+    real = Pipeline.execute
+    monkeypatch.setattr(Pipeline, "execute", lambda self, *a, **kw: pipelines.append(len(self)) or real(self, *a, **kw))
+    start, answers = threading.Barrier(12), {}
+
+    def connect(n):
+        with app.app_context():
+            start.wait()
+            answers[n] = handshake(f"HC-B{n}", OLD if n else "Wrong-Key-2024-0001")
+            db.session.remove()
+
+    threads = [threading.Thread(target=connect, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert answers == {0: 401, **{n: None for n in range(1, 12)}}  # each still decided on its own row
+    assert len(charger_reads) == 1
+    # One read for all: per charger GET and TTL of its id's and its address's failure counters, and its token;
+    # then only the wrong password's two failure counts (INCR and EXPIRE of each).
+    assert pipelines == [12 * 5, 2, 2]

@@ -31,7 +31,8 @@ def check_handshake():
         abort(404)
     user, password = _basic_auth()
     refusal = charger_auth.check(cp_id, user, password, request.remote_addr)
-    db.session.rollback()  # release SQLite's lock before the long-lived socket starts
+    if db.session.registry.has():  # read here, not in a batch (HANDSHAKE_BATCH_MS 0)
+        db.session.rollback()  # release SQLite's lock before the long-lived socket starts
     if refusal is not None:
         log.warning("Refused %s from %s: %s", cp_id, request.remote_addr, refusal.message)
         return (refusal.message, refusal.status, refusal.headers)

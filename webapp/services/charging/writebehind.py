@@ -268,9 +268,10 @@ class GroupCommitTimeout(TimeoutError):
         self.item = item
 
 
-def _committed(name: str, setting: str, args, flush, direct):
-    """Queue `args` for the `name` group commit and return its result once its batch is committed (raising
-    its error); `direct(args)` in the caller's own transaction when the `setting` window is 0."""
+def batched(name: str, setting: str, args, flush, direct):
+    """Queue `args` for the `name` group commit (or group read: `flush` is handed the batch of `_Pending`
+    items and sets each one's result or error) and return its result once its batch is done (raising its
+    error); `direct(args)` in the caller's own transaction when the `setting` window is 0."""
     window = current_app.config[setting] / 1000
     if window <= 0:
         return direct(args)
@@ -290,7 +291,7 @@ def _flush_meter_values(batch: list[_Pending]) -> None:
 
 def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, meter_value: list[dict]) -> None:
     """Persist MeterValues, sharing one transaction with the others arriving now; returns once committed."""
-    _committed("meter-values", "METER_BATCH_MS", metering.Reading(cp_id, connector_id, transaction_id, meter_value),
+    batched("meter-values", "METER_BATCH_MS", metering.Reading(cp_id, connector_id, transaction_id, meter_value),
                _flush_meter_values, lambda reading: metering.record([reading]))
 
 
@@ -301,7 +302,7 @@ def _flush_boots(batch: list[_Pending]) -> None:
 def boot(item: presence.Boot) -> tuple[str, int]:
     """Record a BootNotification with the others arriving now (an accepted charger online through its
     socket); (registration status, heartbeat interval) once committed."""
-    return _committed("boot", "STATUS_BATCH_MS", item, _flush_boots, presence.boot_one)
+    return batched("boot", "STATUS_BATCH_MS", item, _flush_boots, presence.boot_one)
 
 
 def _status_alone(item: presence.Status) -> None:
@@ -318,12 +319,12 @@ def status_notification(item: presence.Status) -> None:
     """Record a StatusNotification, sharing one transaction (and a few set-based statements) with the others
     arriving now (a reconnect storm: every charger sends one per connector); returns once committed."""
     item.arrived = item.arrived or utcnow()
-    _committed("status", "STATUS_BATCH_MS", item, _flush_statuses, _status_alone)
+    batched("status", "STATUS_BATCH_MS", item, _flush_statuses, _status_alone)
 
 
 def _presence(name: str, record, redo_one, item):
     """`item` through the `name` group commit of `record` (STATUS_BATCH_MS), `redo_one` when it fails."""
-    return _committed(name, "STATUS_BATCH_MS", item, lambda batch: _flush_group(record, redo_one, batch), redo_one)
+    return batched(name, "STATUS_BATCH_MS", item, lambda batch: _flush_group(record, redo_one, batch), redo_one)
 
 
 def connected(item: presence.Connect) -> tuple[int, str] | None:

@@ -30,6 +30,7 @@ from werkzeug.security import check_password_hash
 from ...extensions import db
 from ...models import Charger
 from ...timeutil import utcnow
+from ..charging import writebehind
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +45,13 @@ class Refusal:
 def check(cp_id: str, user: str | None, password: str | None, address: str | None) -> Refusal | None:
     """None when this socket may open, else why not (HTTP status, message, headers)."""
     cfg = current_app.config
-    wait, token = _throttle().blocked(cp_id, address)
-    if wait:
-        return Refusal(429, "Too many failed attempts; try again later", {"Retry-After": str(wait)})
-    password_hash = _cached_hash(cp_id, token)
+    facts = writebehind.batched("handshake", "HANDSHAKE_BATCH_MS", _Ask(cp_id, address), _read_batch,
+                                lambda ask: _read([ask])[0])
+    if facts.wait:
+        return Refusal(429, "Too many failed attempts; try again later", {"Retry-After": str(facts.wait)})
+    token, password_hash = facts.token, facts.cached_hash
     if password_hash is None:
-        row = db.session.execute(select(Charger.password_hash, Charger.connection_id, Charger.last_seen,
-                                        Charger.heartbeat_interval).where(Charger.charge_point_id == cp_id)).first()
+        row = facts.row
         if row is None:
             if cfg["OCPP_AUTO_REGISTER"] or cfg["OCPP_UNKNOWN_STATUS"] == "Pending":
                 return None
@@ -66,6 +67,49 @@ def check(cp_id: str, user: str | None, password: str | None, address: str | Non
         return None
     _throttle().failed(cp_id, address)
     return _unauthorized("Bad or missing HTTP Basic credentials")
+
+
+# -- what a handshake needs, read for many at once -----------------------------------------------------
+# A reconnect storm brings hundreds of handshakes at once: they share one Redis round trip (the throttle's
+# counters and the credentials tokens) and one SELECT of the chargers' rows (HANDSHAKE_BATCH_MS; 0: each
+# reads its own), instead of a round trip and a pool connection each.
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    cp_id: str
+    address: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    wait: int  # seconds until this id and address may try again (0: now)
+    token: object  # the charger's credentials token, `_UNKNOWN` without Redis
+    cached_hash: str | None  # the password hash from this process's cache, valid under `token`
+    row: object = None  # else the charger's row (None: unknown), unless `wait`
+
+
+def _read(asks: list[_Ask]) -> list[_Facts]:
+    throttled = _throttle().blocked_many([(a.cp_id, a.address) for a in asks])
+    cached = [None if wait else _cached_hash(a.cp_id, token) for a, (wait, token) in zip(asks, throttled)]
+    wanted = {a.cp_id for a, (wait, _), hit in zip(asks, throttled, cached) if not wait and hit is None}
+    rows = {}
+    if wanted:
+        rows = {r.charge_point_id: r for r in db.session.execute(
+            select(Charger.charge_point_id, Charger.password_hash, Charger.connection_id, Charger.last_seen,
+                   Charger.heartbeat_interval).where(Charger.charge_point_id.in_(wanted)))}
+    return [_Facts(wait, token, hit, rows.get(a.cp_id)) for a, (wait, token), hit in zip(asks, throttled, cached)]
+
+
+def _read_batch(batch) -> None:
+    try:
+        for item, facts in zip(batch, _read([item.args for item in batch])):
+            item.result = facts
+    except Exception as exc:
+        for item in batch:
+            item.error = exc
+    finally:
+        db.session.rollback()  # reads only: release the connection (and SQLite's lock)
+        for item in batch:
+            item.done.set()
 
 
 # -- the handshake's row, cached per process ----------------------------------------------------------------
@@ -240,25 +284,27 @@ class _Counters:
         """(failures, seconds left in the window) for `key`."""
         return self.count_many([key])[0][0]
 
-    def count_many(self, keys: list[str], token_key: str | None = None) -> tuple[list[tuple[int, int]], object]:
-        """`count` for each key, and the value at `token_key` (`_UNKNOWN` without Redis): one Redis round trip."""
+    def count_many(self, keys: list[str], token_keys: list[str] = ()) -> tuple[list[tuple[int, int]], list]:
+        """`count` for each key, and the value at each of `token_keys` (`_UNKNOWN` without Redis): one Redis
+        round trip."""
         if self._redis is not None:
             pipe = self._redis.pipeline(transaction=False)
             for key in keys:
                 pipe.get(key)
                 pipe.ttl(key)
-            if token_key is not None:
-                pipe.get(token_key)
+            for key in token_keys:
+                pipe.get(key)
             answers = pipe.execute()
-            token = answers.pop() if token_key is not None else _UNKNOWN
-            return [(int(value or 0), max(int(ttl), 1)) for value, ttl in zip(answers[::2], answers[1::2])], token
+            counted = answers[:2 * len(keys)]
+            return ([(int(value or 0), max(int(ttl), 1)) for value, ttl in zip(counted[::2], counted[1::2])],
+                    answers[2 * len(keys):])
         with self._lock:
             out = []
             for key in keys:
                 n, until = self._memory.get(key, (0, 0.0))
                 left = until - time.monotonic()
                 out.append((n, max(int(left) + 1, 1)) if left > 0 else (0, 0))
-            return out, _UNKNOWN
+            return out, [_UNKNOWN] * len(token_keys)
 
     def add(self, key: str, window: int) -> None:
         if self._redis is not None:
@@ -285,17 +331,21 @@ class _Throttle:
         if address:
             yield f"cw:ocpp-auth:addr:{address}", cfg["OCPP_AUTH_IP_MAX_FAILURES"]
 
-    def blocked(self, cp_id: str, address: str | None) -> tuple[int, object]:
-        """Seconds until this id and address may try again (0: now), and the charger's credentials token
-        (`_UNKNOWN` without Redis or when Redis failed), in one round trip."""
+    def blocked_many(self, asks: list[tuple[str, str | None]]) -> list[tuple[int, object]]:
+        """For each (charge point id, address): seconds until it may try again (0: now), and the charger's
+        credentials token (`_UNKNOWN` without Redis or when Redis failed), all in one round trip."""
         try:
-            limits = list(self._limits(cp_id, address))
-            counts, token = self.counters.count_many([k for k, _ in limits], _token_key(cp_id))
-            waits = [left for (_, limit), (n, left) in zip(limits, counts) if n >= limit]
+            limits = [list(self._limits(cp_id, address)) for cp_id, address in asks]
+            counts, tokens = self.counters.count_many([k for each in limits for k, _ in each],
+                                                      [_token_key(cp_id) for cp_id, _ in asks])
         except redis.RedisError:
             log.warning("Charger password throttle unavailable (Redis); not throttling", exc_info=True)
-            return 0, _UNKNOWN
-        return max(waits, default=0), token
+            return [(0, _UNKNOWN)] * len(asks)
+        out, at = [], 0
+        for each, token in zip(limits, tokens):
+            mine, at = counts[at:at + len(each)], at + len(each)
+            out.append((max((left for (_, limit), (n, left) in zip(each, mine) if n >= limit), default=0), token))
+        return out
 
     def failed(self, cp_id: str, address: str | None) -> None:
         window = current_app.config["OCPP_AUTH_WINDOW_SECONDS"]
