@@ -118,20 +118,32 @@ def seed_stations(n: int, prefix: str = "Bench") -> list[int]:
 
 
 def seed_chargers(n: int, prefix: str, station_ids: list[int] | None = None, heartbeat: int = 300,
-                  connectors: int = 1, status: str = "Available", password_hash: str | None = None) -> list[str]:
+                  connectors: int = 1, status: str = "Available", password_hash: str | None = None,
+                  known: bool = False) -> list[str]:
     """`n` accepted chargers, `connectors` connectors each, with plain bulk INSERTs; without a password
-    unless `password_hash` (one hash shared by all: seeding never hashes per row)."""
+    unless `password_hash` (one hash shared by all: seeding never hashes per row). `known`: as a node finds
+    them after another node's loss: their Smart Charging keys read for the identity they boot with
+    (bench.clients.BOOT) moments ago, so their boot schedules no GetConfiguration."""
     from sqlalchemy import insert, select
     from webapp.extensions import db
     from webapp.models import Charger, Connector
 
     cp_ids = [f"{prefix}{i:05d}" for i in range(n)]
+    seen = {}
+    if known:
+        from bench.clients import BOOT
+        from webapp.services.charging import smart
+        from webapp.timeutil import iso, utcnow
+
+        seen = {"firmware_version": BOOT["firmwareVersion"], "smart_config": {
+            "ChargeProfileMaxStackLevel": "3", smart.READ_MARK: {"at": iso(utcnow()), "boot": smart.boot_identity(
+                BOOT["chargePointVendor"], BOOT["chargePointModel"], BOOT["firmwareVersion"])}}}
     for start in range(0, n, 2000):
         chunk = cp_ids[start:start + 2000]
         db.session.execute(insert(Charger), [
             {"charge_point_id": cp, "station_id": station_ids[(start + j) % len(station_ids)] if station_ids else None,
              "registration_status": "Accepted", "heartbeat_interval": heartbeat, "password_hash": password_hash,
-             "supports_reservation": True, "vendor": "Bench", "model": "Lean"} for j, cp in enumerate(chunk)])
+             "supports_reservation": True, "vendor": "Bench", "model": "Lean", **seen} for j, cp in enumerate(chunk)])
         ids = db.session.execute(select(Charger.id).where(Charger.charge_point_id.in_(chunk))).scalars().all()
         db.session.execute(insert(Connector), [
             {"charger_id": cid, "connector_id": k, "status": status, "max_power_kw": 22.0}

@@ -107,8 +107,12 @@ def main(argv=None) -> int:
     p.add_argument("--procs", type=int, default=0, help="generator processes (0: 1 per 5000 chargers)")
     p.add_argument("--timeout", type=float, default=240, help="give up on chargers not booted by then, s")
     p.add_argument("--call-timeout", type=float, default=60.0)
-    p.add_argument("--password", action="store_true",
-                   help="chargers have a password (the model's default hash); they send it in HTTP Basic")
+    p.add_argument("--password", nargs="?", const="typed", choices=("typed", "generated"),
+                   help="chargers have a password, which they send in HTTP Basic: 'typed' (the default) is hashed as "
+                        "a staff-typed key is (scrypt), 'generated' as a key Chargeway generated")
+    p.add_argument("--known", action="store_true",
+                   help="as after a node loss: the chargers' Smart Charging keys were read for the identity they boot "
+                        "with, so no boot schedules a GetConfiguration")
     p.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE", help="extra node env")
     p.add_argument("--only", choices=("baseline", "chargeway"))
     args = p.parse_args(argv)
@@ -126,13 +130,13 @@ def main(argv=None) -> int:
             db = BenchDB("storm")
             db.create()
             app = db.app()
-            from werkzeug.security import generate_password_hash
-
             from webapp.extensions import db as sqla
+            from webapp.models.charger import password_hash
             with app.app_context():
                 stores.seed_chargers(args.chargers, "ST", stores.seed_stations(max(1, args.chargers // 100)),
-                                     heartbeat=300, connectors=args.connectors,
-                                     password_hash=generate_password_hash(PASSWORD) if args.password else None)
+                                     heartbeat=300, connectors=args.connectors, known=args.known,
+                                     password_hash=password_hash(PASSWORD, generated=args.password == "generated")
+                                     if args.password else None)
                 sqla.engine.dispose()
             redis_db = RedisDB()
         for r in range(args.rounds):
