@@ -61,6 +61,11 @@ def test_under_gevent_the_slow_check_runs_in_a_native_thread(app, factory, monke
     assert len(ran) == 1  # verified once per process: the next handshake derives nothing
     db.session.rollback()
 
+    _, generated = stations.add_charger(factory.station().id, "KEY-POOL-2")
+    assert charger_auth.check("KEY-POOL-2", "KEY-POOL-2", generated, "10.1.1.1") is None
+    assert len(ran) == 1  # a generated key's fast hash is checked on the spot: a thread would cost more
+    db.session.rollback()
+
 
 def test_outside_gevent_there_is_no_native_pool(app):
     assert charger_auth._native_pool() is None  # the test process is not monkey-patched
