@@ -31,15 +31,15 @@ def test_a_full_log_queue_delays_answers_and_loses_nothing(app, raw, make_charge
     client.boot()
     wait_until(lambda: _logged() == 2)
     stuck, entered = threading.Event(), threading.Event()
-    real_insert = bulk.insert
+    real_append = bulk.append
 
-    def slow_insert(table, rows, **kw):
+    def slow_append(table, rows, **kw):
         if table.name == "ocpp_messages":
             entered.set()
             assert stuck.wait(30)
-        return real_insert(table, rows, **kw)
+        return real_append(table, rows, **kw)
 
-    monkeypatch.setattr(bulk, "insert", slow_insert)
+    monkeypatch.setattr(bulk, "append", slow_append)
     answered = []
 
     def beat():

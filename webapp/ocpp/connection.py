@@ -23,11 +23,12 @@ log = logging.getLogger(__name__)
 POLICY_VIOLATION, GOING_AWAY = 1008, 1001
 
 
-class _PongCounting(Server):
-    """simple_websocket keeps one flag, True from a pong until the next ping is sent, so reading it
-    between pings sees the last ping's pong again; counting the pongs tells a fresh one apart."""
+class _PongNotifying(Server):
+    """A server socket whose receive may wait without a timeout. simple_websocket keeps one flag, True from a
+    pong until the next ping is sent, so a loop reading it between pings sees the last ping's pong again;
+    this one calls `on_pong` for every pong, in the socket's reader thread, the moment it arrives."""
 
-    pongs = 0
+    on_pong = None
 
     @property
     def pong_received(self) -> bool:
@@ -35,9 +36,18 @@ class _PongCounting(Server):
 
     @pong_received.setter
     def pong_received(self, value: bool) -> None:
-        if value:
-            self.pongs += 1
+        if value and self.on_pong is not None:
+            self.on_pong()
         self.__dict__["_pong_received"] = value
+
+    def _handle_events(self):
+        keep_going = super()._handle_events()
+        if not keep_going:
+            # simple_websocket wakes the receiver before it marks the socket closed (an oversized frame, the
+            # peer's close): a receive without a timeout woken in between would wait for ever.
+            self.connected = False
+            self.event.set()
+        return keep_going
 
 
 class ChargerConnection:
@@ -46,12 +56,14 @@ class ChargerConnection:
     # A worker holds thousands of these for hours: no per-instance __dict__ (less memory, fewer objects for
     # the garbage collector to walk).
     __slots__ = ("ws", "cp_id", "connection_id", "_call_lock", "_send_lock", "_pending", "_last_touch",
-                 "_pongs_seen", "_frame_lock", "going_away", "_boot_deadline", "_touch_every", "_wait",
-                 "_validate_out", "_max_bytes", "charger_pk", "accepted", "booted", "_closed", "_late_boot")
+                 "_frame_lock", "going_away", "_boot_deadline", "_touch_every", "_wait",
+                 "_validate_out", "_max_bytes", "charger_pk", "accepted", "booted", "_closed", "_late_boot", "_app")
 
     def __init__(self, ws, cp_id: str):
+        self._app = current_app._get_current_object()
         if type(ws) is Server:
-            ws.__class__ = _PongCounting  # same object, same ping thread: only pongs are now counted
+            ws.__class__ = _PongNotifying  # same object, same ping thread: pongs now call us
+            ws.on_pong = self._ponged
         self.ws = ws
         self.cp_id = cp_id
         self.connection_id = uuid.uuid4().hex
@@ -59,7 +71,6 @@ class ChargerConnection:
         self._send_lock = threading.Lock()
         self._pending: dict[str, dict] = {}
         self._last_touch = 0.0
-        self._pongs_seen = 0
         self._frame_lock = threading.Lock()  # held while a frame is handled: a shutdown waits for its answer
         self.going_away = False
         cfg = current_app.config
@@ -118,6 +129,8 @@ class ChargerConnection:
             reason = "server error on the connection"
         finally:
             self._closed = True
+            if isinstance(self.ws, _PongNotifying):
+                self.ws.on_pong = None  # the socket and this connection no longer keep each other alive
             gcpolicy.closed()
             metrics.CHARGERS_CONNECTED.dec()
             self._shutdown_socket()
@@ -164,10 +177,21 @@ class ChargerConnection:
             self.going_away = True
             self.close("server shutting down", GOING_AWAY)
 
-    def _receive_timeout(self) -> float:
+    def _receive_timeout(self) -> float | None:
+        """How long one receive may wait: until the boot deadline before boot; after it, for ever on our own
+        sockets (a pong refreshes last seen from the reader thread, `_ponged`: no timer per frame), else
+        half a ping interval, for the loop to look at the pong flag."""
         if self.booted:
-            return self._wait
+            return None if isinstance(self.ws, _PongNotifying) else self._wait
         return max(0.05, min(self._wait, self._boot_deadline - time.monotonic()))
+
+    def _ponged(self) -> None:
+        """A pong (in the socket's reader thread): a sign of life, as any frame is."""
+        try:
+            with self._app.app_context():
+                self._touch()
+        except Exception:  # never break the reader thread
+            log.warning("Could not record a pong of %s", self.cp_id, exc_info=True)
 
     def _close_unbooted(self) -> str:
         seconds = current_app.config["OCPP_BOOT_TIMEOUT_SECONDS"]
@@ -177,11 +201,10 @@ class ChargerConnection:
         return reason
 
     def _fresh_pong(self) -> bool:
-        pongs = getattr(self.ws, "pongs", None)
-        if pongs is None:  # not a simple_websocket server socket: trust its flag
-            return bool(getattr(self.ws, "pong_received", False))
-        fresh, self._pongs_seen = pongs != self._pongs_seen, pongs
-        return fresh
+        """Whether a pong came since the loop last woke (our own sockets report pongs themselves: `_ponged`)."""
+        if isinstance(self.ws, _PongNotifying):
+            return False
+        return bool(getattr(self.ws, "pong_received", False))
 
     def handle(self, raw) -> None:
         """Handle one text frame."""

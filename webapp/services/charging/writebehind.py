@@ -169,7 +169,7 @@ def _flush_log(rows: list[dict]) -> None:
     """Insert a batch of logged frames; when the database refuses it, row by row, dropping only the rows it
     refuses (a charger deleted meanwhile, anything log_frames could not foresee)."""
     try:  # trimmed by the retention job (services/platform/retention.py), not here
-        bulk.insert(OcppMessage.__table__, rows)
+        bulk.append(OcppMessage.__table__, rows)
         db.session.commit()
         return
     except Exception:

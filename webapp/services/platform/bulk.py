@@ -1,4 +1,4 @@
-"""Bulk INSERT and UPDATE of many rows as one statement, whatever their number.
+"""Bulk INSERT and UPDATE of many rows as one statement, whatever their number (and `append`: COPY).
 
 On PostgreSQL the rows travel as one JSON document (`json_to_recordset`): the statement text is the same
 for every batch, so neither SQLAlchemy nor psycopg renders or parses a statement with thousands of
@@ -8,6 +8,7 @@ one array per column, measured). Elsewhere (SQLite, the embedded default) an exe
 import json
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 
 from sqlalchemy import Table, bindparam, insert as sa_insert, text, update as sa_update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -36,6 +37,37 @@ def insert(table: Table, rows: list[dict], *, skip_duplicates: bool = False, ret
             stmt = stmt.returning(*(table.c[name] for name in returning))
         result = db.session.execute(stmt, rows)
     return result.all() if returning else []
+
+
+def append(table: Table, rows: list[dict]) -> None:
+    """Insert `rows` (dicts with the same keys) into `table` in the caller's transaction, nothing returned: on
+    PostgreSQL through COPY (a third less client CPU per row than the JSON document, a third of the server's
+    time, measured: the OCPP log's path), elsewhere as `insert`."""
+    if not rows:
+        return
+    if _dialect().name != "postgresql":
+        insert(table, rows)
+        return
+    columns = tuple(rows[0])
+    typed = {i: table.c[name].type for i, name in enumerate(columns) if isinstance(table.c[name].type, TypeDecorator)}
+    names = ", ".join(f'"{name}"' for name in columns)
+    pick = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    cursor = db.session.connection().connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                values = pick(row)
+                if typed:
+                    values = tuple(_bound(typed[i], v) if i in typed else v for i, v in enumerate(values))
+                copy.write_row(values)
+    finally:
+        cursor.close()
+
+
+def _bound(column_type, value):
+    if isinstance(column_type, UTCDateTime):
+        return as_utc(value) if isinstance(value, datetime) and value.tzinfo is None else value
+    return column_type.process_bind_param(value, _PG)
 
 
 def update(table: Table, rows: list[dict], key: str = "id") -> None:
