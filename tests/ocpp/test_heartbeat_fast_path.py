@@ -14,6 +14,7 @@ from webapp.extensions import db
 from webapp.models import OcppMessage
 from webapp.ocpp import connection, frames, handlers, heartbeats
 from webapp.services.charging import writebehind
+from webapp.timeutil import iso
 
 NOW = datetime(2026, 12, 1, 15, 4, 5, 678000, tzinfo=timezone.utc)
 
@@ -28,7 +29,7 @@ class Socket:
 
 @pytest.fixture
 def conn(app, factory, monkeypatch):
-    monkeypatch.setattr(heartbeats, "utcnow", lambda: NOW)
+    monkeypatch.setattr(heartbeats, "current_time", lambda: iso(NOW))
     monkeypatch.setattr(handlers, "utcnow", lambda: NOW)
     monkeypatch.setattr(writebehind, "utcnow", lambda: NOW)
     charger = factory.charger(cp_id="FAST-1", connectors=1)
@@ -110,3 +111,19 @@ def test_a_heartbeat_before_an_accepted_boot_is_refused(conn):
     conn.accepted = False
     conn.handle('[2,"hb-5","Heartbeat",{}]')
     assert json.loads(conn.ws.sent[-1])[:3] == [4, "hb-5", "SecurityError"]
+
+
+def test_the_reply_time_is_the_current_millisecond_as_iso_writes_it(monkeypatch):
+    import time as time_module
+    from datetime import UTC, datetime
+
+    from webapp.ocpp import heartbeats
+    from webapp.timeutil import iso
+
+    for ns in (1_764_619_200_123_999_999, 1_764_619_200_999_000_000, 1_764_619_201_000_000_001, 1_764_619_201_000_500_000):
+        monkeypatch.setattr(time_module, "time_ns", lambda ns=ns: ns)
+        expected = iso(datetime.fromtimestamp(ns // 10**9, UTC).replace(microsecond=ns % 10**9 // 1000))
+        assert heartbeats.current_time() == expected
+    before = iso(datetime.now(UTC))
+    monkeypatch.undo()
+    assert before <= heartbeats.current_time() <= iso(datetime.now(UTC))

@@ -8,8 +8,10 @@ as json.dumps would write it; only JSON whitespace between the tokens. Any other
 Heartbeat written differently, takes the full path.
 """
 import re
+import time
+from datetime import UTC, datetime
 
-from ..timeutil import iso, utcnow
+from ..timeutil import iso
 
 _WS = r"[ \t\n\r]*"
 _CALL = re.compile(_WS.join(("", r"\[", "2", ",", r'"([\x20\x21\x23-\x5b\x5d-\x7e]{1,36})"', ",", '"Heartbeat"', ",",
@@ -26,4 +28,18 @@ def unique_id(raw) -> str | None:
 
 def reply(unique_id_: str) -> str:
     """The CALLRESULT text, byte for byte what frames.result(unique_id, handlers.heartbeat(...)) writes."""
-    return f'[3,"{unique_id_}",{{"currentTime":"{iso(utcnow())}"}}]'
+    return f'[3,"{unique_id_}",{{"currentTime":"{current_time()}"}}]'
+
+
+_last = [-1, ""]  # (millisecond, its text): thousands of heartbeats a second share a few hundred
+
+
+def current_time() -> str:
+    """iso(utcnow()), written once per millisecond."""
+    ms = time.time_ns() // 1_000_000
+    last = _last
+    if ms != last[0]:
+        text = iso(datetime.fromtimestamp(ms // 1000, UTC).replace(microsecond=ms % 1000 * 1000))
+        last[0], last[1] = ms, text
+        return text
+    return last[1]
