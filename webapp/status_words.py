@@ -1,8 +1,9 @@
 """Statuses in words: one mapping for the driver's pages and the console (the `status_word` Jinja filter).
 
 OCPP and the database keep their raw values ("SuspendedEVSE", "NO_SHOW"); people read these words. Pages
-show `status|status_word` (or `status|status_word("reservation")` where a value means something else there);
-the raw value stays in classes and data attributes (CSS and tests key on it).
+show `status|status_word("booking")`, naming the value's family (a key of WORDS: the same raw value can mean
+something else in another family, e.g. "Accepted" as a ReserveNow answer); the raw value stays in classes and
+data attributes (CSS and tests key on it).
 """
 import re
 
@@ -24,25 +25,27 @@ WORDS = {
     "payment": {"pending": "Pending", "succeeded": "Succeeded", "declined": "Declined", "failed": "Failed"},
     "registration": {"Accepted": "Accepted", "Pending": "Waiting for approval", "Rejected": "Rejected"},
     "station": {"active": "Active", "maintenance": "Maintenance", "retired": "Retired"},
+    "window": {"scheduled": "Scheduled", "active": "Active", "done": "Done", "cancelled": "Cancelled"},  # maintenance
     "idtag": {"Accepted": "Accepted", "Blocked": "Blocked", "Expired": "Expired", "Invalid": "Unknown idTag",
               "ConcurrentTx": "Already charging"},
     "event": {"online": "Online", "offline": "Offline", "boot": "Boot", "status": "Status", "fault": "Fault",
               "unknown_id_tag": "Unknown idTag"},
 }
-#: Where a value is looked up when the page does not say what kind of status it is.
-ANY_ORDER = ("ocpp", "booking", "payment", "station", "registration", "idtag", "event")
-
-
-def status_word(value, kind: str | None = None) -> str:
-    """The word for a raw status of `kind` (or of the first kind that knows it); unknown values are tidied,
-    never dropped: 'SOME_VALUE' -> 'Some value', 'in_maintenance' -> 'In maintenance', 'SomeValue' -> 'Some value'."""
+def status_word(value, kind: str) -> str:
+    """The word for a raw status of `kind` (a key of WORDS, else ValueError: a misspelt kind fails loudly);
+    a value its family does not know is tidied, never dropped (`tidy_word`)."""
+    if kind not in WORDS:
+        raise ValueError(f"no status family {kind!r}; one of {', '.join(WORDS)}")
     if value is None:
         return ""
     raw = str(value)
-    for family in ((kind,) if kind else ANY_ORDER):
-        word = WORDS.get(family, {}).get(raw)
-        if word is not None:
-            return word
+    word = WORDS[kind].get(raw)
+    return tidy_word(raw) if word is None else word
+
+
+def tidy_word(raw: str) -> str:
+    """A raw value as people read it, for values with no family (a select of roles, channels):
+    'SOME_VALUE' -> 'Some value', 'in_maintenance' -> 'In maintenance', 'SomeValue' -> 'Some value'."""
     spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", raw).replace("_", " ").strip()
     return spaced[:1].upper() + spaced[1:].lower() if spaced else ""
 

@@ -20,16 +20,26 @@ def test_favicon_is_linked_in_both_layouts_and_served(app, operator_client, clie
     assert ico.status_code == 200 and ico.data[:4] == b"\x00\x00\x01\x00"  # an ICO header
 
 
-@pytest.mark.parametrize("raw, word", [("SuspendedEV", "Paused by the car"), ("SuspendedEVSE", "Paused by the charger"),
-                                       ("NO_SHOW", "No-show"), ("CONFIRMED", "Confirmed"), ("succeeded", "Succeeded"),
-                                       ("in_maintenance", "In maintenance"), (None, "")])
-def test_status_words(raw, word):
-    assert status_word(raw) == word
+@pytest.mark.parametrize("raw, kind, word", [
+    ("SuspendedEV", "ocpp", "Paused by the car"), ("SuspendedEVSE", "ocpp", "Paused by the charger"),
+    ("NO_SHOW", "booking", "No-show"), ("CONFIRMED", "booking", "Confirmed"), ("succeeded", "payment", "Succeeded"),
+    ("in_maintenance", "station", "In maintenance"), ("active", "window", "Active"), (None, "ocpp", ""),
+])
+def test_status_words(raw, kind, word):
+    assert status_word(raw, kind) == word
+
+
+def test_a_status_word_names_a_known_family():
+    with pytest.raises(ValueError, match="no status family 'bookings'"):
+        status_word("NO_SHOW", "bookings")
+    with pytest.raises(TypeError):
+        status_word("NO_SHOW")  # the kind is required: no search through every family
 
 
 def test_console_shows_statuses_in_words(operator_client, world):
     db.session.get(Connector, world.connector.id).status = "SuspendedEV"
-    db.session.get(Booking, world.booking.id).status = "NO_SHOW"
+    booking = db.session.get(Booking, world.booking.id)
+    booking.status, booking.reservation_status = "NO_SHOW", "Accepted"
     db.session.commit()
     charger = operator_client.get(f"/admin/chargers/{world.charger.id}").get_data(as_text=True)
     assert '<span class="badge status-SuspendedEV">Paused by the car</span>' in charger
@@ -39,6 +49,8 @@ def test_console_shows_statuses_in_words(operator_client, world):
     bookings = operator_client.get("/admin/bookings").get_data(as_text=True)
     assert 'data-status="NO_SHOW">No-show</span>' in bookings and ">NO_SHOW<" not in bookings
     assert '<option value="NO_SHOW">No-show</option>' in bookings
+    detail = operator_client.get(f"/admin/bookings/{world.booking.id}").get_data(as_text=True)
+    assert "<dt>Reservation</dt><dd>Reserved" in detail  # the ReserveNow answer's word, not "Accepted"
     payment = operator_client.get(f"/admin/payments/{world.capture.id}").get_data(as_text=True)
     assert 'pay-succeeded">Succeeded</span>' in payment
 

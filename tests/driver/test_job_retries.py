@@ -127,7 +127,8 @@ def test_embedded_scheduler_retries_with_the_same_backoff_and_never_doubles_a_st
     assert link.actions().count("RemoteStopTransaction") == 1
     assert len(flaky.calls) == 1
     db.session.expire_all()
-    assert db.session.get(ChargingSession, tx).stop_attempts == 1
+    session = db.session.get(ChargingSession, tx)
+    assert session.booking_id == booking_id and session.stop_attempts == 1  # the booked session, stopped once
 
 
 def test_embedded_retry_of_a_no_show_never_captures_twice(client, driver, charger, link, clock, run_jobs,

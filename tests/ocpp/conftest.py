@@ -8,6 +8,7 @@ from websockets.sync.client import connect
 
 from tests.conftest import release_db
 from webapp.extensions import db
+from webapp.services.fleet import chargers
 
 
 @pytest.fixture
@@ -33,6 +34,22 @@ def make_charger(factory, station, app):
         return password
 
     return make
+
+
+def fresh_charger(cp_id):
+    """The charger row as the live server left it: the test's transaction is committed first (SQLite's write
+    lock; and the next read is not served from this session's stale copy)."""
+    db.session.commit()
+    return chargers.get_by_cp_id(cp_id)
+
+
+@pytest.fixture
+def operator(factory, station):
+    """A staff member (operator) of the live station."""
+    user = factory.user(role="operator", email="operator@example.com")
+    user.stations = [station]
+    db.session.commit()
+    return user
 
 
 class RawCharger:

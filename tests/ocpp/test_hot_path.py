@@ -16,6 +16,7 @@ from ocpp.v16.datatypes import IdTagInfo
 from sqlalchemy import select
 
 from tests.conftest import release_db, wait_until
+from tests.support.handshake import handshake
 from webapp.extensions import db
 from webapp.models import Charger, OcppMessage
 from webapp.ocpp import gcpolicy, handlers
@@ -39,44 +40,38 @@ def kdf_calls(monkeypatch):
     return calls
 
 
-def _check(cp_id, password):
-    with_status = charger_auth.check(cp_id, cp_id, password, "10.0.0.9")
-    db.session.rollback()
-    return None if with_status is None else with_status.status
-
-
 def test_a_verified_password_is_not_derived_again(app, factory, kdf_calls):
     factory.charger(cp_id="HOT-1", password=PASSWORD)
     db.session.commit()
-    assert _check("HOT-1", PASSWORD) is None
-    assert _check("HOT-1", PASSWORD) is None
+    assert handshake("HOT-1", PASSWORD) is None
+    assert handshake("HOT-1", PASSWORD) is None
     assert kdf_calls == [PASSWORD]
-    assert _check("HOT-1", "wrong-key-ABCDEFGH") == 401  # the same hash, another digest: wrong
-    assert _check("HOT-1", PASSWORD) is None
+    assert handshake("HOT-1", "wrong-key-ABCDEFGH") == 401  # the same hash, another digest: wrong
+    assert handshake("HOT-1", PASSWORD) is None
     assert kdf_calls == [PASSWORD]
 
 
 def test_a_changed_password_is_checked_against_the_new_hash(app, factory, kdf_calls):
     factory.charger(cp_id="HOT-2", password=PASSWORD)
     db.session.commit()
-    assert _check("HOT-2", PASSWORD) is None
+    assert handshake("HOT-2", PASSWORD) is None
     charger = db.session.execute(db.select(Charger).where(Charger.charge_point_id == "HOT-2")).scalar_one()
     charger.set_password(NEW_PASSWORD)  # e.g. on another node: only the database knows
     db.session.commit()
-    assert _check("HOT-2", PASSWORD) == 401
-    assert _check("HOT-2", NEW_PASSWORD) is None
-    assert _check("HOT-2", NEW_PASSWORD) is None
+    assert handshake("HOT-2", PASSWORD) == 401
+    assert handshake("HOT-2", NEW_PASSWORD) is None
+    assert handshake("HOT-2", NEW_PASSWORD) is None
     assert kdf_calls == [PASSWORD, PASSWORD, NEW_PASSWORD]
 
 
 def test_a_removed_password_is_not_required_any_more(app, factory, kdf_calls):
     factory.charger(cp_id="HOT-3", password=PASSWORD, online=False)
     db.session.commit()
-    assert _check("HOT-3", PASSWORD) is None
+    assert handshake("HOT-3", PASSWORD) is None
     charger = db.session.execute(db.select(Charger).where(Charger.charge_point_id == "HOT-3")).scalar_one()
     charger.set_password(None)
     db.session.commit()
-    assert _check("HOT-3", None) is None
+    assert handshake("HOT-3", None) is None
 
 
 RESULTS = [

@@ -5,10 +5,11 @@ import threading
 import pytest
 
 from tests.conftest import wait_until
-from webapp.extensions import db
 from webapp.services.charging import writebehind
 from webapp.services.fleet import chargers
 from webapp.services.platform import bus
+
+from .conftest import fresh_charger
 
 pytestmark = pytest.mark.both_dbs  # PostgreSQL: the disconnect and the boot are concurrent transactions
 
@@ -20,8 +21,7 @@ def app_overrides():
 
 
 def state(cp_id):
-    db.session.commit()
-    charger = chargers.get_by_cp_id(cp_id)
+    charger = fresh_charger(cp_id)
     return charger.online, charger.connection_id
 
 

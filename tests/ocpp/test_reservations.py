@@ -66,14 +66,6 @@ def driver(factory, login):
     return user
 
 
-@pytest.fixture
-def operator(factory, station):
-    user = factory.user(role="operator", email="staff@example.com")
-    user.stations = [station]
-    db.session.commit()
-    return user
-
-
 def test_reserve_now_goes_out_when_the_hold_is_placed(client, driver, device, run_jobs):
     booking_id = hold(client, 1)
     run_jobs()

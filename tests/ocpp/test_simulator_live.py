@@ -30,14 +30,6 @@ def charger(live_server, make_charger, sim):
     return c
 
 
-@pytest.fixture
-def operator(factory, station):
-    user = factory.user(role="operator")
-    user.stations = [station]
-    db.session.commit()
-    return user
-
-
 def test_boot_heartbeat_and_status_are_persisted(charger):
     before = fresh("SIM-LIVE-1").last_seen
     charger.wait_sent("Heartbeat", lambda req, resp: True, timeout=5)

@@ -21,14 +21,6 @@ def app_overrides():
 
 
 @pytest.fixture
-def operator(factory, station):
-    user = factory.user(role="operator", email="op@example.com")
-    user.stations = [station]
-    db.session.commit()
-    return user
-
-
-@pytest.fixture
 def sim_charger(live_server, make_charger, sim, scheduler):
     password = make_charger(CP, connectors=1)
     # 22 kW at 60x: about 110 Wh per 0.3 s reading, so a 1 kWh quota is used up within a few seconds.

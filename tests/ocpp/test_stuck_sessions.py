@@ -27,14 +27,6 @@ def app_overrides():
 
 
 @pytest.fixture
-def operator(factory, station):
-    user = factory.user(role="operator", email="op@example.com")
-    user.stations = [station]
-    db.session.commit()
-    return user
-
-
-@pytest.fixture
 def sim_charger(live_server, make_charger, sim, scheduler):
     password = make_charger(CP, connectors=2)
     charger = sim.add(CP, live_server.ws_url, password=password, connectors=2, meter_interval=0.3,

@@ -6,6 +6,7 @@ import redis
 from sqlalchemy import event, update
 
 from tests.conftest import REDIS_URL, need
+from tests.support.handshake import handshake
 from webapp.extensions import db
 from webapp.models import Charger
 from webapp.services.fleet import charger_auth, stations
@@ -44,12 +45,6 @@ def charger_reads(app):
     event.listen(db.engine, "before_cursor_execute", count)
     yield seen
     event.remove(db.engine, "before_cursor_execute", count)
-
-
-def handshake(cp_id, password):
-    refusal = charger_auth.check(cp_id, cp_id, password, "10.0.0.1")
-    db.session.rollback()
-    return None if refusal is None else refusal.status
 
 
 def test_a_reconnect_with_nothing_changed_reads_no_row(factory, r, charger_reads):

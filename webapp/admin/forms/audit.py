@@ -10,4 +10,5 @@ from .filters import ListFilterForm, choice
 class AuditFilterForm(ListFilterForm):
     action = StringField("Action", default="", filters=[strip])
     target_type = StringField("Target", default="", filters=[strip])
-    via = choice("Through", CHANNELS, "any channel", f"Through is one of {', '.join(CHANNELS)}.")
+    via = choice("Through", CHANNELS, "any channel", f"Through is one of {', '.join(CHANNELS)}.",
+                 kind=None)

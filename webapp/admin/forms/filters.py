@@ -18,7 +18,7 @@ from ...forms.fields import QueryNumber
 from ...forms.validators import strip
 from ...models import FINAL_STATUSES, LIVE_STATUSES, ROLES, STATION_STATUSES
 from ...models.booking import PAYMENT_KINDS
-from ...status_words import status_word
+from ...status_words import status_word, tidy_word
 from .fields import Choice
 
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
@@ -63,9 +63,11 @@ class StationChoice(Choice):
                          choices=[SelectChoice("", "all stations")], **kwargs)
 
 
-def choice(label: str, values, blank: str, message: str) -> Choice:
-    """A select of `values` (shown in words) with a blank "any" option first."""
-    return Choice(label, choices=[SelectChoice("", blank), *(SelectChoice(v, status_word(v)) for v in values)], default="",
+def choice(label: str, values, blank: str, message: str, *, kind: str | None) -> Choice:
+    """A select of `values` with a blank "any" option first, each shown as its word in the status family `kind`
+    (status_words.WORDS), or tidied (`tidy_word`) where the values have no family (kind=None: roles, channels)."""
+    word = tidy_word if kind is None else (lambda value: status_word(value, kind))
+    return Choice(label, choices=[SelectChoice("", blank), *(SelectChoice(v, word(v)) for v in values)], default="",
                   message=message)
 
 
@@ -121,23 +123,25 @@ class ListFilterForm(SearchForm, DayRangeForm):
 
 class BookingFilterForm(ListFilterForm):
     status = choice("Status", LIVE_STATUSES + FINAL_STATUSES, "any status",
-                    f"Status is one of {', '.join(LIVE_STATUSES + FINAL_STATUSES)}.")
+                    f"Status is one of {', '.join(LIVE_STATUSES + FINAL_STATUSES)}.", kind="booking")
     station_id = StationChoice()
 
 
 class SessionFilterForm(ListFilterForm):
-    state = choice("State", ("active", "finished"), "all", "State is active or finished.")
+    state = choice("State", ("active", "finished"), "all", "State is active or finished.", kind=None)
     station_id = StationChoice()
 
 
 class PaymentFilterForm(ListFilterForm):
-    kind = choice("Kind", PAYMENT_KINDS, "any kind", f"Kind is one of {', '.join(PAYMENT_KINDS)}.")
-    status = choice("Status", PAYMENT_STATUSES, "any status", f"Status is one of {', '.join(PAYMENT_STATUSES)}.")
+    kind = choice("Kind", PAYMENT_KINDS, "any kind", f"Kind is one of {', '.join(PAYMENT_KINDS)}.",
+                  kind=None)
+    status = choice("Status", PAYMENT_STATUSES, "any status", f"Status is one of {', '.join(PAYMENT_STATUSES)}.",
+                    kind="payment")
 
 
 class UserFilterForm(SearchForm):
-    role = choice("Role", ROLES, "any role", f"Role is one of {', '.join(ROLES)}.")
-    state = choice("State", ("active", "suspended"), "any state", "State is active or suspended.")
+    role = choice("Role", ROLES, "any role", f"Role is one of {', '.join(ROLES)}.", kind=None)
+    state = choice("State", ("active", "suspended"), "any state", "State is active or suspended.", kind=None)
 
 
 class AnalyticsFilterForm(DayRangeForm):
@@ -152,16 +156,19 @@ class AnalyticsFilterForm(DayRangeForm):
 
 
 class StationFilterForm(SearchForm):
-    status = choice("Status", STATION_STATUSES, "any status", f"Status is one of {', '.join(STATION_STATUSES)}.")
+    status = choice("Status", STATION_STATUSES, "any status", f"Status is one of {', '.join(STATION_STATUSES)}.",
+                    kind="station")
 
 
 class MaintenanceFilterForm(FilterForm):
-    state = choice("State", WINDOW_STATES, "any state", f"State is one of {', '.join(WINDOW_STATES)}.")
+    state = choice("State", WINDOW_STATES, "any state", f"State is one of {', '.join(WINDOW_STATES)}.",
+                   kind="window")
 
 
 class TimelineFilterForm(FilterForm):
     """A charger's status timeline (on its page)."""
-    kind = choice("Event kind", EVENT_KINDS, "all events", "Event kind: choose one from the list.")
+    kind = choice("Event kind", EVENT_KINDS, "all events", "Event kind: choose one from the list.",
+                  kind="event")
 
 
 class MessageFilterForm(FilterForm):
