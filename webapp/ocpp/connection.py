@@ -1,5 +1,4 @@
-"""One charger's WebSocket: reads frames, answers CALLs, and carries our CALLs with one outstanding at a time."""
-import json
+"""One charger's WebSocket: reads frames and answers CALLs; our CALLs to it go through outbound.py."""
 import logging
 import socket
 import threading
@@ -13,9 +12,9 @@ from .. import metrics
 from ..extensions import db
 from ..services.charging import smart, writebehind
 from ..services.fleet import chargers, presence, provisioning
-from ..services.platform import bus, redaction
-from ..services.errors import CommandFailed
+from ..services.platform import bus
 from . import bounds, frames, gcpolicy, handlers, heartbeats
+from .outbound import OutboundCalls
 from .schemas import OcppError, validate_call, validate_result
 
 log = logging.getLogger(__name__)
@@ -55,7 +54,7 @@ class ChargerConnection:
 
     # A worker holds thousands of these for hours: no per-instance __dict__ (less memory, fewer objects for
     # the garbage collector to walk).
-    __slots__ = ("ws", "cp_id", "connection_id", "_call_lock", "_send_lock", "_pending", "_last_touch",
+    __slots__ = ("ws", "cp_id", "connection_id", "outbound", "_send_lock", "_last_touch",
                  "_frame_lock", "going_away", "_boot_deadline", "_touch_every", "_wait",
                  "_validate_out", "_max_bytes", "charger_pk", "accepted", "booted", "_closed", "_late_boot", "_app")
 
@@ -67,9 +66,8 @@ class ChargerConnection:
         self.ws = ws
         self.cp_id = cp_id
         self.connection_id = uuid.uuid4().hex
-        self._call_lock = threading.Lock()  # OCPP-J: one outstanding CALL per direction
+        self.outbound = OutboundCalls(cp_id)  # OCPP-J: one outstanding CALL per direction
         self._send_lock = threading.Lock()
-        self._pending: dict[str, dict] = {}
         self._last_touch = 0.0
         self._frame_lock = threading.Lock()  # held while a frame is handled: a shutdown waits for its answer
         self.going_away = False
@@ -134,7 +132,7 @@ class ChargerConnection:
             gcpolicy.closed()
             metrics.CHARGERS_CONNECTED.dec()
             self._shutdown_socket()
-            self._fail_pending("connection closed")
+            self.outbound.fail_all()
             try:
                 the_bus.unregister(self)
             finally:
@@ -223,7 +221,7 @@ class ChargerConnection:
         if frame.type_id == frames.CALL:
             self._handle_call(frame, raw)
         else:
-            self._resolve(frame, raw)
+            self.outbound.resolve(frame, raw)
 
     def _too_big(self, raw) -> bool:
         """Close with 1009 when a text frame is over OCPP_MAX_MESSAGE_BYTES in UTF-8: the WebSocket layer
@@ -327,52 +325,10 @@ class ChargerConnection:
 
         threading.Thread(target=run, name=f"provision-{self.cp_id}", daemon=True).start()
 
-    def _resolve(self, frame: frames.Frame, raw: str) -> None:
-        waiter = self._pending.get(frame.unique_id)
-        if waiter is None:
-            log.warning("%s answered unknown or expired call %s", self.cp_id, frame.unique_id)
-            return
-        waiter["frame"], waiter["raw"] = frame, raw
-        waiter["event"].set()
-
-    # -- our CALLs -------------------------------------------------------------------------------
+    # -- our CALLs (outbound.py) --------------------------------------------------------------------
     def call(self, action: str, payload: dict, timeout: float) -> dict:
         """Send a CALL and wait for the charger's CALLRESULT payload; raises CommandFailed otherwise."""
-        deadline = time.monotonic() + timeout
-        if not self._call_lock.acquire(timeout=timeout):
-            raise CommandFailed(f"{self.cp_id} is busy with another command")
-        try:
-            unique_id = uuid.uuid4().hex[:36]
-            waiter = {"event": threading.Event(), "frame": None, "raw": None}
-            self._pending[unique_id] = waiter
-            text = frames.call(unique_id, action, payload)
-            try:
-                self._send(text)
-            except ConnectionClosed:
-                raise CommandFailed(f"{self.cp_id} disconnected")
-            answered = waiter["event"].wait(max(0.0, deadline - time.monotonic()))
-            self._pending.pop(unique_id, None)
-            answer = waiter["raw"] if answered else json.dumps({"timeout": timeout})
-            self._log_safely("out", action, unique_id, text, answer)
-            if not answered:
-                raise CommandFailed(f"{self.cp_id} did not answer {action} within {timeout:g} s")
-            frame = waiter["frame"]
-            if frame is None:
-                raise CommandFailed(f"{self.cp_id} disconnected before answering {action}")
-            if frame.type_id == frames.CALLERROR:
-                raise CommandFailed(f"{self.cp_id} refused {action}: {frame.error_code} {frame.error_description}")
-            try:
-                validate_result(action, frame.payload)
-            except OcppError as exc:  # a schema message may quote a value: never a secret one
-                description = redaction.text(exc.description, redaction.values(action, frame.payload))
-                raise CommandFailed(f"{self.cp_id} sent an invalid {action} answer: {description}")
-            return frame.payload
-        finally:
-            self._call_lock.release()
-
-    def _fail_pending(self, reason: str) -> None:
-        for waiter in list(self._pending.values()):
-            waiter["event"].set()
+        return self.outbound.call(action, payload, timeout, self._send, self._log_safely)
 
     # -- helpers ---------------------------------------------------------------------------------
     def _send(self, text: str) -> None:
