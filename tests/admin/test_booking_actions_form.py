@@ -40,3 +40,17 @@ def test_a_good_reason_is_saved_and_audited_as_the_operator(operator_client, wor
     [entry] = audit_entries()
     assert (entry.action, entry.user_id, entry.via) == ("booking.take_over", world.operator.id, "console")
     assert entry.after["reason"] == "staff card" and entry.after["status"] == "CANCELLED"
+
+
+@pytest.mark.both_dbs
+def test_the_longest_reason_staff_may_give_cancels_the_booking_and_is_kept_whole(operator_client, world, factory):
+    """150 characters are allowed; the booking's end reason says who cancelled and why (on PostgreSQL a reason
+    over the column's length failed the whole cancel)."""
+    booking = paid_booking(world.charger.connectors[1], factory.user(), status="CONFIRMED")
+    reason = "The site's transformer is being replaced; " + "x" * (150 - 42)
+    response = operator_client.post(f"/admin/bookings/{booking.id}/cancel", data={"reason": reason})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    db.session.expire_all()
+    cancelled = db.session.get(Booking, booking.id)
+    assert cancelled.status == "CANCELLED"
+    assert cancelled.end_reason == f"cancelled by operator: {reason}"

@@ -20,6 +20,10 @@ _SLOT_SQL = text("slot_start IS NOT NULL AND status IN ('SLOT_HELD', 'SCHEDULED'
                  "'CHARGING', 'FINISHING', 'OVERSTAY')")
 
 
+# Why a booking ended: a code-like phrase, or staff's own reason (up to 150 characters) after who ended it.
+END_REASON_MAX = 200
+
+
 class Booking(db.Model):
     __tablename__ = "bookings"
     __table_args__ = (
@@ -71,7 +75,7 @@ class Booking(db.Model):
     #: past it ask the gateway for more (services/money/topups.py). None: nothing to watch.
     topup_at_wh: Mapped[int | None]
     idle_fee: Mapped[int] = mapped_column(BigInteger, default=0)
-    end_reason: Mapped[str | None] = mapped_column(String(40))
+    end_reason: Mapped[str | None] = mapped_column(String(END_REASON_MAX))
     rating: Mapped[int | None]
     #: Solar: the least power (kW) the driver accepts while the surplus is low; None for other modes.
     solar_floor_kw: Mapped[float | None]

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
 from ...extensions import db
+from ...models.booking import END_REASON_MAX
 from ...models import ChargingSession
 from ...timeutil import utcnow
 from ..platform import commands, events, timers
@@ -38,7 +39,7 @@ def request(session: ChargingSession, reason: str, enqueue: bool = True) -> bool
     session.stop_requested_at, session.stop_reason_requested = utcnow(), reason[:32]
     session.remote_stop_sent = True  # MeterValues past the quota no longer ask again (metering.record)
     if session.booking is not None and session.booking.end_reason is None:
-        session.booking.end_reason = END_REASONS.get(reason, reason)[:40]
+        session.booking.end_reason = END_REASONS.get(reason, reason)[:END_REASON_MAX]
     if enqueue:
         timers.enqueue(JOB, session.id, reason)
     return True

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 
 from ...extensions import db
+from ...models.booking import END_REASON_MAX
 from ...models import Booking, Charger, ChargingSession, Connector, MeterSample
 from ...timeutil import utcnow
 from . import lifecycle
@@ -101,7 +102,7 @@ def finish(booking: Booking, reason: str) -> None:
     charger = booking.connector.charger
     if booking.status == "CHARGING":
         booking.status, booking.stopped_at = "FINISHING", session.stopped_at if session else now
-    booking.end_reason = f"force-finished: {reason}"[:40]
+    booking.end_reason = f"force-finished: {reason}"[:END_REASON_MAX]
     # Idle time counts only while we still heard from the charger: after that nobody knows the car was there.
     lifecycle.finalise(booking, idle_until=min(now, charger.last_seen or now))
     events.record(charger.id, "force_finish", f"Booking {booking.id} force-finished: {reason}",
