@@ -59,3 +59,39 @@ def test_refusals_are_said_on_the_page(client, driver, factory, clock):
     assert "Station is closed at that time" in text(response.get_data(as_text=True))  # flashed on the timeline
     assert db.session.query(Booking).count() == 0
     assert client.get("/stations/999999/slots").status_code == 404
+
+
+def test_an_open_scheduled_page_moves_on_when_the_slot_starts(client, driver, factory, clock, monkeypatch):
+    """A driver waiting on the booked slot's page sees it start (Scan the QR code) without reloading: its
+    watcher asks every 15 s while SCHEDULED and sends the page on at the change."""
+    import html as markup
+
+    from webapp.services.booking import slot_life
+
+    from .pages import fragment_headers
+
+    monkeypatch.setattr(slot_life, "utcnow", clock)
+    station = _station(factory)
+    tomorrow = (clock.now.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Berlin")) + timedelta(days=1)).date()
+    html = client.get(f"/stations/{station.id}/slots?date={tomorrow.isoformat()}").get_data(as_text=True)
+    values = re.findall(r'name="slot_time" value="([^"]+)"', html)
+    response = client.post(f"/stations/{station.id}/slots", data={"slot_time": values[4], "duration_minutes": 60,
+                                                                  "date": tomorrow.isoformat()})
+    booking_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert pay(client, booking_id).status_code == 303
+    page = client.get(f"/bookings/{booking_id}").get_data(as_text=True)
+    watcher = re.search(r'<div id="booking-watch"[^>]*hx-get="([^"]+)"[^>]*hx-trigger="every 15s', page)
+    assert watcher, "a scheduled booking's page does not watch for its start"
+    watcher = markup.unescape(watcher.group(1))
+    quiet = client.get(watcher, headers=fragment_headers("booking-watch"))
+    assert quiet.status_code == 200 and "HX-Redirect" not in quiet.headers
+
+    booking = db.session.get(Booking, booking_id)
+    clock.now = booking.slot_start
+    assert slot_life.start(booking_id) is True
+    moved = client.get(watcher, headers=fragment_headers("booking-watch"))
+    assert moved.headers["HX-Redirect"] == f"/bookings/{booking_id}"
+    shown = text(client.get(f"/bookings/{booking_id}").get_data(as_text=True))
+    assert "Next: scan the QR code at the charger" in shown
+    fast = client.get(f"/bookings/{booking_id}").get_data(as_text=True)
+    assert 'hx-trigger="every 3s' in fast  # CONFIRMED: the arrival countdown is watched closely again

@@ -15,7 +15,13 @@ from .blueprint import bp
 from .common import fail, invalid, own_booking, refused, wants_json
 from .forms import ConnectorForm, PayForm, QuotaForm
 
-WATCHED = ("HELD", "CONFIRMED")
+WATCHED = ("HELD", "CONFIRMED", "SCHEDULED")
+
+
+def watch_every(booking) -> str:
+    """How often the watcher asks: every few seconds while a countdown runs; a booked slot only needs to see
+    its start (CONFIRMED: scan the QR code) or its cancellation within a few seconds of the moment."""
+    return "15s" if booking.status == "SCHEDULED" else "3s"
 
 
 def payment_key(booking, key: str) -> str:
@@ -56,6 +62,7 @@ def _show(booking, pay_form: PayForm | None = None, status: int = 200):
                             status=status, booking=booking, presets=presets, offers=offers, idempotency_key=uuid.uuid4().hex,
                             pay_form=pay_form or PayForm(formdata=None), station=booking.connector.charger.station,
                             watched=booking.status in WATCHED, watch_key=watch_key(booking), refused=refused_here,
+                            watch_every=watch_every(booking),
                             alternatives=reservations.alternatives(booking) if refused_here else [],
                             gap=gap, cancel_terms=slot_cancel.terms(booking),
                             deposit=slot_pay.deposit_of(booking) if booking.slot_start is not None else None)
