@@ -87,6 +87,10 @@ def test_an_open_scheduled_page_moves_on_when_the_slot_starts(client, driver, fa
     assert quiet.status_code == 200 and "HX-Redirect" not in quiet.headers
 
     booking = db.session.get(Booking, booking_id)
+    booking.reservation_status = "Occupied"  # the reservation sent ahead refused: sent again at the start
+    db.session.commit()
+    assert "HX-Redirect" not in client.get(watcher, headers=fragment_headers("booking-watch")).headers
+    assert "could not reserve" not in client.get(f"/bookings/{booking_id}").get_data(as_text=True)
     clock.now = booking.slot_start
     assert slot_life.start(booking_id) is True
     moved = client.get(watcher, headers=fragment_headers("booking-watch"))

@@ -16,6 +16,9 @@ from .common import fail, invalid, own_booking, refused, wants_json
 from .forms import ConnectorForm, PayForm, QuotaForm
 
 WATCHED = ("HELD", "CONFIRMED", "SCHEDULED")
+#: Where a refused ReserveNow is the driver's to act on (take another connector or cancel before the countdown
+#: ends); a booked slot's reservation ahead is sent again at its start (services/booking/slot_life.py).
+REFUSAL_SHOWN = ("HELD", "CONFIRMED")
 
 
 def watch_every(booking) -> str:
@@ -57,7 +60,7 @@ def _show(booking, pay_form: PayForm | None = None, status: int = 200):
     gap = slot_gaps.hold_limit(booking) if booking.status == "HELD" else None
     if gap is not None:
         presets = [(kwh, amount) for kwh, amount in presets if kwh <= gap[1]]
-    refused_here = booking.status in WATCHED and booking.reservation_refused
+    refused_here = booking.status in REFUSAL_SHOWN and booking.reservation_refused
     return page_or_fragment("driver/bookings/show.html", "driver/bookings/_watch.html", "booking-watch",
                             status=status, booking=booking, presets=presets, offers=offers, idempotency_key=uuid.uuid4().hex,
                             pay_form=pay_form or PayForm(formdata=None), station=booking.connector.charger.station,
@@ -89,7 +92,8 @@ def watch_key(booking) -> str:
     the page). Any other answer to ReserveNow (pending, Accepted, failed) is shown in the watcher's own fragment,
     which updates in place: a reload would wipe the pay form the driver is typing in, or cut short a navigation
     the driver just started (the scan link) along with the page's flash message."""
-    return f"{booking.status}:{'refused' if booking.reservation_refused else ''}"
+    refused = booking.status in REFUSAL_SHOWN and booking.reservation_refused
+    return f"{booking.status}:{'refused' if refused else ''}"
 
 
 @bp.route("/bookings/<int:booking_id>/quote")
