@@ -103,6 +103,13 @@ class Flusher:
             with self._cond:
                 backlog = self.group_commit and bool(self._items)
 
+    def requeue(self, items) -> None:
+        """Put items back for the next batch, from the flush itself: never blocks (`add` would wait for room
+        that only this thread makes)."""
+        with self._cond:
+            self._items.extend(items)
+            metrics.queue_depth(self.name, len(self._items))
+
     def drain(self, timeout: float = 10.0) -> int:
         """Write everything buffered now, in this thread, and wait for a batch the background thread is
         writing (shutdown: nothing buffered may be lost). Returns how many items this call wrote."""
@@ -131,10 +138,33 @@ class Flusher:
 
 
 # -- last seen ------------------------------------------------------------------------------------------
-def _flush_presence(items: list[tuple[str, object, str, bool]]) -> None:
+def _flush_presence(items: list[tuple[str, object, str, bool]], requeue=None) -> None:
     """Write the newest last seen per charger (never moving it back), and bring back online a charger
     marked silent whose *same* booted socket spoke again: an item buffered for a socket that has closed
-    or been replaced since must not resurrect it (the conditional UPDATE in `chargers.heard_again`)."""
+    or been replaced since must not resurrect it (the conditional UPDATE in `chargers.heard_again`).
+
+    With `requeue` (the batched path), chargers whose row another transaction holds (a boot or socket
+    batch) are skipped and handed to `requeue` for the next batch: this write never waits for a row lock,
+    so it cannot deadlock with those batches, which lock the same rows in another order."""
+    if requeue is not None:
+        wanted = {item[0] for item in items}
+        free = set(db.session.execute(select(Charger.charge_point_id).where(Charger.charge_point_id.in_(wanted))
+                                      .with_for_update(skip_locked=True)).scalars())
+        held = wanted - free
+        if held:  # locked, or unknown (a charger not registered yet: dropped, as the UPDATE would drop it)
+            held = set(db.session.execute(select(Charger.charge_point_id)  # a plain read waits for no lock
+                                          .where(Charger.charge_point_id.in_(held))).scalars())
+        if held:
+            newest = {}  # per socket, its latest sign of life is all the next batch needs
+            for item in items:
+                key = (item[0], item[2])
+                if item[0] in held and (key not in newest or item[1] > newest[key][1]):
+                    newest[key] = item
+            requeue(list(newest.values()))
+            items = [item for item in items if item[0] in free]
+        if not items:
+            db.session.commit()
+            return
     latest: dict[str, object] = {}
     sockets: dict[tuple[str, str], bool] = {}
     for cp_id, when, connection_id, booted in items:
@@ -161,7 +191,11 @@ def touch(cp_id: str, connection_id: str, booted: bool) -> None:
     if current_app.config["LAST_SEEN_WRITE_SECONDS"] <= 0:
         _flush_presence([item])
         return
-    _flusher("presence", current_app.config["LAST_SEEN_WRITE_SECONDS"], _flush_presence).add(item)
+    _flusher("presence", current_app.config["LAST_SEEN_WRITE_SECONDS"], _flush_presence_batch).add(item)
+
+
+def _flush_presence_batch(items) -> None:
+    _flush_presence(items, requeue=current_app.extensions["chargeway_flushers"]["presence"].requeue)
 
 
 # -- the OCPP message log --------------------------------------------------------------------------------
