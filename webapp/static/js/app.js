@@ -32,21 +32,37 @@ document.addEventListener("click", function (event) {
   if (event.target.closest("[data-print]")) { window.print(); }
 });
 
-// Once the page is being left by a form the person submitted (cancel, pay, stop), a poll answered meanwhile
-// must not act on it: its HX-Redirect would start a second navigation that replaces the one the person asked
-// for and loses its message ("Booking cancelled", "Payment authorised"). Only polling elements are held back;
-// a boosted form's own request goes on as usual.
-var leavingBySubmit = false;
+// Once the page is being left (a form the person submitted, or a boosted link or form: cancel, pay, stop), a
+// poll must not act on what it hears meanwhile: its HX-Redirect would start a second navigation that replaces
+// the one the person asked for and loses its message ("Booking cancelled", "Payment authorised"). So polls in
+// flight are aborted and new ones not sent until the new page is in; a boosted request's own answer goes on
+// as usual. (A poll's answer cannot be stopped once it arrives at an element a boosted swap removed: htmx
+// fires its events on that element, and a detached element's events reach no listener here.)
+var leaving = false;
+function isPoll(elt) {
+  var trigger = elt && elt.getAttribute && elt.getAttribute("hx-trigger");
+  return !!trigger && trigger.indexOf("every") !== -1;
+}
+function stopPolls() {
+  leaving = true;
+  document.querySelectorAll("[hx-trigger*='every']").forEach(function (elt) { htmx.trigger(elt, "htmx:abort"); });
+}
 document.addEventListener("submit", function (event) {
   if (!event.defaultPrevented && !event.target.hasAttribute("hx-post") && !event.target.hasAttribute("hx-get")) {
-    leavingBySubmit = true;
+    stopPolls();  // a plain or boosted form: the page is being left
   }
 });
-window.addEventListener("pageshow", function () { leavingBySubmit = false; });
+window.addEventListener("pageshow", function () { leaving = false; });
+document.addEventListener("htmx:beforeRequest", function (event) {
+  if (isPoll(event.detail.elt)) {
+    if (leaving) event.preventDefault();
+  } else if (event.detail.boosted) {
+    stopPolls();  // a boosted link: the page is being left too
+  }
+});
+document.addEventListener("htmx:afterRequest", function (event) {
+  if (event.detail.boosted) leaving = false;  // the new page is in (or the navigation failed): its polls may run
+});
 document.addEventListener("htmx:beforeOnLoad", function (event) {
-  var elt = event.detail.elt;
-  var trigger = elt && elt.getAttribute("hx-trigger");
-  if (!trigger || trigger.indexOf("every") === -1) return;
-  // A poll of a page a boosted form has since replaced (its element is gone) is not acted on either.
-  if (leavingBySubmit || !document.body.contains(elt)) event.preventDefault();
+  if (leaving && isPoll(event.detail.elt)) event.preventDefault();  // answered before its abort reached it
 });
