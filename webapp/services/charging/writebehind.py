@@ -326,7 +326,7 @@ def _flush_meter_values(batch: list[_Pending]) -> None:
 def meter_values(cp_id: str, connector_id: int, transaction_id: int | None, meter_value: list[dict]) -> None:
     """Persist MeterValues, sharing one transaction with the others arriving now; returns once committed."""
     batched("meter-values", "METER_BATCH_MS", metering.Reading(cp_id, connector_id, transaction_id, meter_value),
-               _flush_meter_values, lambda reading: metering.record([reading]))
+            _flush_meter_values, lambda reading: metering.record([reading]))
 
 
 def _flush_boots(batch: list[_Pending]) -> None:
@@ -356,15 +356,17 @@ def status_notification(item: presence.Status) -> None:
     batched("status", "STATUS_BATCH_MS", item, _flush_statuses, _status_alone)
 
 
-def _presence(name: str, record, redo_one, item):
-    """`item` through the `name` group commit of `record` (STATUS_BATCH_MS), `redo_one` when it fails."""
-    return batched(name, "STATUS_BATCH_MS", item, lambda batch: _flush_group(record, redo_one, batch), redo_one)
+def grouped(name: str, setting: str, record, redo_one, item):
+    """`item` through the `name` batch of `record` (every item's args at once, in one transaction that is
+    committed; a read-only batch commits nothing), each item alone through `redo_one` when the batch fails;
+    the `setting` window in ms, 0: `redo_one(item)` in the caller's own transaction. The item's result."""
+    return batched(name, setting, item, lambda batch: _flush_group(record, redo_one, batch), redo_one)
 
 
 def connected(item: presence.Connect) -> tuple[int, str] | None:
     """A socket opened: it owns its charger (offline until it boots), sharing one transaction with the
     others opening now (a reconnect storm); the charger's (id, registration status), once committed."""
-    return _presence("connect", presence.record_connects,
+    return grouped("connect", "STATUS_BATCH_MS", presence.record_connects,
                      lambda i: chargers.connected(i.cp_id, i.connection_id, i.node_id), item)
 
 
@@ -372,7 +374,7 @@ def disconnected(item: presence.Disconnect) -> bool:
     """A socket closed: its charger offline (unless a newer socket owns it), sharing one transaction with
     the others closing now (a node's sockets all close at once: one pool connection, not one each);
     whether it released the charger, once committed."""
-    return _presence("disconnect", presence.record_disconnects,
+    return grouped("disconnect", "STATUS_BATCH_MS", presence.record_disconnects,
                      lambda i: chargers.disconnected(i.cp_id, i.connection_id, i.reason), item)
 
 

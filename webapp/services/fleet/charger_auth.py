@@ -46,8 +46,7 @@ class Refusal:
 def check(cp_id: str, user: str | None, password: str | None, address: str | None) -> Refusal | None:
     """None when this socket may open, else why not (HTTP status, message, headers)."""
     cfg = current_app.config
-    facts = writebehind.batched("handshake", "HANDSHAKE_BATCH_MS", _Ask(cp_id, address), _read_batch,
-                                lambda ask: _read([ask])[0])
+    facts = writebehind.grouped("handshake", "HANDSHAKE_BATCH_MS", _read, _read_one, _Ask(cp_id, address))
     if facts.wait:
         return Refusal(429, "Too many failed attempts; try again later", {"Retry-After": str(facts.wait)})
     token, password_hash = facts.token, facts.cached_hash
@@ -100,17 +99,8 @@ def _read(asks: list[_Ask]) -> list[_Facts]:
     return [_Facts(wait, token, hit, rows.get(a.cp_id)) for a, (wait, token), hit in zip(asks, throttled, cached)]
 
 
-def _read_batch(batch) -> None:
-    try:
-        for item, facts in zip(batch, _read([item.args for item in batch])):
-            item.result = facts
-    except Exception as exc:
-        for item in batch:
-            item.error = exc
-    finally:
-        db.session.rollback()  # reads only: release the connection (and SQLite's lock)
-        for item in batch:
-            item.done.set()
+def _read_one(ask: _Ask) -> _Facts:
+    return _read([ask])[0]
 
 
 # -- the handshake's row, cached per process ----------------------------------------------------------------
@@ -213,10 +203,11 @@ event.listen(db.session, "after_soft_rollback", lambda session, previous: _after
 
 # -- passwords verified in this process --------------------------------------------------------------
 # A staff-typed key's hash is slow on purpose (scrypt: ~50-95 ms of CPU; a generated key's is not, see
-# models/charger.py), and a charger sends the same password at every reconnect: a reconnect storm would spend minutes of CPU re-deriving it. A password that matched
-# a hash once is remembered as a keyed digest (a key only this process knows) next to that hash; the
-# hash is read from the database at every handshake, so a changed or removed password (on any node)
-# misses this cache and is checked the slow way. A wrong password never enters it.
+# models/charger.py), and a charger sends the same password at every reconnect: a reconnect storm would
+# spend minutes of CPU re-deriving it. A password that matched a hash once is remembered as a keyed digest
+# (a key only this process knows) next to that hash; the hash is read from the database at every handshake,
+# so a changed or removed password (on any node) misses this cache and is checked the slow way. A wrong
+# password never enters it.
 _DIGEST_KEY = secrets.token_bytes(32)
 _verified: dict[str, tuple[str, bytes]] = {}
 _VERIFIED_MAX = 200_000

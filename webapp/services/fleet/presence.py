@@ -5,8 +5,8 @@ sends.
 firmware, last boot and last seen, the connectors' status ordering reset, a "boot" event) with four
 statements for the whole batch, an unknown charger going through `chargers.boot` itself (registration);
 then an accepted charger is online through its socket (what `chargers.booted` does, in one UPDATE: only
-while that socket is open and owns it) in the same commit, and its Smart Charging keys are read in a job unless they are fresh for this
-boot identity (`smart.read_configuration_after_boot`).
+while that socket is open and owns it) in the same commit, and its Smart Charging keys are read in a job
+unless they are fresh for this boot identity (`smart.read_configuration_after_boot`).
 `record_statuses` applies a batch with the same rules as `chargers.status_notification` (the connector is
 created on first mention, a late notification from another connection is logged and not applied, a
 freed or faulted connector reaches the charging lifecycle) in a fixed number of statements: the chargers'
