@@ -222,8 +222,11 @@ def _password_ok(cp_id: str, password_hash: str, given: str) -> bool:
     known = _verified.get(cp_id)
     if known is not None and known[0] == password_hash:
         return hmac.compare_digest(known[1], digest)
-    slow = not password_hash.startswith(GENERATED_KEY_METHOD + "$")  # a native thread costs more than a fast hash
-    if not (_off_the_loop if slow else _here)(check_password_hash, password_hash, given):
+    if password_hash.startswith(GENERATED_KEY_METHOD + "$"):  # fast: a native thread would cost more than it
+        matched = check_password_hash(password_hash, given)
+    else:
+        matched = _off_the_loop(check_password_hash, password_hash, given)
+    if not matched:
         return False
     if len(_verified) >= _VERIFIED_MAX:
         _verified.clear()
@@ -237,10 +240,6 @@ def _off_the_loop(fn, *args):
     of stopping them all for ~50-95 ms. Elsewhere (the embedded server's threads), in this thread."""
     pool = _native_pool()
     return fn(*args) if pool is None else pool.apply(fn, args)
-
-
-def _here(fn, *args):
-    return fn(*args)
 
 
 def _native_pool():
