@@ -31,6 +31,8 @@ WORDS = {
     "event": {"online": "Online", "offline": "Offline", "boot": "Boot", "status": "Status", "fault": "Fault",
               "unknown_id_tag": "Unknown idTag"},
 }
+
+
 def status_word(value, kind: str) -> str:
     """The word for a raw status of `kind` (a key of WORDS, else ValueError: a misspelt kind fails loudly);
     a value its family does not know is tidied, never dropped (`tidy_word`)."""

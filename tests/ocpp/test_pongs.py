@@ -6,8 +6,8 @@ import time
 import pytest
 
 from tests.conftest import release_db, wait_until
-from webapp.extensions import db
-from webapp.services.fleet import chargers
+
+from .conftest import fresh_charger
 
 
 @pytest.fixture
@@ -18,8 +18,7 @@ def app_overrides():
 
 
 def charger(cp_id):
-    db.session.rollback()
-    found = chargers.get_by_cp_id(cp_id)
+    found = fresh_charger(cp_id)
     seen = (found.online, found.last_seen)
     release_db()  # never hold SQLite's lock while the server writes
     return seen
