@@ -110,7 +110,7 @@ class Config:
     OCPP_PING_INTERVAL = _int("OCPP_PING_INTERVAL", 60)
     OCPP_BOOT_TIMEOUT_SECONDS = float(os.environ.get("OCPP_BOOT_TIMEOUT_SECONDS", 120))
     BUS_REDIS_TIMEOUT_SECONDS = float(os.environ.get("BUS_REDIS_TIMEOUT_SECONDS", 5))
-    OCPP_LOG_KEEP = _int("OCPP_LOG_KEEP", 200)  # messages kept per charger
+    OCPP_LOG_KEEP = _int("OCPP_LOG_KEEP", 200)  # log rows (a CALL and its answer) kept per charger
     # Retention (services/platform/retention.py), run every RETENTION_SECONDS; the OCPP log keeps OCPP_LOG_KEEP per charger.
     RETENTION_SECONDS = _int("RETENTION_SECONDS", 3600)
     METER_SAMPLE_KEEP_DAYS = _int("METER_SAMPLE_KEEP_DAYS", 180)

@@ -48,9 +48,10 @@ def test_authorization_key_is_hidden_everywhere(operator_client, world, leaky_ch
     assert leaky_charger.harness.call(lambda: leaky_charger.charger.config["AuthorizationKey"]) == NEW_KEY, \
         "the charger still gets the real key"
     release_db()
-    stored = [m.payload for m in db.session.execute(db.select(OcppMessage).where(
-        OcppMessage.action.in_(("GetConfiguration", "ChangeConfiguration")))).scalars()]
-    assert len(stored) == 4, "both calls and both answers are in the OCPP log"
+    rows = db.session.execute(db.select(OcppMessage).where(
+        OcppMessage.action.in_(("GetConfiguration", "ChangeConfiguration")))).scalars().all()
+    stored = [text for m in rows for text in (m.payload, m.answer) if text is not None]
+    assert len(rows) == 2 and len(stored) == 4, "both calls, each with its answer, are in the OCPP log"
     assert not [p for p in stored if OLD_KEY in p or NEW_KEY in p], "the OCPP message log keeps the key"
     audit = [str(e.after) for e in db.session.execute(db.select(AuditLog).where(
         AuditLog.action.like("charger.command.%"))).scalars()]

@@ -17,8 +17,8 @@ def log(world):
               ("Heartbeat", '[2,"h2","Heartbeat",{}]', '[3,"h2",{"currentTime":"2026-12-01T10:05:00Z"}]')]
     for action, call, answer in frames:
         uid = call.split('"')[1]
-        db.session.add_all([OcppMessage(charger_id=world.charger.id, direction="in", action=action, unique_id=uid, payload=call),
-                            OcppMessage(charger_id=world.charger.id, direction="out", action=action, unique_id=uid, payload=answer)])
+        db.session.add(OcppMessage(charger_id=world.charger.id, direction="in", action=action, unique_id=uid,
+                                   payload=call, answer=answer))
     db.session.commit()
     return world
 
@@ -48,3 +48,27 @@ def test_the_check_box_shows_them_and_the_refresh_keeps_it(operator_client, log)
 def test_naming_the_action_shows_it_without_the_box(operator_client, log):
     page = operator_client.get(f"/admin/chargers/{log.charger.id}/messages?action=DataTransfer").get_data(as_text=True)
     assert actions(page) == ["DataTransfer", "DataTransfer"]
+
+
+def lines(page):
+    """(direction badge, frame) of each line, top to bottom."""
+    return re.findall(r'<span class="badge dir-(in|out)">.*?</span></td>\s*<td>[^<]*</td><td><code class="frame">([^<]*)</code>',
+                      page, re.S)
+
+
+def test_a_row_shows_the_call_under_its_answer_and_old_pairs_read_the_same(operator_client, world):
+    """One row holds a CALL and its answer (the answer's line on top, as the newer); rows logged before
+    (0026) held one frame each and read as before; our own CALL's answer came in."""
+    charger = world.charger.id
+    db.session.add_all([
+        OcppMessage(charger_id=charger, direction="in", action="StatusNotification", unique_id="old", payload="[2,old]"),
+        OcppMessage(charger_id=charger, direction="out", action="StatusNotification", unique_id="old", payload="[3,old]"),
+        OcppMessage(charger_id=charger, direction="in", action="StatusNotification", unique_id="s2", payload="[2,s2]",
+                    answer="[3,s2]"),
+        OcppMessage(charger_id=charger, direction="out", action="Reset", unique_id="r1", payload="[2,r1]",
+                    answer="[3,r1]"),
+        OcppMessage(charger_id=charger, direction="in", action=None, unique_id=None, payload="not json")])
+    db.session.commit()
+    page = operator_client.get(f"/admin/chargers/{charger}/messages").get_data(as_text=True)
+    assert lines(page) == [("in", "not json"), ("in", "[3,r1]"), ("out", "[2,r1]"), ("out", "[3,s2]"),
+                           ("in", "[2,s2]"), ("out", "[3,old]"), ("in", "[2,old]")]

@@ -1,5 +1,6 @@
 """A Heartbeat of an accepted charger skips parsing, the schema check and dispatch, and answers and logs
-exactly what the full path would: the same bytes back, the same two OCPP log rows, the same counter. Every
+exactly what the full path would: the same bytes back, the same OCPP log row (the CALL and its answer),
+the same counter. Every
 other frame, including a Heartbeat with a payload, an id that needs escaping or before the boot, still
 takes the full path and gets its CALLERROR."""
 import json
@@ -44,7 +45,7 @@ def logged():
     rows = db.session.execute(db.select(OcppMessage).order_by(OcppMessage.id)).scalars().all()
     db.session.execute(db.delete(OcppMessage))
     db.session.commit()
-    return [(r.direction, r.action, r.unique_id, r.payload, r.created_at) for r in rows]
+    return [(r.direction, r.action, r.unique_id, r.payload, r.answer, r.created_at) for r in rows]
 
 
 def both_paths(c, raw):
@@ -71,7 +72,7 @@ def test_the_fast_answer_and_log_are_the_full_paths(conn, monkeypatch):
     assert took  # the fast path answered the first one
     assert fast == full
     assert json.loads(fast[0]) == [3, "hb-1", {"currentTime": "2026-12-01T15:04:05.678Z"}]
-    assert [row[:3] for row in fast[1]] == [("in", "Heartbeat", "hb-1"), ("out", "Heartbeat", "hb-1")]
+    assert [row[:3] for row in fast[1]] == [("in", "Heartbeat", "hb-1")] and fast[1][0][4] == fast[0]
     assert _counted() == before + 2
 
 

@@ -174,22 +174,21 @@ def test_a_socket_counts_for_the_policy(raw, make_charger, gc_state):
     release_db()
 
 
-def test_a_frame_and_its_answer_are_queued_together(app, factory):
+def test_a_call_and_its_answer_are_one_queued_row(app, factory):
     from webapp.services.charging import writebehind
 
     charger_id = factory.charger(cp_id="HOT-LOG").id
     # Reading charger.id opened a transaction, and on SQLite that holds the write lock: the drain's insert
-    # would wait out busy_timeout three times (90 s) and drop both rows.
+    # would wait out busy_timeout three times (90 s) and drop the row.
     db.session.commit()
     app.config["OCPP_LOG_FLUSH_SECONDS"] = 30  # batched: nothing is written before the drain
-    writebehind.log_frames(charger_id, [("in", "Heartbeat", "1", "[2,\"1\",\"Heartbeat\",{}]"),
-                                        ("out", "Heartbeat", "1", "[3,\"1\",{}]")])
+    writebehind.log_exchange(charger_id, "in", "Heartbeat", "1", "[2,\"1\",\"Heartbeat\",{}]", "[3,\"1\",{}]")
     flusher = app.extensions["chargeway_flushers"]["ocpp-log"]
-    assert [row["direction"] for row in flusher._items] == ["in", "out"]
-    assert writebehind.drain_all(app)["ocpp-log"] == 2
-    stored = db.session.execute(select(OcppMessage.direction).where(OcppMessage.charger_id == charger_id)
-                                .order_by(OcppMessage.id)).scalars().all()
-    assert stored == ["in", "out"]
+    assert [row[1] for row in flusher._items] == ["in"]
+    assert writebehind.drain_all(app)["ocpp-log"] == 1
+    stored = db.session.execute(select(OcppMessage.direction, OcppMessage.payload, OcppMessage.answer)
+                                .where(OcppMessage.charger_id == charger_id)).all()
+    assert stored == [("in", "[2,\"1\",\"Heartbeat\",{}]", "[3,\"1\",{}]")]
 
 
 def test_the_throttle_waits_for_a_redis_connection_instead_of_failing(app):

@@ -38,7 +38,7 @@ def test_shutdown_closes_with_1001_refuses_new_sockets_and_writes_the_buffers(ap
     release_db()
 
     shutdown.finish(app)
-    logged = db.session.execute(select(OcppMessage.unique_id)).scalars().all()
-    assert logged.count("hb-first") == 2  # the CALL and its answer
+    logged = db.session.execute(select(OcppMessage.unique_id, OcppMessage.answer)).all()
+    assert [answer[:2] for uid, answer in logged if uid == "hb-first"] == ["[3"]  # the CALL and its answer
     charger = chargers.get_by_cp_id("DRAIN-1")
     assert charger.connection_id is None and charger.last_seen > connected_at  # the heartbeat's last seen

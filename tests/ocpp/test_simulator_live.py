@@ -38,7 +38,8 @@ def test_boot_heartbeat_and_status_are_persisted(charger):
     assert row.last_seen >= before
     kinds = {e.kind for e in db.session.execute(db.select(ChargerEvent)).scalars()}
     assert {"online", "boot", "status"} <= kinds
-    assert db.session.query(OcppMessage).filter(OcppMessage.action == "Heartbeat").count() >= 2
+    assert db.session.query(OcppMessage).filter(OcppMessage.action == "Heartbeat",
+                                                OcppMessage.answer.like("[3,%")).count() >= 1  # with its answer
 
 
 def test_card_swipe_transaction_is_recorded(charger, operator):

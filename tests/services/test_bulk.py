@@ -28,30 +28,30 @@ def test_no_rows_is_no_statement():
     assert bulk.insert(OcppMessage.__table__, []) == []
 
 
-def test_the_ocpp_log_flush_writes_every_frame(factory):
+def test_the_ocpp_log_flush_writes_every_exchange(factory):
     charger = factory.charger()
     now = utcnow()
-    writebehind._flush_log([{"charger_id": charger.id, "direction": d, "action": "MeterValues", "unique_id": "7",
-                             "payload": "{}", "created_at": now} for d in ("in", "out")])
+    writebehind._flush_log([(charger.id, d, "MeterValues", "7", "[2]", "[3]" if d == "in" else None, now)
+                            for d in ("in", "out")])
     db.session.remove()
-    assert sorted(db.session.execute(select(OcppMessage.direction)).scalars()) == ["in", "out"]
+    assert sorted(db.session.execute(select(OcppMessage.direction, OcppMessage.answer)).all()) == [
+        ("in", "[3]"), ("out", None)]
 
 
-def test_append_stores_hostile_text_naive_times_and_any_key_order(factory):
+def test_append_stores_hostile_text_and_naive_times(factory):
     """COPY on PostgreSQL: tabs, newlines, backslashes and quotes survive; a naive time is UTC, as everywhere."""
     charger = factory.charger()
     now = utcnow()
     hostile = 'tab\there\nnew line \\N back\\slash "quoted" \\. end'
-    rows = [{"charger_id": charger.id, "direction": "in", "action": None, "unique_id": "a\tb",
-             "payload": hostile, "created_at": now},
-            {"created_at": now.replace(tzinfo=None) + timedelta(seconds=1), "payload": "{}", "unique_id": None,
-             "action": "Heartbeat", "direction": "out", "charger_id": charger.id}]  # the same keys, another order
-    bulk.append(OcppMessage.__table__, rows)
+    columns = ("created_at", "payload", "answer", "unique_id", "action", "direction", "charger_id")  # any order
+    rows = [(now, hostile, hostile[::-1], "a\tb", None, "in", charger.id),
+            (now.replace(tzinfo=None) + timedelta(seconds=1), "{}", None, None, "Heartbeat", "out", charger.id)]
+    bulk.append(OcppMessage.__table__, columns, rows)
     db.session.commit()
     db.session.expire_all()
     stored = db.session.execute(select(OcppMessage).order_by(OcppMessage.id)).scalars().all()
-    assert [(m.direction, m.action, m.unique_id, m.payload) for m in stored] == [
-        ("in", None, "a\tb", hostile), ("out", "Heartbeat", None, "{}")]
+    assert [(m.direction, m.action, m.unique_id, m.payload, m.answer) for m in stored] == [
+        ("in", None, "a\tb", hostile, hostile[::-1]), ("out", "Heartbeat", None, "{}", None)]
     assert stored[1].created_at == now + timedelta(seconds=1)
 
 
@@ -59,12 +59,10 @@ def test_a_row_the_database_refuses_fails_the_append_and_nothing_of_it_stays(fac
     import pytest
 
     charger = factory.charger()
-    rows = [{"charger_id": charger.id, "direction": "in", "action": "A", "unique_id": "1", "payload": "ok",
-             "created_at": utcnow()},
-            {"charger_id": charger.id + 999, "direction": "in", "action": "A", "unique_id": "2", "payload": "no charger",
-             "created_at": utcnow()}]
-    with pytest.raises(Exception):
-        bulk.append(OcppMessage.__table__, rows)
+    columns = ("charger_id", "direction", "action", "unique_id", "payload", "created_at")
+    rows = [(charger.id, "in", "A", "1", "ok", utcnow()), (charger.id + 999, "in", "A", "2", "no charger", utcnow())]
+    with pytest.raises(Exception, match="(?i)foreign key"):
+        bulk.append(OcppMessage.__table__, columns, rows)
         db.session.commit()
     db.session.rollback()
     assert db.session.execute(select(OcppMessage.id)).first() is None

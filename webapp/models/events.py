@@ -27,7 +27,9 @@ class ChargerEvent(db.Model):
 
 
 class OcppMessage(db.Model):
-    """Bounded per-charger log of frames in both directions."""
+    """Bounded per-charger log of OCPP exchanges: a CALL (`direction` says who sent it: "in" the charger,
+    "out" we) and, in the same row, its answer (CALLRESULT or CALLERROR, or what came instead: a timeout);
+    a frame that never parsed as a CALL is a row of its own with no answer."""
 
     __tablename__ = "ocpp_messages"
     __table_args__ = (Index("ix_ocpp_messages_charger_id_id", "charger_id", "id"),)
@@ -38,6 +40,7 @@ class OcppMessage(db.Model):
     action: Mapped[str | None] = mapped_column(String(48))
     unique_id: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -291,7 +291,7 @@ class ChargerConnection:
         reply = heartbeats.reply(unique_id)
         if self.charger_pk is not None:
             try:
-                writebehind.log_clean_pair(self.charger_pk, "Heartbeat", unique_id, raw, reply)
+                writebehind.log_clean_exchange(self.charger_pk, "Heartbeat", unique_id, raw, reply)
             except Exception:
                 db.session.rollback()
                 log.warning("Could not log a frame for %s", self.cp_id, exc_info=True)
@@ -348,15 +348,12 @@ class ChargerConnection:
             self._commit(lambda: writebehind.touch(self.cp_id, self.connection_id, self.booted))
 
 
-    def _log_safely(self, direction, action, unique_id, first, second=None) -> None:
-        """Log a frame and its answer; logging must never break the protocol."""
+    def _log_safely(self, direction, action, unique_id, text, answer=None) -> None:
+        """Log a CALL and its answer (or a frame that never parsed); logging must never break the protocol."""
         if self.charger_pk is None:
             return
-        frames_ = [(direction, action, unique_id, first)]
-        if second is not None:
-            frames_.append(("in" if direction == "out" else "out", action, unique_id, second))
         try:
-            writebehind.log_frames(self.charger_pk, frames_)
+            writebehind.log_exchange(self.charger_pk, direction, action, unique_id, text, answer)
         except Exception:
             db.session.rollback()
             log.warning("Could not log a frame for %s", self.cp_id, exc_info=True)

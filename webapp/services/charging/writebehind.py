@@ -199,11 +199,15 @@ def _flush_presence_batch(items) -> None:
 
 
 # -- the OCPP message log --------------------------------------------------------------------------------
-def _flush_log(rows: list[dict]) -> None:
-    """Insert a batch of logged frames; when the database refuses it, row by row, dropping only the rows it
-    refuses (a charger deleted meanwhile, anything log_frames could not foresee)."""
+#: A log row as `log_exchange` queues it: a tuple in this order (the COPY's columns).
+LOG_COLUMNS = ("charger_id", "direction", "action", "unique_id", "payload", "answer", "created_at")
+
+
+def _flush_log(rows: list[tuple]) -> None:
+    """Insert a batch of log rows; when the database refuses it, row by row, dropping only the rows it
+    refuses (a charger deleted meanwhile, anything log_exchange could not foresee)."""
     try:  # trimmed by the retention job (services/platform/retention.py), not here
-        bulk.append(OcppMessage.__table__, rows)
+        bulk.append(OcppMessage.__table__, LOG_COLUMNS, rows)
         db.session.commit()
         return
     except Exception:
@@ -214,51 +218,44 @@ def _flush_log(rows: list[dict]) -> None:
     dropped = 0
     for row in rows:
         try:
-            bulk.insert(OcppMessage.__table__, [row])
+            bulk.insert(OcppMessage.__table__, [dict(zip(LOG_COLUMNS, row))])
             db.session.commit()
         except Exception:
             db.session.rollback()
             dropped += 1
-            log.warning("OCPP log row of charger %s dropped: %r", row["charger_id"], row, exc_info=True)
+            log.warning("OCPP log row of charger %s dropped: %r", row[0], row, exc_info=True)
     if dropped:
         log.error("OCPP log: %d of %d rows dropped", dropped, len(rows))
 
 
-def log_frames(charger_id: int, frames: list[tuple[str, str | None, str | None, str]]) -> None:
-    """Log frames (direction, action, unique id, text) of a charger, batched unless the interval is 0."""
-    now = utcnow()
+def log_exchange(charger_id: int, direction: str, action: str | None, unique_id: str | None, text: str,
+                 answer: str | None = None) -> None:
+    """Log a CALL (`direction`: "in" the charger sent it, "out" we did) and its answer as one row of the
+    charger's OCPP log, or, with no answer, a frame that never parsed; batched unless the interval is 0."""
     # Cut to the columns and cleaned: one frame the database cannot store must not fail its whole batch.
-    rows = [{"charger_id": charger_id, "direction": d, "action": _storable(a, 48), "unique_id": _storable(u, 64),
-             "payload": _storable(redaction.frame(a, p), 4000), "created_at": now} for d, a, u, p in frames]
-    app = current_app._get_current_object()
-    interval = app.config["OCPP_LOG_FLUSH_SECONDS"]
-    if interval <= 0:
-        _flush_log(rows)
-        return
-    flusher = app.extensions.get("chargeway_flushers", {}).get("ocpp-log") or \
-        _flusher("ocpp-log", interval, _flush_log, max_items=2000)
-    flusher.add_many(rows)
+    _queue_log((charger_id, direction, _storable(action, 48), _storable(unique_id, 64),
+                _storable(redaction.frame(action, text), 4000),
+                None if answer is None else _storable(redaction.frame(action, answer), 4000), utcnow()))
 
 
-def log_clean_pair(charger_id: int, action: str, unique_id: str, incoming: str, outgoing: str) -> None:
-    """`log_frames` of a CALL and our answer whose texts are known to need no redaction or cleaning (short
-    printable ASCII with no secret key: a Heartbeat); the same rows, without the per-field checks."""
+def log_clean_exchange(charger_id: int, action: str, unique_id: str, incoming: str, outgoing: str) -> None:
+    """`log_exchange` of a charger's CALL and our answer whose texts are known to need no redaction or
+    cleaning (short printable ASCII with no secret key: a Heartbeat); the same row, without the checks."""
     if len(incoming) > 4000 or len(outgoing) > 4000:
-        log_frames(charger_id, [("in", action, unique_id, incoming), ("out", action, unique_id, outgoing)])
+        log_exchange(charger_id, "in", action, unique_id, incoming, outgoing)
         return
-    now = utcnow()
-    rows = ({"charger_id": charger_id, "direction": "in", "action": action, "unique_id": unique_id,
-             "payload": incoming, "created_at": now},
-            {"charger_id": charger_id, "direction": "out", "action": action, "unique_id": unique_id,
-             "payload": outgoing, "created_at": now})
+    _queue_log((charger_id, "in", action, unique_id, incoming, outgoing, utcnow()))
+
+
+def _queue_log(row: tuple) -> None:
     app = current_app._get_current_object()
     interval = app.config["OCPP_LOG_FLUSH_SECONDS"]
     if interval <= 0:
-        _flush_log(list(rows))
+        _flush_log([row])
         return
     flusher = app.extensions.get("chargeway_flushers", {}).get("ocpp-log") or \
         _flusher("ocpp-log", interval, _flush_log, max_items=2000)
-    flusher.add_many(rows)
+    flusher.add(row)
 
 
 def _storable(text: str | None, length: int) -> str | None:

@@ -19,7 +19,7 @@ def record(charger_id: int, kind: str, detail: str = "", connector_id: int | Non
 
 
 def trim_log(charger_id: int) -> int:
-    """Delete all but the newest OCPP_LOG_KEEP logged frames of a charger; returns how many went."""
+    """Delete all but the newest OCPP_LOG_KEEP log rows (exchanges) of a charger; returns how many went."""
     keep = current_app.config["OCPP_LOG_KEEP"]
     cutoff = db.session.execute(
         select(OcppMessage.id).where(OcppMessage.charger_id == charger_id)

@@ -3,7 +3,7 @@ are deleted by a periodic job (jobs/retention.py), in bounded chunks so no state
 
 What is kept: a finished session keeps its totals (energy, cost, state of charge) on its own row; only the
 curve of samples behind it goes after METER_SAMPLE_KEEP_DAYS. Samples of a session still open are kept
-whatever their age. The OCPP log keeps the newest OCPP_LOG_KEEP frames per charger.
+whatever their age. The OCPP log keeps the newest OCPP_LOG_KEEP rows (a CALL and its answer each) per charger.
 """
 import logging
 from datetime import timedelta
@@ -61,7 +61,7 @@ def _chunked(model, *conditions) -> int:
 
 
 def trim_ocpp_log() -> int:
-    """Trim every charger's OCPP log back to its newest OCPP_LOG_KEEP frames."""
+    """Trim every charger's OCPP log back to its newest OCPP_LOG_KEEP rows (exchanges)."""
     keep = current_app.config["OCPP_LOG_KEEP"]
     over = db.session.execute(select(OcppMessage.charger_id).group_by(OcppMessage.charger_id)
                               .having(func.count() > keep)).scalars().all()
