@@ -4,7 +4,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import ApiToken, ChargerEvent, ChargingSession, MeterSample, Notification, OcppMessage
+from webapp.models import ApiToken, Charger, ChargerEvent, ChargingSession, MeterSample, Notification, OcppMessage
 from webapp.services.accounts import tokens
 from webapp.services.platform import events, retention, timers
 from webapp.timeutil import utcnow
@@ -44,12 +44,16 @@ def test_prune_deletes_only_what_is_past_its_keep(app, factory):
     for n in range(7):
         db.session.add(OcppMessage(charger_id=charger.id, direction="in", action="Heartbeat", unique_id=str(n),
                                    payload="[]"))
+    gone = factory.charger()  # deleted by hand: its log has no foreign key to cascade with
+    db.session.add(OcppMessage(charger_id=gone.id, direction="in", action="Heartbeat", unique_id="gone", payload="[]"))
+    db.session.commit()
+    db.session.execute(db.delete(Charger).where(Charger.id == gone.id))
     db.session.commit()
 
     done = retention.prune()
 
     assert done == {"meter_samples": 2, "charger_events": 1, "notifications": 1, "api_tokens": 2,
-                    "ocpp_messages": 4}
+                    "ocpp_messages": 4 + 1}
     assert _count(MeterSample) == 3  # the recent ones and the open session's old one
     assert _count(MeterSample, MeterSample.session_id == still_open.id) == 1
     assert db.session.get(ChargingSession, ended.id).energy_wh == 5000  # the totals stay

@@ -35,7 +35,10 @@ class OcppMessage(db.Model):
     __table_args__ = (Index("ix_ocpp_messages_charger_id_id", "charger_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
+    # No foreign key: its check (a SELECT ... FOR KEY SHARE of the charger per row) was half of PostgreSQL's
+    # CPU per logged exchange (bench/README.md); chargers are never deleted, and rows of one that was are
+    # dropped by the retention job (services/platform/retention.py).
+    charger_id: Mapped[int] = mapped_column()
     direction: Mapped[str] = mapped_column(String(3))  # in | out
     action: Mapped[str | None] = mapped_column(String(48))
     unique_id: Mapped[str | None] = mapped_column(String(64))

@@ -205,7 +205,7 @@ LOG_COLUMNS = ("charger_id", "direction", "action", "unique_id", "payload", "ans
 
 def _flush_log(rows: list[tuple]) -> None:
     """Insert a batch of log rows; when the database refuses it, row by row, dropping only the rows it
-    refuses (a charger deleted meanwhile, anything log_exchange could not foresee)."""
+    refuses (anything log_exchange could not foresee)."""
     try:  # trimmed by the retention job (services/platform/retention.py), not here
         bulk.append(OcppMessage.__table__, LOG_COLUMNS, rows)
         db.session.commit()

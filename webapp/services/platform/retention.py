@@ -3,7 +3,8 @@ are deleted by a periodic job (jobs/retention.py), in bounded chunks so no state
 
 What is kept: a finished session keeps its totals (energy, cost, state of charge) on its own row; only the
 curve of samples behind it goes after METER_SAMPLE_KEEP_DAYS. Samples of a session still open are kept
-whatever their age. The OCPP log keeps the newest OCPP_LOG_KEEP rows (a CALL and its answer each) per charger.
+whatever their age. The OCPP log keeps the newest OCPP_LOG_KEEP rows (a CALL and its answer each) per charger,
+and none of a charger that no longer exists (the log has no foreign key: models/events.py).
 """
 import logging
 from datetime import timedelta
@@ -12,7 +13,7 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select
 
 from ...extensions import db
-from ...models import ApiToken, ChargerEvent, ChargingSession, MeterSample, Notification, OcppMessage
+from ...models import ApiToken, Charger, ChargerEvent, ChargingSession, MeterSample, Notification, OcppMessage
 from ...timeutil import utcnow
 from . import events
 
@@ -61,11 +62,12 @@ def _chunked(model, *conditions) -> int:
 
 
 def trim_ocpp_log() -> int:
-    """Trim every charger's OCPP log back to its newest OCPP_LOG_KEEP rows (exchanges)."""
+    """Trim every charger's OCPP log back to its newest OCPP_LOG_KEEP rows (exchanges), and delete the rows
+    of chargers that are gone."""
     keep = current_app.config["OCPP_LOG_KEEP"]
+    deleted = _chunked(OcppMessage, OcppMessage.charger_id.not_in(select(Charger.id)))
     over = db.session.execute(select(OcppMessage.charger_id).group_by(OcppMessage.charger_id)
                               .having(func.count() > keep)).scalars().all()
-    deleted = 0
     for charger_id in over:
         deleted += events.trim_log(charger_id)
         db.session.commit()
