@@ -174,5 +174,5 @@ class TimelineFilterForm(FilterForm):
 class MessageFilterForm(FilterForm):
     """A charger's OCPP log (its page refreshes itself with the same arguments)."""
     action = StringField("Action", default="", filters=[strip])
-    all = BooleanField("Show up to 200")
+    all = BooleanField("Show up to 200 exchanges")
     periodic = BooleanField("Show Heartbeat and DataTransfer")
