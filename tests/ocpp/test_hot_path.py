@@ -5,7 +5,7 @@
 - the CALLRESULT payloads built from cached key names are exactly what the ocpp library's chain builds;
 - the garbage-collection policy freezes after chargers boot, collects everything after enough sockets
   closed, and applies GC_THRESHOLDS;
-- the OCPP log queues a frame and its answer together.
+- the OCPP log queues a CALL and its answer as one row.
 """
 import gc
 

@@ -286,7 +286,7 @@ class ChargerConnection:
 
     def _heartbeat(self, unique_id: str, raw: str) -> None:
         """A well-formed Heartbeat of an accepted charger: what the full path answers and logs (handlers.heartbeat,
-        the frame and its answer in the OCPP log, the message counter), without parsing, schema check and
+        the frame and its answer in one OCPP log row, the message counter), without parsing, schema check and
         dispatch, whose outcome for this frame is known."""
         reply = heartbeats.reply(unique_id)
         if self.charger_pk is not None:

@@ -57,10 +57,6 @@ class Flusher:
     def add(self, item) -> None:
         """Queue an item; while `bound` items are already waiting, block until the flush makes room (push
         back: the caller, a charger's socket, is answered late rather than its data dropped)."""
-        self.add_many((item,))
-
-    def add_many(self, items) -> None:
-        """Queue items (a frame and its answer) under one lock, with the same push back as `add`."""
         with self._cond:
             waited = 0.0
             while len(self._items) >= self.bound:
@@ -69,12 +65,12 @@ class Flusher:
                 waited += 5.0
                 if waited % 30 == 0 and len(self._items) >= self.bound:
                     log.warning("%s queue full (%d items) for %.0f s", self.name, len(self._items), waited)
-            self._items.extend(items)
+            self._items.append(item)
             metrics.queue_depth(self.name, len(self._items))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name=f"chargeway-{self.name}", daemon=True)
                 self._thread.start()
-            if len(self._items) >= self.max_items or (self.group_commit and len(self._items) == len(items)):
+            if len(self._items) >= self.max_items or (self.group_commit and len(self._items) == 1):
                 self._cond.notify_all()
 
     def _loop(self) -> None:
@@ -107,7 +103,7 @@ class Flusher:
         """Put items back for the next batch, from the flush itself: never blocks (`add` would wait for room
         that only this thread makes)."""
         with self._cond:
-            self._items.extend(items)
+            self._items.append(item)
             metrics.queue_depth(self.name, len(self._items))
 
     def drain(self, timeout: float = 10.0) -> int:
