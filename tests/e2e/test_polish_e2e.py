@@ -62,9 +62,10 @@ def test_offline_banner_stale_figures_resume_and_the_offline_page(phone, shots, 
         expect(page.locator("#offline-banner")).to_contain_text("You are offline")
         expect(updated).to_have_class(re.compile(r"\bstale\b"))
         shots(page, "offline-banner")
+        # Read while still offline: the refresh on "online" may land before the next line runs.
+        before = page.locator("#connectors [data-updated]").get_attribute("data-updated")
     finally:
         page.context.set_offline(False)
-    before = page.locator("#connectors [data-updated]").get_attribute("data-updated")
     expect(page.locator("#offline-banner")).to_be_hidden()
     # Polling resumes: a fresh read of the connectors replaces the stale one (at once, on "online").
     expect(page.locator("#connectors [data-updated]")).not_to_have_attribute("data-updated", before)

@@ -103,7 +103,7 @@ class Flusher:
         """Put items back for the next batch, from the flush itself: never blocks (`add` would wait for room
         that only this thread makes)."""
         with self._cond:
-            self._items.append(item)
+            self._items.extend(items)
             metrics.queue_depth(self.name, len(self._items))
 
     def drain(self, timeout: float = 10.0) -> int:
