@@ -153,3 +153,21 @@ def test_embedded_retry_of_a_no_show_never_captures_twice(client, driver, charge
     captures = db.session.execute(select(func.count()).select_from(Payment).where(
         Payment.booking_id == booking_id, Payment.kind == "capture")).scalar_one()
     assert captures == 1
+
+
+def test_a_rebalance_that_fails_is_retried(app, factory, clock, run_jobs, monkeypatch):
+    """A station's re-plan (a session started or ended: its chargers' profiles) lost to a passing database
+    error is run again, not left to the next periodic re-plan (CI saw SQLite's "database is locked")."""
+    from webapp.services.charging import smart
+
+    station = factory.station()
+    flaky = Flaky(smart._rebalance, errors=1, exc=RuntimeError)
+    monkeypatch.setattr(smart, "_rebalance", flaky)
+    timers.enqueue("jobs.smart.rebalance", station.id)
+    run_jobs(clock.now)
+    retry = [at for at, func, _ in timers.backend().pending() if func == "jobs.smart.rebalance"]
+    assert [(at - clock.now).total_seconds() for at in retry] == [1.0]
+    clock.advance(seconds=1)
+    run_jobs(clock.now)
+    assert len(flaky.calls) == 2
+    assert not [func for _, func, _ in timers.backend().pending() if func == "jobs.smart.rebalance"]

@@ -60,6 +60,7 @@ def test_strict_client_takes_our_profiles_and_a_rejected_one_is_handled(app, liv
         wait_until(lambda: chargers.get_by_cp_id("RPC-SMART-1").smart_config is not None)
         row = chargers.get_by_cp_id("RPC-SMART-1")
         assert smart.capable(row) and smart.caps(row).unit == "A" and smart.caps(row).max_stack_level == 3
+        release_db()  # on SQLite that read holds the write lock: the rebalance job would wait for it
 
         # It keeps 4 profiles: its cap and a TxProfile per connector fit, a TxDefaultProfile each as well do not.
         cap = client.wait_received("SetChargingProfile", timeout=30)

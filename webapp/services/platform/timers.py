@@ -36,9 +36,11 @@ PERIODIC = (
 #: Jobs that talk to chargers or the gateway (directly or through the booking timers' captures, refunds and
 #: CancelReservation): retried after an error. Each is idempotent: a stop claims its attempt number in the
 #: database, a reservation is re-sent with the same reservationId (which replaces it, OCPP 1.6 5.13), a
-#: payment reuses its idempotency key, a push or an email is sent once per device (a delivery row each).
+#: payment reuses its idempotency key, a push or an email is sent once per device (a delivery row each), a
+#: station's rebalance plans from what is and sends only the profiles that changed.
 #: Periodic jobs are not retried: their next period is the retry.
-RETRIED = ("jobs.charging.", "jobs.money.top_up", "jobs.bookings.", "jobs.smart.read_configuration", "jobs.notify.")
+RETRIED = ("jobs.charging.", "jobs.money.top_up", "jobs.bookings.", "jobs.smart.read_configuration",
+           "jobs.smart.rebalance", "jobs.notify.")
 
 
 def retried(func: str) -> bool:
