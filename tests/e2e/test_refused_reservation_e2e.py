@@ -34,6 +34,8 @@ def device(factory, station, live_server, sim, scheduler):
 def book_connector_1(page, shots) -> int:
     page.get_by_label("Or type a place").fill("MG Road")
     page.get_by_role("button", name="Search").click()
+    # The search's list replaces the first one: a click before it lands can hit a link being removed.
+    expect(page.get_by_text("Nearest first from MG Road.")).to_be_visible()
     page.locator("article.station").first.get_by_role("link", name="MG Road Metro Hub").click()
     expect(page.locator('[data-state="available"]')).to_have_count(2)
     page.get_by_role("button", name=f"Book {CP_ID} connector 1").click()

@@ -41,6 +41,8 @@ def test_book_tomorrow_at_eight_then_arrive_scan_charge_and_get_a_receipt(phone,
 
     page.get_by_label("Or type a place").fill("MG Road")
     page.get_by_role("button", name="Search").click()
+    # The search's list replaces the first one: a click before it lands can hit a link being removed.
+    expect(page.get_by_text("Nearest first from MG Road.")).to_be_visible()
     page.locator("article.station").first.get_by_role("link", name="MG Road Metro Hub").click()
     page.get_by_role("link", name="Book ahead: choose a time").click()
     expect(page.get_by_text(f"Times are the station's local time ({zone})")).to_be_visible()
