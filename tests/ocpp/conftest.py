@@ -62,18 +62,27 @@ class RawCharger:
         self.ws = connect(f"{ws_url}/{cp_id}", subprotocols=list(subprotocols) or None,
                           additional_headers=headers, open_timeout=5, max_size=2 ** 21)
         self._ids = itertools.count(1)
+        self._server_calls = []  # CALLs the server sent while we waited for an answer: recv() returns them first
 
     def call(self, action, payload, unique_id=None):
+        """Send a CALL and return the next frame that is not a CALL of the server's (a timer job's
+        GetConfiguration may come first; recv() hands those out later)."""
         release_db()  # never hold SQLite's write lock while the server needs it
         uid = unique_id or str(next(self._ids))
         self.ws.send(json.dumps([2, uid, action, payload]))
-        return self.recv()
+        while True:
+            frame = json.loads(self.ws.recv(timeout=5))
+            if not (isinstance(frame, list) and frame[:1] == [2]):
+                return frame
+            self._server_calls.append(frame)
 
     def send_raw(self, text):
         release_db()
         self.ws.send(text)
 
     def recv(self, timeout=5):
+        if self._server_calls:
+            return self._server_calls.pop(0)
         return json.loads(self.ws.recv(timeout=timeout))
 
     def boot(self):
