@@ -244,14 +244,11 @@ def log_clean_exchange(charger_id: int, action: str, unique_id: str, incoming: s
 
 
 def _queue_log(row: tuple) -> None:
-    app = current_app._get_current_object()
-    interval = app.config["OCPP_LOG_FLUSH_SECONDS"]
+    interval = current_app.config["OCPP_LOG_FLUSH_SECONDS"]
     if interval <= 0:
         _flush_log([row])
         return
-    flusher = app.extensions.get("chargeway_flushers", {}).get("ocpp-log") or \
-        _flusher("ocpp-log", interval, _flush_log, max_items=2000)
-    flusher.add(row)
+    _flusher("ocpp-log", interval, _flush_log, max_items=2000).add(row)
 
 
 def _storable(text: str | None, length: int) -> str | None:
