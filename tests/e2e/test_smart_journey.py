@@ -96,5 +96,8 @@ def test_solar_at_checkout_follows_the_sun_then_fast_and_the_receipt_shows_both(
     assert booking.amount_captured == energy_cost + FEE
     profiles = [p["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"]
                 for p in charger.received_calls("SetChargingProfile")]
-    assert profiles[:3] == [8000.0, 3000.0, 22000.0], profiles  # what the charger was told, in order
+    # A TxProfile that reaches the simulator before it has stored its StartTransaction answer's id is
+    # rejected and sent again with the same limit: one step, told twice (seen once in CI).
+    steps = [limit for n, limit in enumerate(profiles) if n == 0 or limit != profiles[n - 1]]
+    assert steps[:3] == [8000.0, 3000.0, 22000.0], profiles  # what the charger was told, in order
     assert page.errors == []
